@@ -1,0 +1,30 @@
+# The two commands of the README: `make repro` runs the pipeline, `make test` runs the tests.
+# Both create .venv and install everything on first use (torch and torchvision from this machine's disk).
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup repro test test-fast bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+repro: $(STAMP)
+	dvc repro
+
+test: $(STAMP)
+	pytest
+
+test-fast: $(STAMP)
+	pytest -m 'not slow'
+
+bench: $(STAMP)
+	python benchmarks/encode_throughput.py
+	python benchmarks/index_recall.py

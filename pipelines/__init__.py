@@ -1,0 +1,1 @@
+"""Attribute-aware fashion retrieval: the library the DVC stages are built from."""

@@ -1,0 +1,31 @@
+"""The entry point every stage runs through: logging, one-line errors, a non-zero exit on failure."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable
+
+from pipelines.errors import PipelineError
+
+
+def run_stage(main: Callable[[], None], description: str | None = None) -> None:
+    """Run a stage's `main`; a PipelineError becomes one line on stderr and exit code 1.
+
+    `--verbose` turns on debug logging and shows the traceback of a failure.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--verbose", action="store_true", help="debug logging and full tracebacks")
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        main()
+    except PipelineError as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,59 @@
+"""Atomic writers leave either the complete new output or the old one, never a half-written file."""
+import json
+
+import pandas as pd
+import pytest
+
+from pipelines.io import atomic_dir, atomic_path, read_json, sha256_file, write_json_atomic, write_parquet_atomic
+from pipelines.errors import PipelineError
+
+
+def test_json_is_sorted_and_stable(tmp_path):
+    path = tmp_path / "out" / "m.json"
+    write_json_atomic({"b": 1, "a": {"d": 2, "c": 3}}, path)
+    first = path.read_bytes()
+    write_json_atomic({"a": {"c": 3, "d": 2}, "b": 1}, path)
+    assert path.read_bytes() == first
+    assert list(json.loads(first)) == ["a", "b"]
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "m.json"
+    write_json_atomic({"v": 1}, path)
+    with pytest.raises(RuntimeError):
+        with atomic_path(path) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("crash")
+    assert json.loads(path.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_atomic_dir_replaces_whole_folder_only_on_success(tmp_path):
+    target = tmp_path / "store"
+    with atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("old")
+    with pytest.raises(ValueError):
+        with atomic_dir(target) as tmp:
+            (tmp / "b.txt").write_text("new")
+            raise ValueError("crash")
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    with atomic_dir(target) as tmp:
+        (tmp / "b.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_parquet_round_trip_and_hash(tmp_path):
+    frame = pd.DataFrame({"item_id": ["1", "2"], "x": [0.5, 1.5]})
+    path = tmp_path / "items.parquet"
+    write_parquet_atomic(frame, path)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), frame)
+    assert sha256_file(path) == sha256_file(path) and len(sha256_file(path)) == 64
+
+
+def test_read_json_errors_name_the_file(tmp_path):
+    with pytest.raises(PipelineError, match="missing.json: file not found"):
+        read_json(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(PipelineError, match="bad.json: not valid JSON"):
+        read_json(tmp_path / "bad.json")

@@ -1,0 +1,58 @@
+"""The params loader: the committed params.yaml loads, and every kind of bad key is named."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.params import Params, ParamsError, build, load_params
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_committed_params_load_with_defaults_matching_dataclasses():
+    params = load_params(REPO / "params.yaml")
+    assert params.seed == 42
+    assert params.data.source == "sample"
+    assert params.model.pretrained == "none"
+    # params.yaml and the dataclass defaults describe the same pipeline
+    assert params == build(Params, {}, "")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"train": {"lrr": 1}}, "unknown key 'train.lrr'"),
+        ({"train": {"head": "mpl"}}, "'train.head' must be one of 'linear', 'mlp', got 'mpl'"),
+        ({"train": {"lr": "fast"}}, "'train.lr' must be a number"),
+        ({"train": {"epochs": 2.5}}, "'train.epochs' must be a whole number"),
+        ({"index": {"text": "yes"}}, "'index.text' must be true or false"),
+        ({"signals": {"dims": ["neck"]}}, "signals.dims names 'neck'"),
+        ({"data": {"splits": {"train": 1.0}}}, "data.splits must name exactly train, val and test"),
+        ({"pairs": {"mix": {"strong": 1.0}}}, "pairs.mix must name exactly"),
+        ({"scoreboard": {"targets": [{"slice": "all"}]}}, "missing required key 'scoreboard.targets[0].metric'"),
+        ({"model": {"precision": "int8"}}, "'model.precision' must be one of"),
+        ({"sed": 1}, "unknown key 'sed'"),
+    ],
+)
+def test_bad_params_name_the_key(override, message):
+    with pytest.raises(ParamsError, match=None) as info:
+        build(Params, override, "")
+    assert message in str(info.value)
+
+
+def test_load_params_reports_missing_and_invalid_files(tmp_path):
+    with pytest.raises(ParamsError, match="params file not found"):
+        load_params(tmp_path / "params.yaml")
+    bad = tmp_path / "params.yaml"
+    bad.write_text("train: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(bad)
+
+
+def test_nested_sections_are_typed(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"train": {"sampler": {"dominant_cap": 0.5}, "lora": {"enabled": True}}}))
+    params = load_params(path)
+    assert params.train.sampler.dominant_cap == 0.5
+    assert params.train.lora.enabled is True
+    assert params.train.sampler.weak_categories == ["cardigans", "shorts"]

@@ -1,0 +1,20 @@
+"""Ingest the catalog named by `data.source` into data/raw/: its original layout plus manifest.json."""
+from __future__ import annotations
+
+from pipelines.catalog import ingest_catalog, parse_source
+from pipelines.cli import run_stage
+from pipelines.io import atomic_dir
+from pipelines.params import load_params
+
+RAW_DIR = "data/raw"
+
+
+def main() -> None:
+    params = load_params()
+    source = parse_source(params.data.source)
+    with atomic_dir(RAW_DIR) as out:
+        ingest_catalog(source, out, max_items=params.data.max_items, seed=params.seed, sample=params.data.sample)
+
+
+if __name__ == "__main__":
+    run_stage(main, description=__doc__)

@@ -1,0 +1,38 @@
+"""Normalize the ingested catalog: canonical attributes, product groups, splits, readable images, data profile."""
+from __future__ import annotations
+
+from pipelines.catalog import read_raw_catalog
+from pipelines.cli import run_stage
+from pipelines.io import atomic_dir, write_json_atomic, write_text_atomic
+from pipelines.normalize import normalize_catalog, render_profile_markdown
+from pipelines.params import load_params
+
+RAW_DIR = "data/raw"
+PROCESSED_DIR = "data/processed"
+PROFILE_JSON = "reports/data_profile.json"
+PROFILE_MD = "reports/data_profile.md"
+
+
+def main() -> None:
+    params = load_params()
+    raw = read_raw_catalog(RAW_DIR)
+    result = normalize_catalog(
+        raw.format,
+        raw.frame,
+        RAW_DIR,
+        csv_name=raw.manifest.get("csv", ""),
+        schema=params.schema,
+        splits=params.data.splits,
+        min_readable=params.data.min_readable,
+        workers=params.data.workers,
+        seed=params.seed,
+    )
+    markdown = render_profile_markdown(result.profile, result.details, source=str(raw.manifest.get("source", "")))
+    with atomic_dir(PROCESSED_DIR) as out:
+        result.items.to_parquet(out / "items.parquet", index=False)
+    write_json_atomic(result.profile, PROFILE_JSON)
+    write_text_atomic(markdown, PROFILE_MD)
+
+
+if __name__ == "__main__":
+    run_stage(main, description=__doc__)

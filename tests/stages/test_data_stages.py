@@ -1,0 +1,81 @@
+"""`python -m stages.ingest` then `python -m stages.normalize` in a temporary folder: outputs, bytes, failures."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.normalize import ITEM_COLUMNS
+
+REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+needs_real = pytest.mark.skipif(not REAL_DATA.is_dir(), reason="the real data samples (../shared/data) are absent")
+pytestmark = pytest.mark.slow  # each test starts two or three stage processes (~6 s of imports each)
+OUTPUTS = ("data/processed/items.parquet", "reports/data_profile.json", "reports/data_profile.md")
+
+
+def stage(workdir: Path, name: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"stages.{name}"], cwd=workdir, capture_output=True, text=True,
+                          env={**os.environ, "TQDM_DISABLE": "1"}, timeout=300)
+
+
+def ingest(workdir: Path, data: dict, seed: int = 42) -> None:
+    (workdir / "params.yaml").write_text(yaml.safe_dump({"seed": seed, "data": {"workers": 2, **data}}))
+    result = stage(workdir, "ingest")
+    assert result.returncode == 0, result.stderr
+
+
+def ingest_and_normalize(workdir: Path, data: dict, seed: int = 42) -> subprocess.CompletedProcess:
+    ingest(workdir, data, seed)
+    return stage(workdir, "normalize")
+
+
+def test_sample_catalog_through_ingest_and_normalize(tmp_path):
+    pytest.importorskip("pipelines.catalog.sample")
+    result = ingest_and_normalize(tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32},
+                                             "min_readable": 0.9})
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
+    items = pd.read_parquet(tmp_path / "data/processed/items.parquet")
+    profile = json.loads((tmp_path / "reports/data_profile.json").read_text())
+    assert list(items.columns) == ITEM_COLUMNS
+    assert profile["rows"] == manifest["rows"] and profile["items"] == len(items)
+    assert profile["items"] + profile["unreadable"] == manifest["rows"]
+    assert all((tmp_path / p).is_file() for p in items["image_path"])
+    assert items.groupby("group_key")["split"].nunique().max() == 1
+    assert profile["split_items"] == items["split"].value_counts().reindex(["train", "val", "test"]).to_dict()
+    assert "## Fields" in (tmp_path / "reports/data_profile.md").read_text()
+
+    first = (tmp_path / OUTPUTS[0]).read_bytes()
+    again = stage(tmp_path, "normalize")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / OUTPUTS[0]).read_bytes() == first  # same input and params: same bytes
+    assert sorted(os.listdir(tmp_path / "data")) == ["processed", "raw"]
+    assert sorted(os.listdir(tmp_path / "data/processed")) == ["items.parquet"]
+
+
+@needs_real
+def test_real_hm_subsample(tmp_path):
+    result = ingest_and_normalize(tmp_path, {"source": f"hm:{REAL_DATA / 'hm-sample'}", "max_items": 120})
+    assert result.returncode == 0, result.stderr
+    items = pd.read_parquet(tmp_path / "data/processed/items.parquet")
+    assert len(items) == 120 and items["item_id"].str.len().eq(10).all()
+    assert items["group_key"].str.startswith("hm:").all()
+    assert items["category_source"].eq("field").mean() > 0.95
+    assert items["image_path"].str.match(r"data/raw/images/\d{3}/\d{10}\.jpg").all()
+
+
+@needs_real
+def test_unreadable_images_fail_with_one_line_and_no_output(tmp_path):
+    ingest(tmp_path, {"source": f"myntra:{REAL_DATA / 'myntra-sample'}", "max_items": 60})
+    for path in sorted((tmp_path / "data/raw/images").iterdir())[:3]:
+        path.write_bytes(path.read_bytes()[:100])  # truncated: 57 of 60 readable, below 0.99
+    result = stage(tmp_path, "normalize")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: data/raw: only 57 of 60 images decode (95.00%")
+    assert "Traceback" not in result.stderr
+    assert not any((tmp_path / p).exists() for p in OUTPUTS)
+    assert sorted(os.listdir(tmp_path / "data")) == ["raw"]

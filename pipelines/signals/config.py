@@ -14,6 +14,15 @@ class RefineConfig:
     lr: float = 0.01
     margin: float = 0.1
     temperature: float = 0.07
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"signals.refine.epochs must be 0 or more, got {self.epochs}")
+        if self.lr <= 0 or self.temperature <= 0 or self.batch_size < 1:
+            raise ValueError("signals.refine.lr, temperature and batch_size must be positive")
+        if self.margin < 0:
+            raise ValueError(f"signals.refine.margin must be 0 or more, got {self.margin}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class SignalsConfig:
     fallback_delta: float = 0.05
     top_k: int = 2
     budget: int = 3
+    merge: Literal["fair", "priority"] = "fair"
     priority: list[str] = field(
         default_factory=lambda: ["category", "neckline", "material", "pattern", "sleeve_length", "color"]
     )
@@ -37,3 +47,14 @@ class SignalsConfig:
             raise ValueError(f"signals.priority must rank every dimension of signals.dims, missing {sorted(set(self.dims) - set(self.priority))}")
         if self.top_k < 1 or self.budget < 1:
             raise ValueError("signals.top_k and signals.budget must be at least 1")
+        if not self.dims:
+            raise ValueError("signals.dims must name at least one field")
+        if len(set(self.dims)) != len(self.dims) or len(set(self.priority)) != len(self.priority):
+            raise ValueError("signals.dims and signals.priority must not repeat a field")
+        if self.temperature <= 0:
+            raise ValueError(f"signals.temperature must be positive, got {self.temperature}")
+        if not 0 < self.threshold <= 1 or not 0 <= self.fallback_delta < self.threshold:
+            raise ValueError(
+                f"signals.threshold must be in (0, 1] and signals.fallback_delta in [0, threshold), "
+                f"got {self.threshold} and {self.fallback_delta}"
+            )

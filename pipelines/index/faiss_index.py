@@ -1,0 +1,312 @@
+"""FAISS indexes over the store's keys: build from a factory string, tune search, search, save and reopen."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import PipelineError
+from pipelines.io import atomic_path, read_json, write_json_atomic
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+log = logging.getLogger(__name__)
+
+METRIC = "inner_product"
+# FAISS's own k-means warns below 39 training points per centroid (Clustering::min_points_per_centroid):
+# fewer gives degenerate centroids, so we treat it as the minimum a factory needs.
+MIN_POINTS_PER_CENTROID = 39
+# First over-fetch of search_excluding_groups beyond k; rows still short of k are searched again
+# with a doubled fetch until they fill up or the catalog runs out.
+GROUP_MARGIN = 16
+
+
+def build_index(vectors: np.ndarray, factory: str, *, train_size: int, seed: int) -> faiss.Index:
+    """Build an inner-product FAISS index from an index-factory string and add every vector.
+
+    Indexes that need training (IVF, PQ, ...) are trained on a deterministic sample of
+    `train_size` rows drawn with `seed`. A catalog too small to train the factory raises a
+    PipelineError that says how many vectors it needs and suggests a factory that fits.
+    """
+    vectors = _as_matrix(vectors, "vectors")
+    rows, dim = vectors.shape
+    if rows == 0:
+        raise PipelineError("build_index: no vectors to index (the store has 0 rows)")
+    try:
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise PipelineError(
+            f"index.factory {factory!r} is not a FAISS index-factory string for {dim}-d vectors "
+            f"({_faiss_message(exc)}); try 'Flat', 'HNSW32' or 'IVF256,PQ32'"
+        ) from None
+    if not index.is_trained:
+        needed = training_vectors_needed(index)
+        available = min(rows, train_size)
+        if available < needed:
+            limit = "index.train_size" if train_size < rows else "the store"
+            raise PipelineError(
+                f"index.factory {factory!r} needs at least {needed} training vectors "
+                f"({MIN_POINTS_PER_CENTROID} per centroid), but {limit} gives {available}; "
+                f"use {suggest_factory(rows)!r} for {rows} vectors"
+                + (" or raise index.train_size" if train_size < rows else "")
+            )
+        sample = np.random.default_rng(seed).choice(rows, size=available, replace=False)
+        sample.sort()  # contiguous reads from a memory-mapped store
+        log.info("training %s on %d of %d vectors", factory, available, rows)
+        index.train(np.ascontiguousarray(vectors[sample]))
+    if isinstance(faiss.downcast_index(index), (faiss.IndexIDMap, faiss.IndexIDMap2)):
+        index.add_with_ids(vectors, np.arange(rows, dtype=np.int64))  # ids are store rows, as without IDMap
+    else:
+        index.add(vectors)
+    return index
+
+
+def training_vectors_needed(index: faiss.Index) -> int:
+    """Fewest training vectors for a usable index: 39 per centroid of its largest k-means (IVF or PQ)."""
+    centroids = 1
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        centroids = max(centroids, ivf.nlist)
+        quantizer = faiss.downcast_index(ivf)
+    else:
+        quantizer = _unwrap(index)
+    pq = getattr(quantizer, "pq", None)
+    if pq is not None:
+        centroids = max(centroids, pq.ksub)
+    return MIN_POINTS_PER_CENTROID * centroids
+
+
+def suggest_factory(rows: int) -> str:
+    """A factory that trains well on `rows` vectors: exact search when small, else IVF with ~4·sqrt(n) lists."""
+    if rows < 50_000:
+        return "HNSW32" if rows >= 1_000 else "Flat"
+    nlist = 2 ** int(math.log2(4 * math.sqrt(rows)))
+    return f"IVF{nlist},Flat"
+
+
+def configure_search(index: faiss.Index, ef_search: int, nprobe: int) -> None:
+    """Set the search-time knobs the index has: HNSW efSearch and/or IVF nprobe (wrappers looked through).
+
+    nprobe is capped at the number of inverted lists; an HNSW coarse quantizer is given an
+    efSearch of at least nprobe so that it can return that many lists.
+    """
+    if ef_search < 1 or nprobe < 1:
+        raise PipelineError(f"index.ef_search and index.nprobe must be at least 1, got {ef_search} and {nprobe}")
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.nprobe = min(nprobe, ivf.nlist)
+        quantizer = faiss.downcast_index(ivf.quantizer)
+        if isinstance(quantizer, faiss.IndexHNSW):
+            quantizer.hnsw.efSearch = max(ef_search, ivf.nprobe)
+    base = _unwrap(index)
+    if isinstance(base, faiss.IndexHNSW):
+        base.hnsw.efSearch = ef_search
+
+
+def search_params(index: faiss.Index) -> dict[str, int | None]:
+    """The index's current search knobs: {"ef_search", "nprobe"}, None where the index has no such knob."""
+    ivf = faiss.try_extract_index_ivf(index)
+    base = _unwrap(index)
+    return {
+        "ef_search": int(base.hnsw.efSearch) if isinstance(base, faiss.IndexHNSW) else None,
+        "nprobe": int(ivf.nprobe) if ivf is not None else None,
+    }
+
+
+def search(index: faiss.Index, queries: np.ndarray, k: int, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k by inner product, in batches: scores float32 (Q, k) and ids int64 (Q, k).
+
+    Where the index returns fewer than k neighbours the id is -1 and the score -inf.
+    """
+    queries = _as_matrix(queries, "queries", dim=index.d)
+    if k < 1:
+        raise PipelineError(f"search: k must be at least 1, got {k}")
+    if batch_size < 1:
+        raise PipelineError(f"search: batch_size must be at least 1, got {batch_size}")
+    scores = np.empty((len(queries), k), dtype=np.float32)
+    ids = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), batch_size):
+        stop = start + batch_size
+        scores[start:stop], ids[start:stop] = index.search(queries[start:stop], k)
+    scores[ids < 0] = -np.inf
+    return scores, ids
+
+
+def search_excluding_groups(
+    index: faiss.Index,
+    queries: np.ndarray,
+    k: int,
+    query_groups: np.ndarray,
+    doc_groups: np.ndarray,
+    batch_size: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k neighbours whose group differs from the query's group (e.g. other views of the same product).
+
+    Over-fetches k + a margin and filters with numpy; the rows still short of k are searched
+    again with a doubled fetch until they fill up or the whole catalog has been fetched.
+    Returns (scores float32 (Q, k), ids int64 (Q, k)), padded with -inf / -1 when the
+    catalog runs out of other groups.
+    """
+    queries = _as_matrix(queries, "queries", dim=index.d)
+    query_groups = np.asarray(query_groups)
+    doc_groups = np.asarray(doc_groups)
+    if query_groups.shape != (len(queries),):
+        raise PipelineError(f"search_excluding_groups: query_groups has shape {query_groups.shape}, expected ({len(queries)},)")
+    if doc_groups.shape != (index.ntotal,):
+        raise PipelineError(
+            f"search_excluding_groups: doc_groups has shape {doc_groups.shape}, expected ({index.ntotal},) "
+            "(one group per indexed vector)"
+        )
+    if k < 1:
+        raise PipelineError(f"search_excluding_groups: k must be at least 1, got {k}")
+    # One integer code per group, shared by queries and documents, so the filter is an integer compare.
+    codes, _ = pd.factorize(np.concatenate([query_groups.astype(object), doc_groups.astype(object)]))
+    query_codes, doc_codes = codes[: len(queries)], codes[len(queries):]
+
+    scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    ids = np.full((len(queries), k), -1, dtype=np.int64)
+    for start in range(0, len(queries), batch_size):
+        batch = np.arange(start, min(start + batch_size, len(queries)))
+        fetch = min(index.ntotal, k + GROUP_MARGIN)
+        pending = batch
+        while len(pending):
+            found_scores, found_ids = search(index, queries[pending], fetch, batch_size=len(pending))
+            keep = (found_ids >= 0) & (doc_codes[np.maximum(found_ids, 0)] != query_codes[pending, None])
+            counts = keep.sum(axis=1)
+            # A stable sort on "not kept" moves kept hits to the front in their original rank order.
+            order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+            taken = np.take_along_axis(keep, order, axis=1)
+            scores[pending, : order.shape[1]] = np.where(taken, np.take_along_axis(found_scores, order, axis=1), -np.inf)
+            ids[pending, : order.shape[1]] = np.where(taken, np.take_along_axis(found_ids, order, axis=1), -1)
+            if fetch >= index.ntotal:
+                break
+            pending = pending[counts < k]
+            fetch = min(index.ntotal, 2 * fetch)
+    return scores, ids
+
+
+def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Ground-truth ids (Q, k) by exhaustive inner-product search (faiss.IndexFlatIP)."""
+    vectors = _as_matrix(vectors, "vectors")
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    return search(exact, queries, k)[1]
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean fraction of the exact top-k that the approximate top-k recovered (k-recall@k)."""
+    if found.shape != truth.shape:
+        raise ValueError(f"recall_at_k: shapes differ, {found.shape} vs {truth.shape}")
+    hits = (found[:, :, None] == truth[:, None, :]) & (truth[:, None, :] >= 0)
+    return float(hits.any(axis=1).sum() / max(int((truth >= 0).sum()), 1))
+
+
+def index_bytes(index: faiss.Index) -> int:
+    """Size of the index as FAISS serialises it (vectors, codes, graph and lists included)."""
+    return int(faiss.serialize_index(index).nbytes)
+
+
+def save_index(index: faiss.Index, path: str | Path, store: Store, *, factory: str | None = None,
+               **search_knobs: Any) -> None:
+    """Write `<name>.faiss` (atomically) and its sidecar `<name>.json` recording the store it was built on.
+
+    `factory` is the index-factory string it was built from (default: the FAISS class name);
+    `search_knobs` (ef_search, nprobe) are recorded as given, and read from the index when not given.
+    """
+    faiss_path, sidecar_path = _paths(path)
+    if index.ntotal != store.rows:
+        raise PipelineError(f"{faiss_path}: index holds {index.ntotal} vectors but the store has {store.rows} rows")
+    unknown = set(search_knobs) - {"ef_search", "nprobe"}
+    if unknown:
+        raise TypeError(f"save_index: unknown search parameter(s) {sorted(unknown)}")
+    knobs = search_params(index) | {key: value for key, value in search_knobs.items() if value is not None}
+    sidecar = {
+        "store_hash": store.store_hash,
+        "factory": factory or type(faiss.downcast_index(index)).__name__,
+        "metric": METRIC,
+        "rows": int(index.ntotal),
+        "dim": int(index.d),
+        "ef_search": knobs["ef_search"],
+        "nprobe": knobs["nprobe"],
+    }
+    with atomic_path(faiss_path) as tmp:
+        faiss.write_index(index, str(tmp))
+    write_json_atomic(sidecar, sidecar_path)
+
+
+def open_index(path: str | Path, store: Store) -> faiss.Index:
+    """Read an index saved by save_index, check that it was built on `store`, and apply its search knobs."""
+    faiss_path, sidecar_path = _paths(path)
+    if not faiss_path.is_file():
+        raise PipelineError(f"{faiss_path}: index file not found (run the build_index stage first)")
+    if not sidecar_path.is_file():
+        raise PipelineError(f"{sidecar_path}: sidecar not found; the index cannot be checked against the store")
+    sidecar = read_json(sidecar_path)
+    missing = [key for key in ("store_hash", "rows", "dim", "metric") if key not in sidecar]
+    if missing:
+        raise PipelineError(f"{sidecar_path}: missing key {missing[0]!r}")
+    if sidecar["store_hash"] != store.store_hash:
+        raise PipelineError(
+            f"{faiss_path} was built on store {str(sidecar['store_hash'])[:12]}… but {store.path} has store hash "
+            f"{store.store_hash[:12]}…; rebuild the index (dvc repro build_index)"
+        )
+    if sidecar["rows"] != store.rows:
+        raise PipelineError(f"{sidecar_path}: records {sidecar['rows']} rows but the store has {store.rows}")
+    if sidecar["metric"] != METRIC:
+        raise PipelineError(f"{sidecar_path}: metric {sidecar['metric']!r}, expected {METRIC!r}")
+    try:
+        index = faiss.read_index(str(faiss_path))
+    except RuntimeError as exc:
+        raise PipelineError(f"{faiss_path}: not a readable FAISS index ({_faiss_message(exc)})") from None
+    if index.ntotal != sidecar["rows"] or index.d != sidecar["dim"]:
+        raise PipelineError(
+            f"{faiss_path}: holds {index.ntotal} vectors of dim {index.d}, but {sidecar_path.name} records "
+            f"{sidecar['rows']} of dim {sidecar['dim']}"
+        )
+    configure_search(index, sidecar.get("ef_search") or 1, sidecar.get("nprobe") or 1)
+    return index
+
+
+def _paths(path: str | Path) -> tuple[Path, Path]:
+    path = Path(path)
+    return path.with_suffix(".faiss"), path.with_suffix(".json")
+
+
+def _unwrap(index: faiss.Index) -> faiss.Index:
+    """The innermost index behind IndexPreTransform / IndexIDMap / IndexRefine wrappers."""
+    index = faiss.downcast_index(index)
+    while True:
+        if isinstance(index, (faiss.IndexPreTransform, faiss.IndexIDMap, faiss.IndexIDMap2)):
+            index = faiss.downcast_index(index.index)
+        elif isinstance(index, faiss.IndexRefine):
+            index = faiss.downcast_index(index.base_index)
+        else:
+            return index
+
+
+def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarray:
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise PipelineError(f"{name} must be a 2-d array of vectors, got shape {array.shape}")
+    if dim is not None and array.shape[1] != dim:
+        raise PipelineError(f"{name} have dimension {array.shape[1]}, but the index holds {dim}-d vectors")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _faiss_message(exc: RuntimeError) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+__all__ = [
+    "build_index", "configure_search", "exact_neighbours", "index_bytes", "open_index", "recall_at_k",
+    "save_index", "search", "search_excluding_groups", "search_params", "suggest_factory",
+    "training_vectors_needed",
+]

@@ -1,0 +1,22 @@
+"""Export prototype concept signals: per-dimension prototypes from train items, gated top-K signals per item."""
+from pipelines.cli import run_stage
+from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
+from pipelines.params import load_params
+from pipelines.seeding import seed_everything
+from pipelines.signals import export_signals, save_prototypes
+from pipelines.store import open_store
+
+
+def main() -> None:
+    params = load_params()
+    seed_everything(params.seed)
+    store = open_store("artifacts/store")
+    result = export_signals(store, params.signals, params.seed)
+    with atomic_dir("artifacts/signals") as out:
+        save_prototypes(result.prototypes, out / "prototypes.pt", store.store_hash)
+        write_parquet_atomic(result.signals, out / "signals.parquet")
+    write_json_atomic(result.report, "reports/signals.json")
+
+
+if __name__ == "__main__":
+    run_stage(main, __doc__)

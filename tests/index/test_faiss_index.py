@@ -1,0 +1,162 @@
+"""FAISS index helpers: recall against exact search, group-excluding search, knobs, save/open checks."""
+import json
+
+import faiss
+import numpy as np
+import pytest
+
+from pipelines.errors import PipelineError
+from pipelines.index import (
+    build_index,
+    configure_search,
+    exact_neighbours,
+    open_index,
+    recall_at_k,
+    save_index,
+    search,
+    search_excluding_groups,
+    search_params,
+)
+
+
+def unit_vectors(n: int, dim: int, seed: int = 0, clusters: int = 0) -> np.ndarray:
+    """Random unit vectors; with `clusters`, drawn around that many random centres."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((n, dim))
+    if clusters:
+        centres = np.random.default_rng(1000 + clusters).standard_normal((clusters, dim))
+        vectors = centres[rng.integers(clusters, size=n)] + 0.7 * vectors
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_flat_equals_exact_search():
+    vectors = unit_vectors(500, 16, seed=1)
+    queries = unit_vectors(40, 16, seed=2)
+    scores, ids = search(build_index(vectors, "Flat", train_size=1000, seed=0), queries, 5)
+    full = queries @ vectors.T
+    expected = np.argsort(-full, axis=1)[:, :5]
+    np.testing.assert_array_equal(ids, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
+    assert scores.dtype == np.float32 and ids.dtype == np.int64
+
+
+def test_recall_at_k_counts_shared_neighbours():
+    truth = np.array([[1, 2, 3], [4, 5, -1]])
+    found = np.array([[3, 9, 1], [5, 4, 7]])
+    assert recall_at_k(found, truth) == pytest.approx(4 / 5)
+
+
+def test_hnsw_recall_against_exact():
+    vectors = unit_vectors(3000, 32, seed=3, clusters=20)
+    queries = unit_vectors(200, 32, seed=4, clusters=20)
+    index = build_index(vectors, "HNSW32", train_size=1000, seed=0)
+    configure_search(index, ef_search=64, nprobe=1)
+    recall = recall_at_k(search(index, queries, 10)[1], exact_neighbours(vectors, queries, 10))
+    assert recall >= 0.9
+
+
+def test_ivf_is_trained_on_a_seeded_sample_and_is_exact_with_all_lists():
+    vectors = unit_vectors(2000, 16, seed=5, clusters=8)
+    queries = unit_vectors(50, 16, seed=6, clusters=8)
+    a = build_index(vectors, "IVF8,Flat", train_size=400, seed=7)
+    b = build_index(vectors, "IVF8,Flat", train_size=400, seed=7)
+    for index in (a, b):
+        configure_search(index, ef_search=16, nprobe=8)
+    assert search_params(a) == {"ef_search": None, "nprobe": 8}
+    np.testing.assert_array_equal(search(a, queries, 10)[1], exact_neighbours(vectors, queries, 10))
+    np.testing.assert_array_equal(faiss.serialize_index(a), faiss.serialize_index(b))
+
+
+def test_factory_too_big_for_the_data():
+    with pytest.raises(PipelineError, match=r"'IVF256,Flat' needs at least 9984 training vectors.*gives 500.*'Flat'"):
+        build_index(unit_vectors(500, 16), "IVF256,Flat", train_size=50000, seed=0)
+    with pytest.raises(PipelineError, match=r"index.train_size gives 200.*raise index.train_size"):
+        build_index(unit_vectors(2000, 16), "IVF16,Flat", train_size=200, seed=0)
+
+
+def test_bad_factory_string():
+    with pytest.raises(PipelineError, match="'HNSWxx' is not a FAISS index-factory string"):
+        build_index(unit_vectors(10, 8), "HNSWxx", train_size=10, seed=0)
+
+
+def test_configure_search_looks_through_wrappers():
+    vectors = unit_vectors(2000, 16, seed=8)
+    wrapped = build_index(vectors, "PCA8,IVF4_HNSW8,Flat", train_size=2000, seed=0)
+    configure_search(wrapped, ef_search=40, nprobe=3)
+    ivf = faiss.extract_index_ivf(wrapped)
+    assert ivf.nprobe == 3
+    assert faiss.downcast_index(ivf.quantizer).hnsw.efSearch == 40
+    configure_search(wrapped, ef_search=2, nprobe=99)  # nprobe capped at nlist; quantizer ef ≥ nprobe
+    assert ivf.nprobe == 4 and faiss.downcast_index(ivf.quantizer).hnsw.efSearch == 4
+    idmap = build_index(vectors, "IDMap,HNSW16", train_size=10, seed=0)
+    configure_search(idmap, ef_search=77, nprobe=1)
+    assert search_params(idmap) == {"ef_search": 77, "nprobe": None}
+
+
+def brute_force_excluding(vectors, queries, k, query_groups, doc_groups):
+    ids = np.full((len(queries), k), -1)
+    for q in range(len(queries)):
+        order = np.argsort(-(vectors @ queries[q]), kind="stable")
+        order = order[doc_groups[order] != query_groups[q]][:k]
+        ids[q, : len(order)] = order
+    return ids
+
+
+def test_search_excluding_groups_matches_brute_force():
+    vectors = unit_vectors(600, 16, seed=9, clusters=5)
+    doc_groups = np.array([f"g{g}" for g in np.random.default_rng(0).integers(0, 40, size=600)])  # ~15 per group
+    queries = vectors[:100] + 0.01 * unit_vectors(100, 16, seed=10)
+    query_groups = doc_groups[:100]
+    index = build_index(vectors, "Flat", train_size=600, seed=0)
+    scores, ids = search_excluding_groups(index, queries, 30, query_groups, doc_groups, batch_size=32)
+    np.testing.assert_array_equal(ids, brute_force_excluding(vectors, queries, 30, query_groups, doc_groups))
+    np.testing.assert_allclose(scores, np.take_along_axis(queries @ vectors.T, ids, axis=1), rtol=1e-5)
+    assert not (doc_groups[ids] == query_groups[:, None]).any()
+
+
+def test_search_excluding_groups_pads_when_the_catalog_runs_out():
+    vectors = unit_vectors(6, 8, seed=11)
+    doc_groups = np.array([0, 0, 0, 0, 1, 2])
+    index = build_index(vectors, "Flat", train_size=6, seed=0)
+    scores, ids = search_excluding_groups(index, vectors[:2], 4, doc_groups[:2], doc_groups)
+    assert [sorted(row[:2]) for row in ids.tolist()] == [[4, 5], [4, 5]]
+    assert (ids[:, 2:] == -1).all() and np.isneginf(scores[:, 2:]).all()
+
+
+def test_save_and_open_round_trip(tmp_path, make_store):
+    vectors = unit_vectors(300, 16, seed=12)
+    store = make_store(vectors)
+    index = build_index(vectors, "HNSW16", train_size=300, seed=0)
+    save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16", ef_search=33, nprobe=4)
+    sidecar = json.loads((tmp_path / "index" / "image.json").read_text())
+    assert sidecar == {"store_hash": store.store_hash, "factory": "HNSW16", "metric": "inner_product",
+                       "rows": 300, "dim": 16, "ef_search": 33, "nprobe": 4}
+    reopened = open_index(tmp_path / "index" / "image.faiss", store)
+    assert search_params(reopened)["ef_search"] == 33
+    np.testing.assert_array_equal(search(reopened, vectors[:5], 3)[1], search(index, vectors[:5], 3)[1])
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["image.faiss", "image.json"]
+
+
+def test_open_index_rejects_another_store(tmp_path, make_store):
+    vectors = unit_vectors(100, 8, seed=13)
+    built_on = make_store(vectors, name="a")
+    other = make_store(unit_vectors(100, 8, seed=14), name="b")
+    save_index(build_index(vectors, "Flat", train_size=100, seed=0), tmp_path / "image.faiss", built_on)
+    with pytest.raises(PipelineError, match=r"image.faiss was built on store .* but .*b has store hash"):
+        open_index(tmp_path / "image.faiss", other)
+    (tmp_path / "image.json").unlink()
+    with pytest.raises(PipelineError, match="sidecar not found"):
+        open_index(tmp_path / "image.faiss", built_on)
+
+
+def test_save_index_rejects_row_mismatch(tmp_path, make_store):
+    store = make_store(unit_vectors(50, 8))
+    with pytest.raises(PipelineError, match="holds 40 vectors but the store has 50 rows"):
+        save_index(build_index(unit_vectors(40, 8), "Flat", train_size=40, seed=0), tmp_path / "x.faiss", store)
+    assert not (tmp_path / "x.faiss").exists()
+
+
+def test_query_dimension_mismatch():
+    index = build_index(unit_vectors(20, 8), "Flat", train_size=20, seed=0)
+    with pytest.raises(PipelineError, match="queries have dimension 4, but the index holds 8-d vectors"):
+        search(index, unit_vectors(3, 4), 2)

@@ -1,0 +1,106 @@
+"""The export_signals and build_index stages, run as DVC runs them, in a temporary repository."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from pipelines.index import open_index, search
+from pipelines.schema import FIELDS, UNKNOWN
+from pipelines.signals import active_signal_labels
+from pipelines.store import open_store, write_store
+
+MODEL = {"arch": "test", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
+COLORS = ["black", "red", "blue"]
+CATEGORIES = ["tees", "shirts"]
+
+
+def tiny_store(path, n=120, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    color, category = np.arange(n) % 3, (np.arange(n) // 3) % 2
+    centres = rng.standard_normal((5, dim))
+    keys = centres[color] + centres[3 + category] + 0.3 * rng.standard_normal((n, dim))
+    keys = (keys / np.linalg.norm(keys, axis=1, keepdims=True)).astype(np.float32)
+    meta = pd.DataFrame({
+        "item_id": [f"i{i:03d}" for i in range(n)], "image_path": "", "title": "", "desc": "",
+        "group_key": [f"g{i // 2}" for i in range(n)],
+        "split": np.where(np.arange(n) % 5 == 0, "val", np.where(np.arange(n) % 5 == 1, "test", "train")),
+    })
+    for field in FIELDS:
+        meta[field], meta[f"{field}_source"], meta[f"{field}_conf"] = UNKNOWN, "unknown", np.float32(0.1)
+    meta["color"] = np.array(COLORS)[color]
+    meta["category"] = np.where(np.arange(n) % 10 == 9, UNKNOWN, np.array(CATEGORIES)[category])
+    return write_store(path, meta, keys, keys[::-1].copy(), np.zeros((n, 4), np.float32), MODEL, "test")
+
+
+def run(stage, cwd, params):
+    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
+    return subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    tiny_store(tmp_path / "artifacts" / "store")
+    return tmp_path
+
+
+SIGNALS = {"dims": ["category", "color"], "priority": ["category", "color"]}
+INDEX = {"factory": "HNSW16", "ef_search": 32, "eval_queries": 50, "threads": 1}
+
+
+def test_export_signals_stage(repo):
+    result = run("export_signals", repo, {"seed": 3, "signals": SIGNALS})
+    assert result.returncode == 0, result.stderr
+    store = open_store(repo / "artifacts" / "store")
+    prototypes = torch.load(repo / "artifacts/signals/prototypes.pt", weights_only=True)
+    assert prototypes["store_hash"] == store.store_hash
+    assert prototypes["color"]["concepts"] == COLORS and tuple(prototypes["color"]["prototypes"].shape) == (3, 16)
+    signals = pd.read_parquet(repo / "artifacts/signals/signals.parquet")
+    assert len(signals) == 120 * 4
+    report = json.loads((repo / "reports/signals.json").read_text())
+    assert report["items"] == 120
+    assert report["color"]["top1_accuracy"] == 1.0 and report["color"]["val_known"] == 24
+    assert 0 < report["color"]["coverage"] <= 1 and 0 < report["category"]["coverage"] <= 1
+    labels = active_signal_labels(signals, ["category", "color"])
+    covered = labels["color"] != UNKNOWN
+    assert (labels.loc[covered, "color"] == store.meta.set_index("item_id").loc[labels.index[covered], "color"]).all()
+
+
+def test_export_signals_bad_dimension_leaves_no_output(repo):
+    result = run("export_signals", repo, {"signals": {"dims": ["color", "neckline"]}})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: signals.dims names 'neckline', but none of the 72 train items has a known neckline value; "
+        "drop it from signals.dims"
+    )
+    assert not (repo / "artifacts" / "signals").exists() and not (repo / "reports").exists()
+
+
+def test_build_index_stage(repo):
+    result = run("build_index", repo, {"seed": 3, "index": INDEX})
+    assert result.returncode == 0, result.stderr
+    store = open_store(repo / "artifacts" / "store")
+    report = json.loads((repo / "reports/index.json").read_text())
+    assert set(report) == {"image", "text"}
+    assert report["image"]["factory"] == "HNSW16" and report["image"]["rows"] == 120
+    assert report["image"]["recall_at_10"] >= 0.9 and report["text"]["recall_at_10"] >= 0.9
+    image = open_index(repo / "artifacts/index/image.faiss", store)
+    np.testing.assert_array_equal(search(image, store.image_keys[:3], 1)[1][:, 0], [0, 1, 2])
+    text = open_index(repo / "artifacts/index/text.faiss", store)
+    assert search(text, store.text_keys[:1], 1)[1][0, 0] == 0
+
+    tiny_store(repo / "artifacts" / "store", seed=1)  # the store changes under the index
+    with pytest.raises(Exception, match="was built on store"):
+        open_index(repo / "artifacts/index/image.faiss", open_store(repo / "artifacts" / "store"))
+
+
+def test_build_index_factory_too_big_leaves_no_output(repo):
+    result = run("build_index", repo, {"index": INDEX | {"factory": "IVF256,Flat", "text": False}})
+    assert result.returncode == 1
+    assert "needs at least 9984 training vectors" in result.stderr and "'Flat' for 120 vectors" in result.stderr
+    assert not (repo / "artifacts" / "index").exists() and not (repo / "reports").exists()

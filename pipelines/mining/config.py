@@ -13,12 +13,22 @@ class MiningConfig:
         default_factory=lambda: ["material", "neckline", "pattern", "sleeve_length", "color"]
     )
     use_signals: bool = True
-    max_similarity: float = 0.98
+    max_similarity: float = 0.995
     relative_margin: float = 0.05
     per_anchor: int = 5
     batch_size: int = 1024
 
     def __post_init__(self) -> None:
         check_fields(self.target_attrs, "mining.target_attrs")
-        if self.k < 1 or self.per_anchor < 1 or self.max_anchors < 1:
-            raise ValueError("mining.k, mining.per_anchor and mining.max_anchors must be at least 1")
+        if self.k < 1 or self.per_anchor < 1 or self.max_anchors < 1 or self.batch_size < 1:
+            raise ValueError("mining.k, mining.per_anchor, mining.max_anchors and mining.batch_size must be at least 1")
+        if not self.target_attrs or len(set(self.target_attrs)) != len(self.target_attrs):
+            raise ValueError(f"mining.target_attrs must list distinct attributes, got {self.target_attrs}")
+        if "category" in self.target_attrs:
+            raise ValueError("mining.target_attrs must not include 'category': a hard negative shares the category")
+        if self.per_anchor > self.k:
+            raise ValueError(f"mining.per_anchor ({self.per_anchor}) cannot exceed mining.k ({self.k})")
+        if not 0.0 <= self.relative_margin < 1.0:
+            raise ValueError(f"mining.relative_margin must be in [0, 1), got {self.relative_margin}")
+        if not -1.0 < self.max_similarity <= 1.0:
+            raise ValueError(f"mining.max_similarity must be in (-1, 1] (inner product of unit vectors), got {self.max_similarity}")

@@ -17,6 +17,13 @@ class SamplerConfig:
     neckline_known_boost: float = 2.0
     dominant_cap: float = 0.3
 
+    def __post_init__(self) -> None:
+        for name in ("weak_category_boost", "rare_material_boost", "neckline_known_boost"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"train.sampler.{name} must be positive, got {getattr(self, name)}")
+        if not 0.0 < self.dominant_cap <= 1.0:
+            raise ValueError(f"train.sampler.dominant_cap must be in (0, 1], got {self.dominant_cap}")
+
 
 @dataclass(frozen=True)
 class LoraConfig:
@@ -24,8 +31,22 @@ class LoraConfig:
     r: int = 8
     alpha: int = 16
     dropout: float = 0.05
-    targets: list[str] = field(default_factory=lambda: ["qkv", "out_proj", "c_fc", "c_proj"])
-    image_size: int = 0
+    # open_clip's ViT blocks hold an nn.MultiheadAttention `attn` (peft adapts its in_proj and out_proj
+    # together) and an MLP `c_fc`/`c_proj`; peft ignores a LoRA put on `out_proj` alone.
+    targets: list[str] = field(default_factory=lambda: ["attn", "c_fc", "c_proj"])
+
+    def __post_init__(self) -> None:
+        if self.r < 1 or self.alpha < 1:
+            raise ValueError(f"train.lora.r and train.lora.alpha must be at least 1, got {self.r} and {self.alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"train.lora.dropout must be in [0, 1), got {self.dropout}")
+        if not self.targets:
+            raise ValueError("train.lora.targets must name at least one module (e.g. attn, c_fc, c_proj)")
+        if "out_proj" in self.targets:
+            raise ValueError(
+                "train.lora.targets names 'out_proj': inside nn.MultiheadAttention peft never calls it, so the "
+                "adapter would be silently ignored; target 'attn' (adapts in_proj and out_proj together)"
+            )
 
 
 @dataclass(frozen=True)
@@ -35,17 +56,19 @@ class TrainConfig:
     fusion: bool = True
     attr_heads: list[str] = field(default_factory=lambda: list(DEFAULT_HEADS))
     use_signals: bool = False
-    contrastive_weight: float = 1.0
-    pair_weight: float = 0.5
+    contrastive_weight: float = 0.2
+    pair_weight: float = 1.0
     pair_margin: float = 0.2
-    attr_weight: float = 0.3
+    attr_weight: float = 1.0
     attr_weights: dict[str, float] = field(default_factory=lambda: {"neckline": 2.0})
     temperature: float = 0.07
-    lr: float = 1e-3
+    lr: float = 3e-3
     weight_decay: float = 0.01
-    epochs: int = 15
+    epochs: int = 30
     batch_size: int = 128
-    patience: int = 4
+    pairs_per_step: int = 0   # 0 = every pair once per epoch, spread over the epoch's steps
+    patience: int = 8
+    threads: int = 1          # torch CPU threads; small heads train fastest on one (0 = torch's default)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
 
@@ -54,3 +77,16 @@ class TrainConfig:
         check_fields(list(self.attr_weights), "train.attr_weights")
         if self.epochs < 1 or self.batch_size < 2 or self.dim < 1:
             raise ValueError("train.epochs must be at least 1, train.batch_size at least 2, train.dim at least 1")
+        for name in ("contrastive_weight", "pair_weight", "attr_weight", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"train.{name} must be 0 or more, got {getattr(self, name)}")
+        if any(w < 0 for w in self.attr_weights.values()):
+            raise ValueError(f"train.attr_weights must all be 0 or more, got {self.attr_weights}")
+        if self.temperature <= 0 or self.lr <= 0:
+            raise ValueError(f"train.temperature and train.lr must be positive, got {self.temperature} and {self.lr}")
+        if not -1.0 <= self.pair_margin <= 1.0:
+            raise ValueError(f"train.pair_margin is a cosine and must be in [-1, 1], got {self.pair_margin}")
+        if self.patience < 1 or self.pairs_per_step < 0 or self.threads < 0:
+            raise ValueError("train.patience must be at least 1, train.pairs_per_step and train.threads 0 or more")
+        if self.contrastive_weight + self.pair_weight + self.attr_weight == 0:
+            raise ValueError("train.contrastive_weight, pair_weight and attr_weight are all 0: nothing to train")

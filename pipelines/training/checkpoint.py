@@ -1,0 +1,65 @@
+"""Checkpoints: the params hash that keys a run, atomic save, and load with clear errors."""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pipelines.errors import PipelineError
+from pipelines.io import atomic_path
+
+FORMAT_VERSION = 1
+LAST, BEST = "last.pt", "best.pt"
+
+
+def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra: dict | None = None) -> str:
+    """Key of a training run: the `train` section, the seed and the exact inputs (store and pairs).
+
+    Two runs with equal hashes compute the same thing, so one may resume the other.
+    """
+    payload = {"train": train, "seed": seed, "store_hash": store_hash, "pairs_hash": pairs_hash, **(extra or {})}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def training_code_hash() -> str:
+    """Fingerprint of this package's source: a checkpoint from other training code is never resumed."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def restore_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """torch.save through a temp file renamed onto `path`: a kill never leaves a torn checkpoint."""
+    with atomic_path(path) as tmp:
+        torch.save({"format_version": FORMAT_VERSION, **state}, tmp)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"{path}: checkpoint not found")
+    try:
+        # our own files: they hold numpy RNG state and plain dicts, not only tensors
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # torch raises several types for truncated or foreign files
+        raise PipelineError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+        raise PipelineError(f"{path}: not a train checkpoint of format {FORMAT_VERSION}")
+    return state

@@ -1,0 +1,136 @@
+"""The trained model as evaluation sees it: export to artifacts/model/ and `load_finetuned` back."""
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pipelines.encoders import resolve_device
+from pipelines.errors import PipelineError
+from pipelines.io import atomic_dir, read_json, sha256_file
+from pipelines.store import Store, check_expected_model
+from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
+from pipelines.training.loop import TrainResult
+from pipelines.training.model import ModelSpec, ProtocolModel
+
+log = logging.getLogger(__name__)
+
+CARD = "model.json"
+BATCH = 8192
+
+
+def export_model(result: TrainResult, store: Store, model_dir: Path) -> dict:
+    """Copy the run's best.pt and last.pt into `model_dir` with a model.json card, atomically."""
+    best_state = load_checkpoint(result.run_dir / BEST)
+    summary = result.summary
+    card = {
+        "kind": summary["kind"],
+        "arch": store.model["arch"],
+        "pretrained": store.model["pretrained"],
+        "untrained": bool(store.model["untrained"]),
+        "store_model": store.model,
+        "store_hash": store.store_hash,
+        "params_hash": result.params_hash,
+        "best_epoch": summary["best_epoch"],
+        "epochs_run": summary["epochs_run"],
+        "val_recall_at_1": summary["val_recall_at_1"],
+        "val_attr_at_10": summary["val_attr_at_10"],
+        "baseline_val_recall_at_1": summary["baseline_val_recall_at_1"],
+        "fusion_weight": summary["fusion_weight"],
+        "embedding_dim": ProtocolModel(ModelSpec(**best_state["spec"])).embedding_dim,
+        "spec": best_state["spec"],
+        "lora": best_state["info"].get("lora"),
+    }
+    with atomic_dir(model_dir) as tmp:
+        for name in (BEST, LAST):
+            shutil.copyfile(result.run_dir / name, tmp / name)
+        card["files"] = {name: sha256_file(tmp / name) for name in (BEST, LAST)}
+        (tmp / CARD).write_text(_json(card), encoding="utf-8")
+    return card
+
+
+def _json(obj: dict) -> str:
+    import json
+
+    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass
+class FinetunedModel:
+    """Fine-tuned retrieval embeddings for store rows and for CLIP text features."""
+
+    info: dict                      # the model.json card
+    model: ProtocolModel
+    device: torch.device
+    backbone: object | None = None  # LoRA: features(store rows) through the adapted vision tower
+
+    @torch.no_grad()
+    def image_embeddings(self, store: Store) -> np.ndarray:
+        """(N, d) float32 L2-normalised embeddings of every store row, in store order."""
+        self.model.eval()
+        out = []
+        for start in range(0, store.rows, BATCH):
+            rows = np.arange(start, min(start + BATCH, store.rows))
+            if self.backbone is not None:
+                keys = self.backbone.encode_rows(store, rows)
+            else:
+                keys = torch.as_tensor(np.asarray(store.image_keys[rows], dtype=np.float32), device=self.device)
+            out.append(self.model.embed_image(keys).cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
+
+    @torch.no_grad()
+    def text_embeddings(self, clip_text: np.ndarray) -> np.ndarray:
+        """CLIP text features (M, D) (e.g. the store's text_keys or encoded prompts) -> (M, d)."""
+        clip_text = np.asarray(clip_text, dtype=np.float32)
+        if clip_text.ndim != 2 or clip_text.shape[1] != self.model.spec.text_dim:
+            raise PipelineError(f"text features must be (M, {self.model.spec.text_dim}), got shape {clip_text.shape}")
+        self.model.eval()
+        out = [self.model.embed_text(F.normalize(torch.as_tensor(clip_text[s:s + BATCH], device=self.device), dim=-1)).cpu().numpy()
+               for s in range(0, len(clip_text), BATCH)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.embedding_dim), np.float32)
+
+
+def load_finetuned(model_dir: Path, store: Store, device: str = "auto", *, allow_other_store: bool = False) -> FinetunedModel:
+    """Load artifacts/model/ for `store`.
+
+    Raises PipelineError when the model was trained on features of another backbone (arch,
+    pretrained weights, seed of an untrained one) or of another dimension, and, unless
+    `allow_other_store`, when it was trained on another store.
+    """
+    model_dir = Path(model_dir)
+    card = read_json(model_dir / CARD)
+    where = model_dir / CARD
+    try:
+        check_expected_model(store.model, card["store_model"], where)
+    except PipelineError as exc:
+        raise PipelineError(f"{where}: the model was trained on another backbone than store {store.path}: {exc}") from None
+    if card["store_hash"] != store.store_hash and not allow_other_store:
+        raise PipelineError(
+            f"{where}: the model was trained on store {card['store_hash'][:12]}..., but {store.path} is store "
+            f"{store.store_hash[:12]}... (rerun train on this store)"
+        )
+    spec = ModelSpec(**card["spec"])
+    if (spec.image_dim, spec.text_dim) != (store.image_keys.shape[1], store.text_keys.shape[1]):
+        raise PipelineError(
+            f"{where}: the model reads {spec.image_dim}-d image and {spec.text_dim}-d text keys, the store holds "
+            f"{store.image_keys.shape[1]}-d and {store.text_keys.shape[1]}-d"
+        )
+    dev = resolve_device(str(device))
+    state = load_checkpoint(model_dir / BEST, dev)
+    model = ProtocolModel(spec).to(dev)
+    model.load_state_dict(state["model"])
+    model.eval()
+    backbone = None
+    if card["kind"] == "lora":
+        from pipelines.training.lora import LoraImageFeatures
+
+        backbone = LoraImageFeatures.for_store(store, card["lora"], device=dev)
+        backbone.load_state(state["adapter"])
+        backbone.train(False)
+    log.info("loaded %s model (best epoch %s, val recall@1 %.4f) from %s", card["kind"], card["best_epoch"], card["val_recall_at_1"], model_dir)
+    return FinetunedModel(info=card, model=model, device=dev, backbone=backbone)

@@ -1,0 +1,392 @@
+"""The training loop: balanced batches + pair chunks, three losses, per-epoch validation, early stopping, checkpoints and resume."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from pipelines.errors import PipelineError
+from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from pipelines.training.config import TrainConfig
+from pipelines.training.data import TrainingData
+from pipelines.training.losses import IGNORE_INDEX, AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
+from pipelines.training.model import ModelSpec, ProtocolModel
+from pipelines.training.sampler import BalancedBatchSampler
+
+log = logging.getLogger(__name__)
+
+LOG_COLUMNS = ["epoch", "lr", "loss", "loss_contrastive", "loss_pair", "loss_attr", "val_loss", "val_recall_at_1",
+               "val_attr_at_10"]
+# Early stopping and best.pt follow this: the image->image attribute retrieval the scoreboard judges.
+SELECTION_METRIC = "val_attr_at_10"
+
+
+class ImageFeatures(Protocol):
+    """Where image features come from: the cached frozen keys, or a (LoRA-adapted) backbone."""
+
+    kind: str
+
+    def features(self, rows: np.ndarray) -> Tensor: ...          # (len(rows), D) for store rows
+    def trainable(self) -> list[nn.Parameter]: ...
+    def train(self, mode: bool = True) -> None: ...
+    def state(self) -> dict | None: ...                          # what a checkpoint must keep
+    def load_state(self, state: dict | None) -> None: ...
+
+
+class CachedImageFeatures:
+    """The store's frozen image keys, held as one tensor: no image decoding at all."""
+
+    kind = "heads"
+
+    def __init__(self, image_keys: np.ndarray, device: torch.device) -> None:
+        self.keys = torch.tensor(np.asarray(image_keys, dtype=np.float32), device=device)
+
+    def features(self, rows: np.ndarray) -> Tensor:
+        return self.keys[torch.as_tensor(rows, device=self.keys.device)]
+
+    def trainable(self) -> list[nn.Parameter]:
+        return []
+
+    def train(self, mode: bool = True) -> None:
+        pass
+
+    def state(self) -> dict | None:
+        return None
+
+    def load_state(self, state: dict | None) -> None:
+        pass
+
+
+class NonFiniteLossError(PipelineError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    params_hash: str
+    log: pd.DataFrame                # one row per epoch, LOG_COLUMNS
+    summary: dict                    # flat metrics for reports/train.json
+    run_dir: Path                    # holds last.pt and best.pt
+    resumed_from_epoch: int          # 0 = started fresh
+    samples_per_second: float        # training items per second over the epochs run now (0 if none ran)
+    sampler_stats: list[dict] = field(default_factory=list)
+
+
+def recall_at_1(image: Tensor, text: Tensor, groups: np.ndarray) -> float:
+    """Image->text recall@1: the nearest text belongs to the query's own text group (same title + desc)."""
+    groups_t = torch.as_tensor(groups, device=image.device)
+    hits = []
+    for start in range(0, len(image), 4096):
+        nearest = (image[start:start + 4096] @ text.T).argmax(dim=1)
+        hits.append(groups_t[nearest] == groups_t[start:start + 4096])
+    return float(torch.cat(hits).float().mean())
+
+
+def attribute_at_k(image: Tensor, labels: dict[str, Tensor], groups: np.ndarray, k: int = 10) -> float:
+    """Image->image attribute@k on one split, averaged over attributes, as evaluate defines it: the share
+    of a query's k nearest other-group items whose value equals the query's known value (unknown results
+    are misses, queries with an unknown value are skipped)."""
+    groups_t = torch.as_tensor(groups, device=image.device)
+    k = min(k, len(image) - 1)
+    if k < 1:
+        return 0.0
+    hits: dict[str, list[Tensor]] = {a: [] for a in labels}
+    for start in range(0, len(image), 2048):
+        sims = image[start:start + 2048] @ image.T
+        sims[groups_t[start:start + 2048, None] == groups_t[None, :]] = -math.inf
+        top = sims.topk(k, dim=1).indices
+        for attr, y in labels.items():
+            query = y[start:start + 2048]
+            match = (y[top] == query[:, None]) & (y[top] != IGNORE_INDEX)
+            hits[attr].append(match.float().mean(dim=1)[query != IGNORE_INDEX])
+    per_attr = [torch.cat(h).mean() for h in hits.values() if sum(len(x) for x in h)]
+    return float(torch.stack(per_attr).mean()) if per_attr else 0.0
+
+
+def pair_chunks(n_pairs: int, steps: int, per_step: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Pairs for each step of an epoch: a fresh permutation, cut into `steps` chunks of `per_step`
+    (0 = all pairs, spread evenly). Depends only on (seed, epoch), like the batches."""
+    if n_pairs == 0:
+        return [np.empty(0, np.int64)] * steps
+    order = np.random.default_rng([seed, epoch, 1]).permutation(n_pairs)
+    if per_step == 0:
+        return np.array_split(order, steps)
+    return [order[(i * per_step + np.arange(per_step)) % n_pairs] for i in range(steps)]
+
+
+class Trainer:
+    """Owns the model, optimizer and state of one run (keyed by its params hash)."""
+
+    def __init__(
+        self, data: TrainingData, cfg: TrainConfig, *, seed: int, params_hash: str, store_hash: str,
+        run_dir: Path, images: ImageFeatures | None = None, device: str | torch.device = "cpu",
+        info: dict | None = None,
+    ) -> None:
+        self.data, self.cfg, self.seed = data, cfg, seed
+        self.params_hash, self.store_hash = params_hash, store_hash
+        self.run_dir = Path(run_dir)
+        self.device = torch.device(device)
+        self.info = dict(info or {})
+        for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
+            bad = ~np.isfinite(keys).all(axis=1)
+            if bad.any():
+                raise PipelineError(f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)")
+        torch.manual_seed(seed)
+        self.images = images or CachedImageFeatures(data.image_keys, self.device)
+        self.text = torch.tensor(np.asarray(data.text_keys, dtype=np.float32), device=self.device)
+        self.labels = {a: torch.tensor(v, device=self.device) for a, v in data.attributes.labels.items()}
+        self.spec = ModelSpec(
+            image_dim=data.image_keys.shape[1], text_dim=data.text_keys.shape[1], dim=cfg.dim,
+            head=cfg.head, fusion=cfg.fusion, attr_classes=data.attributes.classes,
+        )
+        self.model = ProtocolModel(self.spec).to(self.device)
+        self.model.set_input_statistics(
+            *(torch.as_tensor(np.asarray(k[data.train_rows]), dtype=torch.float32, device=self.device)
+              for k in (data.image_keys, data.text_keys))
+        )
+        self.contrastive = SymmetricInfoNCELoss(cfg.temperature)
+        self.pair_loss = PairMarginLoss(cfg.pair_margin)
+        self.attr_loss = AttributeLoss(cfg.attr_weights)
+        params = list(self.model.parameters()) + list(self.images.trainable())
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01)
+        self.sampler = BalancedBatchSampler(data.meta.iloc[data.train_rows], cfg.batch_size, cfg.sampler, seed)
+        self.epoch = 0
+        self.rows: list[dict] = []
+        self.best = {SELECTION_METRIC: -math.inf, "epoch": 0, "bad_epochs": 0}
+        self.finished = False
+        frozen_image, frozen_text = (
+            torch.nn.functional.normalize(torch.as_tensor(k[data.val_rows], dtype=torch.float32), dim=1)
+            for k in (data.image_keys, data.text_keys)
+        )
+        self.baseline_val_recall_at_1 = recall_at_1(frozen_image, frozen_text, data.text_groups[data.val_rows])
+        self.baseline_val_attr_at_10 = attribute_at_k(
+            frozen_image, {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
+            data.text_groups[data.val_rows],
+        )
+
+    # -- one epoch -----------------------------------------------------------------------------
+
+    def _step_loss(self, rows: np.ndarray, pair_ids: np.ndarray) -> dict[str, Tensor]:
+        cfg, pairs = self.cfg, self.data.pairs
+        anchor, other = pairs.anchor[pair_ids], pairs.other[pair_ids]
+        needed = np.unique(np.concatenate([rows, anchor, other]))
+        feats = self.images.features(needed)
+        at = lambda r: torch.as_tensor(np.searchsorted(needed, r), device=self.device)  # noqa: E731
+        out = self.model(feats[at(rows)], self.text[torch.as_tensor(rows, device=self.device)])
+        parts = {
+            "loss_contrastive": self.contrastive(out.image, out.text),
+            "loss_pair": self.pair_loss(
+                self.model.embed_image(feats[at(anchor)]), self.model.embed_image(feats[at(other)]),
+                torch.as_tensor(pairs.label[pair_ids], device=self.device),
+            ),
+            "loss_attr": self.attr_loss(out.attr_logits, {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}),
+        }
+        parts["loss"] = (cfg.contrastive_weight * parts["loss_contrastive"] + cfg.pair_weight * parts["loss_pair"]
+                         + cfg.attr_weight * parts["loss_attr"])
+        return parts
+
+    def train_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
+        self.model.train()
+        self.images.train(True)
+        self.sampler.set_epoch(epoch)
+        batches = list(self.sampler)
+        chunks = pair_chunks(len(self.data.pairs), len(batches), self.cfg.pairs_per_step, self.seed, epoch)
+        sums: dict[str, float] = {}
+        seen = 0
+        for step, (batch, pair_ids) in enumerate(zip(batches, chunks)):
+            rows = self.data.train_rows[np.asarray(batch)]
+            parts = self._step_loss(rows, pair_ids)
+            if not torch.isfinite(parts["loss"]):
+                raise NonFiniteLossError(
+                    f"train: the loss became {float(parts['loss'].detach())} at epoch {epoch}, step {step} "
+                    f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); stopped without "
+                    f"saving, the last good checkpoint ({self.run_dir / LAST}, epoch {self.epoch}) is kept; "
+                    f"lower train.lr (now {self.cfg.lr}) or raise train.temperature"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            self.optimizer.step()
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(rows)
+            seen += len(rows)
+        stats = self.sampler.last_stats
+        log.info(
+            "epoch %d batches: weak categories %.1f%%, rare materials %.1f%%, neckline known %.1f%%, "
+            "largest group %s at %.1f%% of a batch (cap %.0f%%, %d batches relaxed)",
+            epoch, 100 * stats.weak_category_share, 100 * stats.rare_material_share,
+            100 * stats.neckline_known_share, stats.max_group, 100 * stats.max_group_share,
+            100 * self.cfg.sampler.dominant_cap, stats.cap_relaxed_batches,
+        )
+        return {k: v / seen for k, v in sums.items()}, seen
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.model.eval()
+        self.images.train(False)
+        rows = self.data.val_rows
+        feats = torch.cat([self.images.features(rows[i:i + 1024]) for i in range(0, len(rows), 1024)])
+        text = self.text[torch.as_tensor(rows, device=self.device)]
+        out = self.model(feats, text)
+        bs = self.cfg.batch_size
+        starts = [s for s in range(0, len(rows), bs) if min(bs, len(rows) - s) >= 2]
+        contrastive = float(np.mean([float(self.contrastive(out.image[s:s + bs], out.text[s:s + bs])) for s in starts])) if starts else 0.0
+        labels = {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}
+        attr = float(self.attr_loss(out.attr_logits, labels))
+        return {
+            "val_loss": self.cfg.contrastive_weight * contrastive + self.cfg.attr_weight * attr,
+            "val_recall_at_1": recall_at_1(out.image, out.text, self.data.text_groups[rows]),
+            "val_attr_at_10": attribute_at_k(out.image, labels, self.data.text_groups[rows]),
+        }
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def state(self) -> dict:
+        return {
+            "params_hash": self.params_hash,
+            "store_hash": self.store_hash,
+            "kind": self.images.kind,
+            "spec": self.spec.to_dict(),
+            "train_config": asdict(self.cfg),
+            "seed": self.seed,
+            "info": self.info,
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "adapter": self.images.state(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": rng_state(),
+            "early_stopping": dict(self.best),
+            "log": list(self.rows),
+            "finished": self.finished,
+            "baseline_val_recall_at_1": self.baseline_val_recall_at_1,
+            "baseline_val_attr_at_10": self.baseline_val_attr_at_10,
+        }
+
+    def load_state(self, state: dict, where: Path) -> None:
+        for key, expected in (("params_hash", self.params_hash), ("store_hash", self.store_hash)):
+            if state.get(key) != expected:
+                raise PipelineError(f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; delete the folder to start over")
+        if state["spec"] != self.spec.to_dict():
+            raise PipelineError(f"{where}: checkpoint was built for another model shape ({state['spec']}); delete the folder to start over")
+        self.model.load_state_dict(state["model"])
+        self.images.load_state(state["adapter"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        restore_rng_state(state["rng"])
+        self.epoch = int(state["epoch"])
+        self.best = dict(state["early_stopping"])
+        self.rows = list(state["log"])
+        self.finished = bool(state["finished"])
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def fit(self, on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
+        """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists."""
+        last_path = self.run_dir / LAST
+        resumed_from = 0
+        if last_path.exists():
+            self.load_state(load_checkpoint(last_path, self.device), last_path)
+            resumed_from = self.epoch
+            log.info("resuming run %s from epoch %d%s", self.params_hash, self.epoch, " (already finished)" if self.finished else "")
+        else:
+            log.info("starting run %s: %d train items, %d val items, %d pairs; frozen baseline val recall@1 %.4f",
+                     self.params_hash, len(self.data.train_rows), len(self.data.val_rows), len(self.data.pairs),
+                     self.baseline_val_recall_at_1)
+        trained, train_seconds, sampler_stats = 0, 0.0, []
+        while not self.finished and self.epoch < self.cfg.epochs:
+            epoch = self.epoch + 1
+            lr = self.optimizer.param_groups[0]["lr"]
+            start = time.perf_counter()
+            losses, seen = self.train_epoch(epoch)
+            train_seconds += time.perf_counter() - start
+            trained += seen
+            sampler_stats.append({"epoch": epoch, **self.sampler.last_stats.as_dict()})
+            self.scheduler.step()
+            row = {"epoch": epoch, "lr": lr, **losses, **self.validate()}
+            self.rows.append({k: row[k] for k in LOG_COLUMNS})
+            self.epoch = epoch
+            improved = row[SELECTION_METRIC] > self.best[SELECTION_METRIC]
+            if improved:
+                self.best = {SELECTION_METRIC: row[SELECTION_METRIC], "val_loss": row["val_loss"], "epoch": epoch,
+                             "bad_epochs": 0, "fusion_weight": self.model.fusion_weight}
+            else:
+                self.best["bad_epochs"] += 1
+            self.finished = self.best["bad_epochs"] >= self.cfg.patience or epoch == self.cfg.epochs
+            log.info("epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, val recall@1 %.4f, val attribute@10 %.4f%s",
+                     epoch, self.cfg.epochs, row["loss"], row["loss_contrastive"], row["loss_pair"], row["loss_attr"],
+                     row["val_loss"], row["val_recall_at_1"], row["val_attr_at_10"], " (best)" if improved else "")
+            state = self.state()
+            if improved:  # best before last: a kill in between only repeats this epoch on resume
+                save_checkpoint(state, self.run_dir / BEST)
+            save_checkpoint(state, last_path)
+            if self.finished and epoch < self.cfg.epochs:
+                log.info("early stop after epoch %d: no val attribute@10 gain for %d epochs", epoch, self.cfg.patience)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, row)
+        rate = trained / train_seconds if train_seconds > 0 else 0.0
+        if trained:
+            log.info("trained %d samples in %.2f s: %.0f samples/s", trained, train_seconds, rate)
+        return TrainResult(
+            params_hash=self.params_hash, log=pd.DataFrame(self.rows, columns=LOG_COLUMNS),
+            summary=self.summary(), run_dir=self.run_dir, resumed_from_epoch=resumed_from,
+            samples_per_second=rate, sampler_stats=sampler_stats,
+        )
+
+    def summary(self) -> dict:
+        best_row = next((r for r in self.rows if r["epoch"] == self.best["epoch"]), None)
+        return {
+            "kind": self.images.kind,
+            "params_hash": self.params_hash,
+            "epochs_run": self.epoch,
+            "best_epoch": self.best["epoch"],
+            "early_stopped": self.epoch < self.cfg.epochs,
+            "val_recall_at_1": best_row["val_recall_at_1"] if best_row else None,
+            "val_attr_at_10": best_row["val_attr_at_10"] if best_row else None,
+            "val_loss": best_row["val_loss"] if best_row else None,
+            "baseline_val_recall_at_1": self.baseline_val_recall_at_1,
+            "baseline_val_attr_at_10": self.baseline_val_attr_at_10,
+            "fusion_weight": self.best.get("fusion_weight"),
+            "train_items": int(len(self.data.train_rows)),
+            "val_items": int(len(self.data.val_rows)),
+            "pairs": int(len(self.data.pairs)),
+            **self.sampler_report(),
+        }
+
+    def sampler_report(self) -> dict:
+        """Realised batch composition of epoch 1 next to the train split's own shares (deterministic)."""
+        sampler = BalancedBatchSampler(self.data.meta.iloc[self.data.train_rows], self.cfg.batch_size, self.cfg.sampler, self.seed)
+        sampler.set_epoch(1)
+        list(sampler)
+        stats = sampler.last_stats
+        return {
+            "sampler_weak_category_share": stats.weak_category_share,
+            "sampler_rare_material_share": stats.rare_material_share,
+            "sampler_neckline_known_share": stats.neckline_known_share,
+            "sampler_max_group_share": stats.max_group_share,
+            "sampler_cap_relaxed_batches": stats.cap_relaxed_batches,
+            "train_weak_category_share": float(sampler.weak.mean()),
+            "train_rare_material_share": float(sampler.rare.mean()),
+            "train_neckline_known_share": float(sampler.neckline_known.mean()),
+        }
+
+
+def train_protocol_model(
+    data: TrainingData, cfg: TrainConfig, *, seed: int, params_hash: str, store_hash: str,
+    checkpoint_root: Path, images: ImageFeatures | None = None, device: str | torch.device = "cpu",
+    info: dict | None = None, on_epoch_end: Callable[[int, dict], None] | None = None,
+) -> TrainResult:
+    """Train (or resume, or re-export a finished run) under `checkpoint_root/<params_hash>/`."""
+    trainer = Trainer(
+        data, cfg, seed=seed, params_hash=params_hash, store_hash=store_hash,
+        run_dir=Path(checkpoint_root) / params_hash, images=images, device=device, info=info,
+    )
+    return trainer.fit(on_epoch_end)

@@ -1,0 +1,115 @@
+"""The protocol model: trainable image/text projection heads, image-side attribute heads and a learnable fusion weight over frozen CLIP features."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a ProtocolModel before loading its weights (saved in checkpoints)."""
+
+    image_dim: int
+    text_dim: int
+    dim: int
+    head: str = "mlp"
+    fusion: bool = True
+    attr_classes: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def projection_head(in_dim: int, out_dim: int, kind: str) -> nn.Module:
+    if kind == "linear":
+        return nn.Linear(in_dim, out_dim)
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(in_dim, in_dim), nn.GELU(), nn.Linear(in_dim, out_dim))
+    raise ValueError(f"unknown head kind {kind!r} (expected linear or mlp)")
+
+
+@dataclass
+class ProtocolOutput:
+    image: Tensor                    # (B, d) L2-normalised retrieval embeddings
+    text: Tensor                     # (B, d)
+    attr_logits: dict[str, Tensor]   # attribute -> (B, classes)
+
+
+class ProtocolModel(nn.Module):
+    """Heads over frozen CLIP keys.
+
+    The retrieval embedding of a frozen key k with projection p = head(k) is, with fusion weight
+    w = sigmoid(fusion_logit),
+
+        e = [sqrt(w) * k/|k|, sqrt(1 - w) * p/|p|]        (already unit length)
+
+    so e_a . e_b = w cos(k_a, k_b) + (1 - w) cos(p_a, p_b): a learned blend of the frozen
+    similarity and the trained one, and w = 1 is exactly the frozen baseline. Image and text share
+    the same w. Without fusion, e = p/|p|. Attribute heads read the image projection p.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        if spec.fusion and spec.image_dim != spec.text_dim:
+            raise ValueError(
+                f"fusion blends frozen image and text keys, which must share one space; got image dim "
+                f"{spec.image_dim} and text dim {spec.text_dim} (set train.fusion: false)"
+            )
+        self.spec = spec
+        self.image_head = projection_head(spec.image_dim, spec.dim, spec.head)
+        self.text_head = projection_head(spec.text_dim, spec.dim, spec.head)
+        self.attr_heads = nn.ModuleDict(
+            {name: nn.Linear(spec.dim, len(classes)) for name, classes in spec.attr_classes.items()}
+        )
+        # Frozen CLIP keys share a large common direction (untrained backbones especially: neighbours
+        # sit at cosine ~0.97), so the heads read keys standardised with train-split statistics.
+        for side, dim in (("image", spec.image_dim), ("text", spec.text_dim)):
+            self.register_buffer(f"{side}_mean", torch.zeros(dim))
+            self.register_buffer(f"{side}_scale", torch.ones(dim))
+        # logit 0 -> w = 0.5: start halfway between the frozen and the learned similarity
+        self.fusion_logit = nn.Parameter(torch.zeros(())) if spec.fusion else None
+
+    @property
+    def embedding_dim(self) -> int:
+        if self.spec.fusion:
+            return self.spec.image_dim + self.spec.dim
+        return self.spec.dim
+
+    @property
+    def fusion_weight(self) -> float | None:
+        return None if self.fusion_logit is None else float(torch.sigmoid(self.fusion_logit.detach()))
+
+    @torch.no_grad()
+    def set_input_statistics(self, image_keys: Tensor, text_keys: Tensor) -> None:
+        """Standardise the heads' inputs with these (train-split) keys' per-feature mean and std."""
+        for side, keys in (("image", image_keys), ("text", text_keys)):
+            keys = F.normalize(keys.float(), dim=-1)
+            getattr(self, f"{side}_mean").copy_(keys.mean(dim=0))
+            getattr(self, f"{side}_scale").copy_(1.0 / keys.std(dim=0).clamp_min(1e-6))
+
+    def _standardise(self, keys: Tensor, side: str) -> Tensor:
+        return (F.normalize(keys, dim=-1) - getattr(self, f"{side}_mean")) * getattr(self, f"{side}_scale")
+
+    def _fuse(self, frozen: Tensor, projected: Tensor) -> Tensor:
+        projected = F.normalize(projected, dim=-1)
+        if self.fusion_logit is None:
+            return projected
+        w = torch.sigmoid(self.fusion_logit)
+        return torch.cat([w.sqrt() * F.normalize(frozen, dim=-1), (1 - w).sqrt() * projected], dim=-1)
+
+    def embed_image(self, image_keys: Tensor) -> Tensor:
+        return self._fuse(image_keys, self.image_head(self._standardise(image_keys, "image")))
+
+    def embed_text(self, text_keys: Tensor) -> Tensor:
+        return self._fuse(text_keys, self.text_head(self._standardise(text_keys, "text")))
+
+    def forward(self, image_keys: Tensor, text_keys: Tensor) -> ProtocolOutput:
+        image_proj = self.image_head(self._standardise(image_keys, "image"))
+        return ProtocolOutput(
+            image=self._fuse(image_keys, image_proj),
+            text=self.embed_text(text_keys),
+            attr_logits={name: head(image_proj) for name, head in self.attr_heads.items()},
+        )

@@ -1,0 +1,133 @@
+"""Balanced batches: boost weak categories, rare materials and neckline-known items; cap any one group's share of a batch."""
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from torch.utils.data import Sampler
+
+from pipelines.schema import UNKNOWN
+from pipelines.training.config import SamplerConfig
+
+log = logging.getLogger(__name__)
+
+CAPPED_FIELDS = ("category", "material")  # a dominant value of these (tees, cotton) is capped per batch
+
+
+def sampling_weights(meta: pd.DataFrame, cfg: SamplerConfig) -> np.ndarray:
+    """Per-item sampling weight: the product of the boosts that apply to it (1 when none does)."""
+    weights = np.ones(len(meta), dtype=np.float64)
+    if "category" in meta:
+        weights[meta["category"].isin(cfg.weak_categories).to_numpy()] *= cfg.weak_category_boost
+    if "material" in meta:
+        weights[meta["material"].isin(cfg.rare_materials).to_numpy()] *= cfg.rare_material_boost
+    if "neckline" in meta:
+        weights[(meta["neckline"] != UNKNOWN).to_numpy()] *= cfg.neckline_known_boost
+    return weights
+
+
+@dataclass
+class BatchStats:
+    """The realised composition of one epoch's batches (shares are of items drawn)."""
+
+    batches: int
+    items: int
+    weak_category_share: float
+    rare_material_share: float
+    neckline_known_share: float
+    max_group_share: float          # the largest share any capped group reached in any batch
+    max_group: str                  # "category=tees"
+    cap_relaxed_batches: int        # batches where the cap could not be met with the items available
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class BalancedBatchSampler(Sampler[list[int]]):
+    """Yields batches of positions into `meta` (the training rows).
+
+    Each batch is drawn without replacement by weighted sampling (Efraimidis-Spirakis keys), then
+    filled greedily, skipping an item whose category or material value already holds
+    `dominant_cap` of the batch (`unknown` is not a group). If the cap cannot be met, the batch is
+    topped up from the skipped items and counted as relaxed. An epoch has ceil(N / batch_size)
+    batches; the draw depends only on (seed, epoch), so a resumed run sees the same batches.
+    """
+
+    def __init__(self, meta: pd.DataFrame, batch_size: int, cfg: SamplerConfig, seed: int) -> None:
+        if len(meta) == 0:
+            raise ValueError("the balanced sampler needs at least one training item")
+        self.cfg = cfg
+        self.batch_size = min(batch_size, len(meta))
+        self.seed = seed
+        self.epoch = 0
+        self.weights = sampling_weights(meta, cfg)
+        self._groups = {
+            f: meta[f].astype(str).to_numpy() for f in CAPPED_FIELDS if f in meta
+        }
+        self.weak = meta["category"].isin(cfg.weak_categories).to_numpy() if "category" in meta else np.zeros(len(meta), bool)
+        self.rare = meta["material"].isin(cfg.rare_materials).to_numpy() if "material" in meta else np.zeros(len(meta), bool)
+        self.neckline_known = (meta["neckline"] != UNKNOWN).to_numpy() if "neckline" in meta else np.zeros(len(meta), bool)
+        self.cap = max(1, math.floor(cfg.dominant_cap * self.batch_size))
+        self.last_stats: BatchStats | None = None
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.weights) / self.batch_size)
+
+    def _batch(self, rng: np.random.Generator) -> tuple[list[int], bool]:
+        keys = rng.random(len(self.weights)) ** (1.0 / self.weights)
+        order = np.argsort(-keys, kind="stable")
+        counts = {f: Counter() for f in self._groups}
+        chosen, skipped = [], []
+        for i in order:
+            values = {f: g[i] for f, g in self._groups.items()}
+            if any(v != UNKNOWN and counts[f][v] >= self.cap for f, v in values.items()):
+                skipped.append(int(i))
+                continue
+            chosen.append(int(i))
+            for f, v in values.items():
+                counts[f][v] += 1
+            if len(chosen) == self.batch_size:
+                return chosen, False
+        relaxed = self.batch_size - len(chosen)
+        return chosen + skipped[:relaxed], True
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        batches = []
+        relaxed_count = 0
+        for _ in range(len(self)):
+            batch, relaxed = self._batch(rng)
+            relaxed_count += relaxed
+            batches.append(batch)
+        self.last_stats = self._stats(batches, relaxed_count)
+        yield from batches
+
+    def _stats(self, batches: list[list[int]], relaxed: int) -> BatchStats:
+        drawn = np.concatenate([np.asarray(b) for b in batches])
+        max_share, max_group = 0.0, ""
+        for batch in batches:
+            for f, g in self._groups.items():
+                values, counts = np.unique(g[batch], return_counts=True)
+                known = values != UNKNOWN
+                if known.any():
+                    j = int(np.argmax(np.where(known, counts, -1)))
+                    share = counts[j] / len(batch)
+                    if share > max_share:
+                        max_share, max_group = float(share), f"{f}={values[j]}"
+        return BatchStats(
+            batches=len(batches),
+            items=len(drawn),
+            weak_category_share=float(self.weak[drawn].mean()),
+            rare_material_share=float(self.rare[drawn].mean()),
+            neckline_known_share=float(self.neckline_known[drawn].mean()),
+            max_group_share=max_share,
+            max_group=max_group,
+            cap_relaxed_batches=relaxed,
+        )

@@ -1,0 +1,83 @@
+"""Train the protocol model on the store's cached frozen features (or LoRA on the images), resuming an interrupted run."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from pipelines.cli import run_stage
+from pipelines.errors import PipelineError
+from pipelines.io import sha256_file, write_csv_atomic, write_json_atomic
+from pipelines.params import load_params, params_dict
+from pipelines.seeding import seed_everything
+from pipelines.signals import active_signal_labels
+from pipelines.store import open_store
+from pipelines.encoders import resolve_device
+from pipelines.training import export_model, params_hash, prepare_training_data, train_protocol_model
+from pipelines.training.checkpoint import training_code_hash
+
+log = logging.getLogger("stages.train")
+
+STORE = Path("artifacts/store")
+PAIRS = Path("artifacts/pairs/pairs.parquet")
+SIGNALS = Path("artifacts/signals/signals.parquet")
+CHECKPOINTS = Path("artifacts/checkpoints")
+MODEL = Path("artifacts/model")
+LOG_CSV = Path("reports/train_log.csv")
+METRICS = Path("reports/train.json")
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise PipelineError(f"{path}: file not found (run the stage that writes it first)")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def main() -> None:
+    params = load_params()
+    cfg = params.train
+    seed_everything(params.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    store = open_store(STORE)
+    if store.model["untrained"]:
+        log.warning("the backbone %s is untrained (seeded random weights): the heads learn on random features", store.model["arch"])
+    pairs = read_parquet(PAIRS)
+    inputs = {"pairs": sha256_file(PAIRS), "code": training_code_hash()}
+    pseudo = None
+    if cfg.use_signals:
+        pseudo = active_signal_labels(read_parquet(SIGNALS), cfg.attr_heads)
+        inputs["signals"] = sha256_file(SIGNALS)
+    data = prepare_training_data(
+        store.meta, store.image_keys, store.text_keys, pairs, cfg.attr_heads,
+        where_store=str(STORE / "meta.parquet"), where_pairs=str(PAIRS), pseudo=pseudo,
+    )
+    run_hash = params_hash(params_dict(cfg), params.seed, store.store_hash, inputs.pop("pairs"), extra=inputs)
+    device = resolve_device(params.model.device)
+    images, info = None, {"store_model": store.model}
+    if cfg.lora.enabled:
+        from pipelines.training.lora import LoraImageFeatures
+
+        info["lora"] = dataclasses.asdict(cfg.lora)
+        images = LoraImageFeatures.for_store(store, info["lora"], device=device)
+    result = train_protocol_model(
+        data, cfg, seed=params.seed, params_hash=run_hash, store_hash=store.store_hash,
+        checkpoint_root=CHECKPOINTS, images=images, device=device, info=info,
+    )
+    export_model(result, store, MODEL)
+    write_csv_atomic(result.log, LOG_CSV)
+    write_json_atomic(result.summary, METRICS)
+    log.info("best epoch %d: val attribute@10 %.4f (frozen baseline %.4f), val recall@1 %.4f (frozen baseline %.4f)",
+             result.summary["best_epoch"], result.summary["val_attr_at_10"], result.summary["baseline_val_attr_at_10"],
+             result.summary["val_recall_at_1"], result.summary["baseline_val_recall_at_1"])
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,90 @@
+"""The train stage end to end on a tiny store: outputs, resume of a finished run, a fresh run on new params, bad input."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.store import write_store
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    rng = np.random.default_rng(0)
+    n, d = 120, 16
+    cats = rng.choice(["tees", "shirts", "cardigans"], n)
+    protos = {c: rng.normal(size=d) for c in ("tees", "shirts", "cardigans")}
+    image = np.stack([protos[c] for c in cats]) * 0.3 + rng.normal(size=(n, d))
+    text = np.stack([protos[c] for c in cats]) * 0.3 + rng.normal(size=(n, d))
+    norm = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
+    meta = pd.DataFrame({
+        "item_id": [f"i{i}" for i in range(n)], "image_path": "", "title": [f"item {i}" for i in range(n)], "desc": "",
+        "group_key": [f"g{i}" for i in range(n)], "split": np.where(np.arange(n) % 4 == 0, "val", "train"),
+        "category": cats, "color": rng.choice(["red", "blue"], n), "pattern": "solid", "material": "cotton",
+        "neckline": rng.choice(["round", "unknown"], n), "sleeve_length": "long",
+    })
+    write_store(tmp_path / "artifacts/store", meta, norm(image), norm(text), np.zeros((n, 4), np.float32), MODEL, "test")
+    train_ids = meta.loc[meta["split"] == "train", "item_id"].to_numpy()
+    pairs = pd.DataFrame({"anchor_id": train_ids[:40], "other_id": train_ids[40:80], "pair_type": "hard", "label": np.int8(0)})
+    (tmp_path / "artifacts/pairs").mkdir(parents=True)
+    pairs.to_parquet(tmp_path / "artifacts/pairs/pairs.parquet", index=False)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["train"].update({"epochs": 3, "batch_size": 32})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return tmp_path
+
+
+def run(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "stages.train"], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def set_param(cwd: Path, **train):
+    params = yaml.safe_load((cwd / "params.yaml").read_text())
+    params["train"].update(train)
+    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.mark.slow  # four stage subprocesses, each importing torch
+def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_params(workdir):
+    first = run(workdir)
+    assert first.returncode == 0, first.stderr
+    log = pd.read_csv(workdir / "reports/train_log.csv")
+    assert list(log.columns) == ["epoch", "lr", "loss", "loss_contrastive", "loss_pair", "loss_attr", "val_loss", "val_recall_at_1", "val_attr_at_10"]
+    assert log["epoch"].tolist() == [1, 2, 3]
+    metrics = json.loads((workdir / "reports/train.json").read_text())
+    assert metrics["best_epoch"] in (1, 2, 3) and "baseline_val_recall_at_1" in metrics
+    card = json.loads((workdir / "artifacts/model/model.json").read_text())
+    assert card["kind"] == "heads" and card["untrained"] is True
+    (run_dir,) = (workdir / "artifacts/checkpoints").iterdir()
+    assert card["params_hash"] == run_dir.name and {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt"}
+    before = {p: (workdir / p).read_bytes() for p in ("reports/train_log.csv", "reports/train.json", "artifacts/model/model.json")}
+
+    again = run(workdir)
+    assert again.returncode == 0 and "already finished" in again.stderr
+    assert all((workdir / p).read_bytes() == b for p, b in before.items())
+
+    set_param(workdir, lr=3e-4)
+    fresh = run(workdir)
+    assert fresh.returncode == 0 and "starting run" in fresh.stderr
+    assert len(list((workdir / "artifacts/checkpoints").iterdir())) == 2
+    assert json.loads((workdir / "artifacts/model/model.json").read_text())["params_hash"] != card["params_hash"]
+
+
+def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(workdir):
+    assert run(workdir).returncode == 0
+    model_json = (workdir / "artifacts/model/model.json").read_bytes()
+    pairs = pd.read_parquet(workdir / "artifacts/pairs/pairs.parquet")
+    pairs.loc[3, "other_id"] = "ghost"
+    pairs.to_parquet(workdir / "artifacts/pairs/pairs.parquet", index=False)
+    bad = run(workdir)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1].startswith("error: artifacts/pairs/pairs.parquet: row 3 names item 'ghost'")
+    assert (workdir / "artifacts/model/model.json").read_bytes() == model_json

@@ -1,0 +1,77 @@
+"""The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from pipelines.training.checkpoint import load_checkpoint
+from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError
+from train_synthetic import small_run
+
+HERE = Path(__file__).parent
+
+
+def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path):
+    result = small_run(tmp_path, epochs=8).fit()
+    log = result.log
+    assert list(log.columns) == LOG_COLUMNS and log["epoch"].tolist() == list(range(1, 9))
+    assert log["val_loss"].iloc[-1] < 0.9 * log["val_loss"].iloc[0]
+    assert log["loss"].iloc[-1] < log["loss"].iloc[0]
+    baseline = result.summary["baseline_val_recall_at_1"]
+    assert result.summary["val_recall_at_1"] >= baseline + 0.05
+    assert result.summary["val_attr_at_10"] >= result.summary["baseline_val_attr_at_10"] + 0.01
+    best = load_checkpoint(tmp_path / "best.pt")
+    assert best["epoch"] == result.summary["best_epoch"] and best["params_hash"] == "h"
+    assert set(best) >= {"model", "optimizer", "epoch", "params_hash", "store_hash"}
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
+    trainer = small_run(tmp_path, epochs=3)
+
+    def poison(epoch, row):
+        with torch.no_grad():
+            trainer.model.text_head[0].weight.fill_(float("nan"))
+
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2, step 0.*last good checkpoint .*epoch 1"):
+        trainer.fit(on_epoch_end=poison)
+    kept = load_checkpoint(tmp_path / "last.pt")
+    assert kept["epoch"] == 1 and all(torch.isfinite(v).all() for v in kept["model"].values())
+
+
+def test_a_finished_run_is_reexported_without_training(tmp_path):
+    first = small_run(tmp_path, epochs=2).fit()
+    again = small_run(tmp_path, epochs=2).fit()
+    assert again.resumed_from_epoch == 2 and again.samples_per_second == 0.0
+    assert again.log.equals(first.log) and again.summary == first.summary
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninterrupted_run_ends(tmp_path):
+    epochs = 6
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4"], cwd=HERE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (killed / "last.pt").exists():
+            assert proc.poll() is None, "the worker exited before writing a checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint within 60 s"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    interrupted_at = load_checkpoint(killed / "last.pt")["epoch"]
+    assert 1 <= interrupted_at < epochs and not load_checkpoint(killed / "last.pt")["finished"]
+
+    resumed = small_run(killed, epochs=epochs).fit()
+    assert resumed.resumed_from_epoch == interrupted_at
+    assert resumed.log["epoch"].tolist() == list(range(1, epochs + 1))
+
+    straight = small_run(tmp_path / "straight", epochs=epochs).fit()
+    a, b = load_checkpoint(killed / "last.pt"), load_checkpoint(tmp_path / "straight" / "last.pt")
+    for name, weight in a["model"].items():
+        assert torch.equal(weight, b["model"][name]), name
+    assert resumed.log.equals(straight.log)

@@ -1,0 +1,48 @@
+"""The protocol model's fused embedding: unit length, a blend of frozen and learned similarity."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pipelines.training.model import ModelSpec, ProtocolModel
+
+
+def spec(**kw):
+    base = dict(image_dim=8, text_dim=8, dim=4, head="mlp", fusion=True, attr_classes={"neckline": ["round", "v_neck"]})
+    return ModelSpec(**{**base, **kw})
+
+
+def test_fused_similarity_is_the_weighted_blend_of_frozen_and_projected_cosines():
+    torch.manual_seed(0)
+    model = ProtocolModel(spec())
+    with torch.no_grad():
+        model.fusion_logit.fill_(1.0)
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    w = torch.sigmoid(torch.tensor(1.0))
+    head = lambda x: model.image_head(model._standardise(x, "image"))  # noqa: E731
+    expected = w * F.cosine_similarity(a, b) + (1 - w) * F.cosine_similarity(head(a), head(b))
+    got = (model.embed_image(a) * model.embed_image(b)).sum(1)
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(model.embed_image(a).norm(dim=1), torch.ones(3), atol=1e-6)
+    assert model.embedding_dim == 12
+
+
+def test_heads_read_keys_standardised_with_the_given_statistics():
+    model = ProtocolModel(spec())
+    keys = torch.randn(50, 8) + 5.0  # a large shared direction, like untrained CLIP keys
+    model.set_input_statistics(keys, keys)
+    standardised = model._standardise(keys, "image")
+    assert torch.allclose(standardised.mean(dim=0), torch.zeros(8), atol=1e-5)
+    assert torch.allclose(standardised.std(dim=0), torch.ones(8), atol=1e-4)
+    assert "image_mean" in model.state_dict() and "text_scale" in model.state_dict()
+
+
+def test_forward_gives_attribute_logits_per_class_and_no_fusion_means_projection_only():
+    model = ProtocolModel(spec(fusion=False, head="linear"))
+    out = model(torch.randn(5, 8), torch.randn(5, 8))
+    assert out.image.shape == (5, 4) and out.attr_logits["neckline"].shape == (5, 2)
+    assert model.fusion_weight is None
+
+
+def test_fusion_needs_one_space_for_image_and_text_keys():
+    with pytest.raises(ValueError, match="fusion"):
+        ProtocolModel(spec(text_dim=6))

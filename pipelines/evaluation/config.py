@@ -1,13 +1,19 @@
 """The `eval` and `scoreboard` params sections."""
 from __future__ import annotations
 
-from pipelines.schema import check_fields
+import re
 from dataclasses import dataclass, field
+
+from pipelines.schema import FIELDS, check_fields, vocabulary
 
 DEFAULT_ATTRIBUTES = [
     "category", "color", "pattern", "material", "neckline",
     "sleeve_length", "style", "season", "gender", "fit",
 ]
+
+# `neckline@10` (image->image attribute@K) or `<task>/<metric>` (any headline key of metrics.json).
+_ATTRIBUTE_METRIC = re.compile(r"^(?P<attribute>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
+_TASK_METRIC = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(@[1-9][0-9]*)?$")
 
 
 @dataclass(frozen=True)
@@ -17,12 +23,26 @@ class EvalConfig:
     prompt: str = "a photo of {value} clothing"
     bootstrap: int = 1000
     gallery_queries: int = 12
+    gallery_attributes: list[str] = field(default_factory=lambda: ["category", "material", "neckline"])
     max_queries: int = 0
 
     def __post_init__(self) -> None:
         check_fields(self.attributes, "eval.attributes")
         if not self.ks or min(self.ks) < 1:
             raise ValueError(f"eval.ks must be positive cut-offs, got {self.ks}")
+        if len(set(self.ks)) != len(self.ks):
+            raise ValueError(f"eval.ks must not repeat a cut-off, got {self.ks}")
+        if "{value}" not in self.prompt:
+            raise ValueError(f"eval.prompt must contain '{{value}}', got {self.prompt!r}")
+        if self.bootstrap < 1:
+            raise ValueError(f"eval.bootstrap must be at least 1 resample, got {self.bootstrap}")
+        if self.gallery_queries < 0 or self.max_queries < 0:
+            raise ValueError("eval.gallery_queries and eval.max_queries must be 0 or more")
+        missing = [a for a in self.gallery_attributes if a not in self.attributes]
+        if not self.gallery_attributes or missing:
+            raise ValueError(
+                f"eval.gallery_attributes must be a non-empty subset of eval.attributes, got {self.gallery_attributes}"
+            )
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,38 @@ class Target:
     metric: str
     slice: str = "all"
     min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        attribute_metric = _ATTRIBUTE_METRIC.match(self.metric)
+        if attribute_metric:
+            check_fields([attribute_metric["attribute"]], f"scoreboard target metric {self.metric!r}")
+        elif not _TASK_METRIC.match(self.metric):
+            raise ValueError(
+                f"scoreboard target metric {self.metric!r} must look like 'neckline@10' (image->image "
+                "attribute@K) or '<task>/<metric>' (a key of reports/metrics.json, e.g. 't2i_title/recall@10')"
+            )
+        if self.slice != "all":
+            attribute, _, value = self.slice.partition("=")
+            if attribute not in FIELDS or not value:
+                raise ValueError(
+                    f"scoreboard target slice {self.slice!r} must be 'all' or '<field>=<value>' "
+                    f"(fields: {', '.join(FIELDS)})"
+                )
+            if value not in vocabulary()[attribute]:
+                raise ValueError(
+                    f"scoreboard target slice {self.slice!r}: {value!r} is not a canonical {attribute} "
+                    f"(values: {', '.join(vocabulary()[attribute])})"
+                )
+            if not attribute_metric:
+                raise ValueError(
+                    f"scoreboard target {self.metric!r} on slice {self.slice!r}: only image->image "
+                    "attribute metrics (e.g. 'material@10') are broken down by slice"
+                )
+
+    @property
+    def name(self) -> str:
+        """How reports and error messages name the target, e.g. `material@10 [material=denim]`."""
+        return f"{self.metric} [{self.slice}]"
 
 
 @dataclass(frozen=True)
@@ -44,3 +96,8 @@ class ScoreboardConfig:
             Target("material@10", "material=leather", 10),
         ]
     )
+
+    def __post_init__(self) -> None:
+        names = [t.name for t in self.targets]
+        if len(set(names)) != len(names):
+            raise ValueError(f"scoreboard.targets lists a target twice: {names}")

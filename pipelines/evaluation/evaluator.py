@@ -1,0 +1,223 @@
+"""One generic retrieval evaluator: runs the task table for any model given as embeddings plus catalog metadata.
+
+A model is only its vectors: image embeddings of the whole catalog (the documents, and the image
+queries) and a map from CLIP text features into its space (identity for the frozen baseline, the
+trained text head for the fine-tuned model). Baseline and fine-tuned therefore share every line of
+search and scoring code, the same queries and the same FAISS index configuration.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import PipelineError
+from pipelines.evaluation.config import EvalConfig
+from pipelines.evaluation.metrics import ranked_metric
+from pipelines.evaluation.tasks import Task, TaskTable
+from pipelines.index import build_index, configure_search, search, search_excluding_groups
+from pipelines.schema import UNKNOWN
+
+log = logging.getLogger(__name__)
+
+GALLERY_RESULTS = 5
+REQUIRED_COLUMNS = ("item_id", "group_key", "split", "image_path")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What every model shares: item metadata, CLIP text keys of the items, and the CLIP prompt encoder."""
+    meta: pd.DataFrame                                  # row i = document i (items.parquet columns)
+    text_keys: np.ndarray                               # (N, D) CLIP text features of title + desc
+    encode_prompts: Callable[[list[str]], np.ndarray]   # prompts -> (M, D) CLIP text features
+
+
+@dataclass(frozen=True)
+class ModelSpace:
+    """A model as the evaluator sees it."""
+    name: str
+    image_embeddings: np.ndarray                        # (N, d) L2-normalised, row i = catalog item i
+    map_text: Callable[[np.ndarray], np.ndarray]        # (M, D) CLIP text features -> (M, d)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The FAISS index every model is searched with (the `index` params)."""
+    factory: str
+    ef_search: int
+    nprobe: int
+    train_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    name: str
+    scores: pd.DataFrame      # one row per query-table row, one column per metric (NaN where it does not apply)
+    image_neighbours: np.ndarray  # (image queries, >= 5) catalog rows retrieved for the i2i queries
+
+
+def select_queries(meta: pd.DataFrame, max_queries: int, seed: int) -> np.ndarray:
+    """Catalog rows of the test split, in catalog order; a seeded subsample of `max_queries` when > 0."""
+    rows = np.flatnonzero(meta["split"].to_numpy() == "test")
+    if len(rows) == 0:
+        raise PipelineError("the catalog has no test-split items to use as queries (meta column 'split')")
+    if 0 < max_queries < len(rows):
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_queries, replace=False))
+    return rows
+
+
+def prompt_values(meta: pd.DataFrame, queries: np.ndarray, attribute: str, skip: tuple[str, ...]) -> list[str]:
+    """Canonical values of `attribute` among the query items, sorted; `unknown` and `skip` left out."""
+    present = set(meta[attribute].to_numpy()[queries]) - {UNKNOWN} - set(skip)
+    return sorted(present)
+
+
+def prompt_text(template: str, value: str) -> str:
+    """The prompt for one canonical value: `v_neck` reads as "v neck"."""
+    return template.format(value=value.replace("_", " "))
+
+
+def build_query_table(meta: pd.DataFrame, queries: np.ndarray, table: TaskTable, cfg: EvalConfig) -> pd.DataFrame:
+    """Every query of every task: `task`, `query` (item id or prompted value), `row` (catalog row, -1 for
+    prompts), and the query's value of each eval attribute (prompts: the prompted attribute only)."""
+    check_meta(meta, cfg.attributes)
+    frames = []
+    for task in table.tasks:
+        if task.query == "prompt":
+            values = prompt_values(meta, queries, task.attribute, table.skip_prompt_values)
+            frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
+            for attribute in cfg.attributes:
+                frame[attribute] = values if attribute == task.attribute else UNKNOWN
+        else:
+            frame = pd.DataFrame({"task": task.name, "query": meta["item_id"].to_numpy()[queries], "row": queries})
+            for attribute in cfg.attributes:
+                frame[attribute] = meta[attribute].to_numpy()[queries]
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["row"] = out["row"].astype(np.int64)
+    return out
+
+
+def check_meta(meta: pd.DataFrame, attributes: list[str]) -> None:
+    missing = [c for c in (*REQUIRED_COLUMNS, *attributes) if c not in meta.columns]
+    if missing:
+        raise PipelineError(f"catalog metadata lacks column {missing[0]!r} (expected the items.parquet columns)")
+
+
+def run_model(
+    model: ModelSpace,
+    catalog: Catalog,
+    query_table: pd.DataFrame,
+    table: TaskTable,
+    cfg: EvalConfig,
+    settings: SearchSettings,
+) -> ModelRun:
+    """Index the model's image embeddings and score every task's queries against the whole catalog."""
+    meta = catalog.meta
+    images = np.ascontiguousarray(model.image_embeddings, dtype=np.float32)
+    if images.ndim != 2 or len(images) != len(meta):
+        raise PipelineError(
+            f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
+        )
+    index = build_index(images, settings.factory, train_size=settings.train_size, seed=settings.seed)
+    configure_search(index, settings.ef_search, settings.nprobe)
+    groups = meta["group_key"].astype(str).to_numpy()
+    scores = pd.DataFrame(index=query_table.index)
+    neighbours = np.zeros((0, GALLERY_RESULTS), dtype=np.int64)
+    for task in table.tasks:
+        rows = np.flatnonzero(query_table["task"].to_numpy() == task.name)
+        if len(rows) == 0:
+            log.warning("%s: task %s has no queries", model.name, task.name)
+            continue
+        items = query_table["row"].to_numpy()[rows]
+        log.info("%s: %s, %d queries", model.name, task.name, len(rows))
+        if task.query == "image":
+            depth = max(max(cfg.ks), GALLERY_RESULTS)
+            _, ids = search_excluding_groups(index, images[items], depth, groups[items], groups)
+            neighbours = ids
+            for attribute in cfg.attributes:
+                _attribute_scores(scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks)
+            continue
+        if task.query == "title":
+            queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
+            ids = _title_search(index, queries, images[items], items, groups, table.depth, task)
+            relevant = ids == items[:, None]
+        else:
+            values = query_table["query"].to_numpy()[rows]
+            clip = catalog.encode_prompts([prompt_text(cfg.prompt, v) for v in values])
+            _, ids = search(index, _map_text(model, clip, len(values), task), table.depth)
+            doc_values = meta[task.attribute].to_numpy()
+            relevant = (doc_values[np.maximum(ids, 0)] == values[:, None]) & (ids >= 0)
+        for metric in task.metrics:
+            scores.loc[rows, metric] = ranked_metric(metric, relevant)
+    return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
+
+
+def attribute_column(attribute: str, k: int) -> str:
+    return f"{attribute}@{k}"
+
+
+def _attribute_scores(
+    scores: pd.DataFrame, rows: np.ndarray, ids: np.ndarray, doc_values: np.ndarray,
+    query_values: np.ndarray, attribute: str, ks: list[int],
+) -> None:
+    """attribute@K per query: share of the top K whose value equals the query's. Queries whose own
+    value is unknown are skipped (NaN); unknown results and empty slots count as misses."""
+    mine = query_values[rows]
+    known = mine != UNKNOWN
+    hits = (doc_values[np.maximum(ids[known], 0)] == mine[known, None]) & (ids[known] >= 0)
+    for k in ks:
+        column = attribute_column(attribute, k)
+        scores.loc[rows, column] = np.nan
+        scores.loc[rows[known], column] = ranked_metric(f"attribute@{k}", hits)
+
+
+def _map_text(model: ModelSpace, clip: np.ndarray, rows: int, task: Task) -> np.ndarray:
+    mapped = np.asarray(model.map_text(np.asarray(clip, dtype=np.float32)), dtype=np.float32)
+    if mapped.ndim != 2 or len(mapped) != rows or mapped.shape[1] != model.image_embeddings.shape[1]:
+        raise PipelineError(
+            f"{model.name}: {task.name} text queries map to shape {mapped.shape}, expected "
+            f"({rows}, {model.image_embeddings.shape[1]}) to search its image embeddings"
+        )
+    return mapped
+
+
+def _title_search(index, queries, query_images, items, groups, depth, task: Task) -> np.ndarray:
+    """Ranked ids for title queries. With exclude `group_others` the other items of the query's group
+    (other views under the same title) are removed and the item itself is ranked by its exact score;
+    a tie with another product ranks the item after it (the pessimistic choice)."""
+    if task.exclude == "none":
+        return search(index, queries, depth)[1]
+    scores, ids = search_excluding_groups(index, queries, depth, groups[items], groups)
+    own = np.einsum("ij,ij->i", queries, query_images)
+    position = ((scores >= own[:, None]) & (ids >= 0)).sum(axis=1)
+    column = np.arange(depth)[None, :]
+    shifted = np.concatenate([np.full((len(ids), 1), -1, dtype=ids.dtype), ids[:, :-1]], axis=1)
+    return np.where(column < position[:, None], ids, np.where(column == position[:, None], items[:, None], shifted))
+
+
+def evaluate_models(
+    models: list[ModelSpace], catalog: Catalog, queries: np.ndarray, table: TaskTable,
+    cfg: EvalConfig, settings: SearchSettings,
+) -> tuple[pd.DataFrame, dict[str, ModelRun]]:
+    """Run every model on the same query table. Returns the per-query table (the query columns, then
+    `<model>/<metric>` for each model) and the runs."""
+    query_table = build_query_table(catalog.meta, queries, table, cfg)
+    # Prompts are encoded by the CLIP text tower once, then mapped by each model.
+    encoded: dict[tuple[str, ...], np.ndarray] = {}
+
+    def encode_once(prompts: list[str]) -> np.ndarray:
+        if tuple(prompts) not in encoded:
+            encoded[tuple(prompts)] = np.asarray(catalog.encode_prompts(prompts), dtype=np.float32)
+        return encoded[tuple(prompts)]
+
+    shared = Catalog(catalog.meta, catalog.text_keys, encode_once)
+    runs = {m.name: run_model(m, shared, query_table, table, cfg, settings) for m in models}
+    per_query = query_table.copy()
+    for name, run in runs.items():
+        per_query = pd.concat([per_query, run.scores.add_prefix(f"{name}/")], axis=1)
+    return per_query, runs

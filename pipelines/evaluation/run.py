@@ -1,0 +1,73 @@
+"""The evaluate stage's library entry point: run every model, then summarise into the report payloads."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.evaluation.config import EvalConfig
+from pipelines.evaluation.evaluator import Catalog, ModelSpace, SearchSettings, evaluate_models, select_queries
+from pipelines.evaluation.gallery import render_gallery, worst_queries
+from pipelines.evaluation.report import attribute_bars, by_category, by_value, headline, plot_k, recall_curve
+from pipelines.evaluation.tasks import I2I, TaskTable, load_task_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict               # reports/metrics.json
+    intervals: dict             # reports/metrics_ci.json
+    by_category: dict           # reports/metrics_by_category.json
+    by_value: dict              # reports/metrics_by_value.json
+    recall_curve: pd.DataFrame  # reports/plots/recall_at_k.csv
+    attribute_bars: pd.DataFrame  # reports/plots/attribute_at_10.csv
+    per_query: pd.DataFrame     # every query's score per model (the scoreboard's paired bootstrap reads it)
+    gallery_html: str           # reports/gallery.html
+    queries: dict[str, int]     # queries per task
+
+
+def run_evaluation(
+    catalog: Catalog,
+    models: list[ModelSpace],
+    cfg: EvalConfig,
+    settings: SearchSettings,
+    *,
+    seed: int,
+    image_root: Path,
+    table: TaskTable | None = None,
+) -> Evaluation:
+    """Evaluate `models` (the last one is the gallery's subject) on the test split against the whole catalog."""
+    table = table or load_task_table()
+    queries = select_queries(catalog.meta, cfg.max_queries, seed)
+    log.info("%d test queries against %d catalog items, %d models", len(queries), len(catalog.meta), len(models))
+    per_query, runs = evaluate_models(models, catalog, queries, table, cfg, settings)
+    names = [m.name for m in models]
+    metrics, intervals = headline(per_query, names, table, cfg, seed)
+    k = plot_k(cfg)
+    worst = worst_queries(per_query, names[-1], cfg.gallery_attributes, k, cfg.gallery_queries)
+    image_rows = per_query.loc[per_query["task"] == I2I, "row"].to_numpy()
+    gallery = render_gallery(
+        worst, {name: run.image_neighbours for name, run in runs.items()}, image_rows, catalog.meta,
+        cfg.gallery_attributes, k, image_root, title="Weakness gallery: worst image-to-image queries",
+    )
+    counts = per_query.groupby("task", sort=False).size()
+    return Evaluation(
+        metrics=metrics,
+        intervals=intervals,
+        by_category=by_category(per_query, names, cfg),
+        by_value=by_value(per_query, names, cfg),
+        recall_curve=recall_curve(metrics, cfg),
+        attribute_bars=attribute_bars(metrics, cfg),
+        per_query=per_query,
+        gallery_html=gallery,
+        queries={str(task): int(n) for task, n in counts.items()},
+    )
+
+
+def identity(features: np.ndarray) -> np.ndarray:
+    """The frozen baseline's text map: CLIP text features are already in its image space."""
+    return features

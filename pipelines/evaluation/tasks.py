@@ -1,0 +1,91 @@
+"""The retrieval task table (tasks.yaml): query side, relevance rule, exclusion and metrics per task."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from pipelines.errors import PipelineError
+from pipelines.schema import FIELDS
+
+TASKS_FILE = Path(__file__).with_name("tasks.yaml")
+I2I = "i2i"  # the image->image attribute task: the scoreboard's `neckline@10` means `i2i/neckline@10`
+_METRIC = re.compile(r"^(?P<kind>p|recall|hit)@(?P<k>[1-9][0-9]*)$|^(?P<mrr>mrr)$|^(?P<attr>attribute@k)$")
+_RULES = {  # query side -> the relevance rule and exclusions that make sense for it
+    "image": ({"attributes"}, {"group"}),
+    "title": ({"self"}, {"group_others", "none"}),
+    "prompt": ({"value"}, {"none"}),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    query: Literal["image", "title", "prompt"]
+    relevance: Literal["attributes", "self", "value"]
+    exclude: Literal["group", "group_others", "none"]
+    metrics: tuple[str, ...]
+    attribute: str | None = None
+
+    def cutoffs(self) -> list[int]:
+        """The K of every `<metric>@K` this task reports."""
+        return [int(m.split("@")[1]) for m in self.metrics if "@" in m and m != "attribute@k"]
+
+
+@dataclass(frozen=True)
+class TaskTable:
+    depth: int
+    skip_prompt_values: tuple[str, ...]
+    tasks: tuple[Task, ...]
+
+
+def parse_task_table(raw: object, where: str) -> TaskTable:
+    """Validate a task table mapping (the content of tasks.yaml); `where` names it in errors."""
+    if not isinstance(raw, dict) or set(raw) != {"depth", "skip_prompt_values", "tasks"}:
+        raise PipelineError(f"{where}: expected the keys depth, skip_prompt_values, tasks")
+    depth = raw["depth"]
+    if not isinstance(depth, int) or depth < 1:
+        raise PipelineError(f"{where}: depth must be a positive whole number, got {depth!r}")
+    tasks = []
+    for i, row in enumerate(raw["tasks"]):
+        at = f"{where}: tasks[{i}]"
+        try:
+            task = Task(**{**row, "metrics": tuple(row.get("metrics", ()))})
+        except TypeError as exc:
+            raise PipelineError(f"{at}: {exc}") from None
+        relevances, excludes = _RULES.get(task.query, (set(), set()))
+        if task.relevance not in relevances or task.exclude not in excludes:
+            raise PipelineError(
+                f"{at} ({task.name}): query {task.query!r} takes relevance in {sorted(relevances)} and "
+                f"exclude in {sorted(excludes)}, got relevance {task.relevance!r}, exclude {task.exclude!r}"
+            )
+        if (task.query == "prompt") != (task.attribute is not None) or (
+            task.attribute is not None and task.attribute not in FIELDS
+        ):
+            raise PipelineError(f"{at} ({task.name}): prompt tasks, and only they, name a schema `attribute`")
+        for metric in task.metrics:
+            match = _METRIC.match(metric)
+            if not match or bool(match["attr"]) != (task.relevance == "attributes"):
+                raise PipelineError(f"{at} ({task.name}): unsupported metric {metric!r} for relevance {task.relevance!r}")
+            if match["kind"] == "recall" and task.relevance != "self":
+                # Recall needs the number of relevant documents in the whole catalog, which a top-`depth`
+                # list does not carry; with exactly one relevant document it is the hit rate.
+                raise PipelineError(f"{at} ({task.name}): recall@K is only defined here for relevance 'self'")
+        if any(k > depth for k in task.cutoffs()):
+            raise PipelineError(f"{at} ({task.name}): a cut-off exceeds depth {depth}")
+        tasks.append(task)
+    names = [t.name for t in tasks]
+    attribute_tasks = [t.name for t in tasks if t.relevance == "attributes"]
+    if len(set(names)) != len(names) or attribute_tasks != [I2I]:
+        raise PipelineError(f"{where}: task names must be unique, with exactly one image->image task, named {I2I!r}")
+    return TaskTable(depth, tuple(raw["skip_prompt_values"]), tuple(tasks))
+
+
+@lru_cache(maxsize=1)
+def load_task_table() -> TaskTable:
+    """The package's task table."""
+    return parse_task_table(yaml.safe_load(TASKS_FILE.read_text(encoding="utf-8")), str(TASKS_FILE))

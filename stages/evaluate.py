@@ -1,0 +1,74 @@
+"""Evaluate the frozen baseline and the fine-tuned model with the same code, queries and index settings."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipelines.cli import run_stage
+from pipelines.encoders import ClipEncoder
+from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, identity, run_evaluation
+from pipelines.io import atomic_path, write_csv_atomic, write_json_atomic, write_text_atomic
+from pipelines.params import load_params
+from pipelines.seeding import seed_everything
+from pipelines.store import open_store
+from pipelines.training import load_finetuned
+
+log = logging.getLogger("stages.evaluate")
+
+STORE = Path("artifacts/store")
+MODEL = Path("artifacts/model")
+PER_QUERY = Path("artifacts/eval/per_query.parquet")
+RUN_CARD = Path("artifacts/eval/run.json")
+METRICS = Path("reports/metrics.json")
+INTERVALS = Path("reports/metrics_ci.json")
+BY_CATEGORY = Path("reports/metrics_by_category.json")
+BY_VALUE = Path("reports/metrics_by_value.json")
+RECALL_CURVE = Path("reports/plots/recall_at_k.csv")
+ATTRIBUTE_BARS = Path("reports/plots/attribute_at_10.csv")
+GALLERY = Path("reports/gallery.html")
+IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
+
+
+def main() -> None:
+    params = load_params()
+    cfg, index = params.eval, params.index
+    seed_everything(params.seed)
+    store = open_store(STORE)
+    if store.model["untrained"]:
+        log.warning("the backbone %s is untrained (seeded random weights): baseline numbers are near chance",
+                    store.model["arch"])
+    finetuned = load_finetuned(MODEL, store, params.model.device)
+    clip = ClipEncoder.from_manifest(store.model, device=params.model.device)
+    catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
+    models = [
+        ModelSpace("baseline", store.image_keys, identity),
+        ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
+    ]
+    settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
+    result = run_evaluation(catalog, models, cfg, settings, seed=params.seed, image_root=IMAGE_ROOT)
+
+    with atomic_path(PER_QUERY) as tmp:
+        result.per_query.to_parquet(tmp, index=False)
+    write_json_atomic({
+        "store_hash": store.store_hash,
+        "backbone": store.model,
+        "untrained_backbone": bool(store.model["untrained"]),
+        "finetuned": {key: finetuned.info.get(key) for key in ("kind", "best_epoch", "params_hash", "store_hash")},
+        "index": {"factory": index.factory, "ef_search": index.ef_search, "nprobe": index.nprobe},
+        "queries": result.queries,
+        "bootstrap": cfg.bootstrap,
+        "seed": params.seed,
+    }, RUN_CARD)
+    write_json_atomic(result.metrics, METRICS)
+    write_json_atomic(result.intervals, INTERVALS)
+    write_json_atomic(result.by_category, BY_CATEGORY)
+    write_json_atomic(result.by_value, BY_VALUE)
+    write_csv_atomic(result.recall_curve, RECALL_CURVE)
+    write_csv_atomic(result.attribute_bars, ATTRIBUTE_BARS)
+    write_text_atomic(result.gallery_html, GALLERY)
+    for key in ("i2i/category@10", "i2i/neckline@10", "t2i_title/recall@10"):
+        log.info("%s: baseline %s, finetuned %s", key, result.metrics["baseline"].get(key), result.metrics["finetuned"].get(key))
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,51 @@
+"""Score the fine-tuned model against the baseline on the locked targets; optionally fail CI on a miss."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.cli import run_stage
+from pipelines.errors import PipelineError
+from pipelines.evaluation import compute_scoreboard, missed, scoreboard_json, scoreboard_markdown
+from pipelines.io import read_json, write_json_atomic, write_text_atomic
+from pipelines.params import load_params
+
+log = logging.getLogger("stages.scoreboard")
+
+METRICS = Path("reports/metrics.json")
+BY_CATEGORY = Path("reports/metrics_by_category.json")
+BY_VALUE = Path("reports/metrics_by_value.json")
+PER_QUERY = Path("artifacts/eval/per_query.parquet")
+RUN_CARD = Path("artifacts/eval/run.json")
+SCOREBOARD_JSON = Path("reports/scoreboard.json")
+SCOREBOARD_MD = Path("reports/scoreboard.md")
+
+
+def main() -> None:
+    params = load_params()
+    cfg = params.scoreboard
+    if not PER_QUERY.is_file():
+        raise PipelineError(f"{PER_QUERY}: file not found (run the evaluate stage first)")
+    try:
+        per_query = pd.read_parquet(PER_QUERY)
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise PipelineError(f"{PER_QUERY}: not a readable parquet file ({exc})") from None
+    run = read_json(RUN_CARD)
+    results = compute_scoreboard(
+        cfg.targets, read_json(METRICS), read_json(BY_CATEGORY), read_json(BY_VALUE), per_query,
+        resamples=params.eval.bootstrap, seed=params.seed,
+    )
+    untrained = bool(run.get("untrained_backbone", False))
+    write_json_atomic(scoreboard_json(results, untrained), SCOREBOARD_JSON)
+    write_text_atomic(scoreboard_markdown(results, untrained), SCOREBOARD_MD)
+    for r in results:
+        log.info("%-40s %s", r.name, r.status if r.delta is None else f"{r.delta:+.1f} pts: {r.status}")
+    misses = missed(results)
+    if cfg.fail_on_miss and misses:
+        raise PipelineError(f"scoreboard: {len(misses)} of {len(results)} targets missed: {', '.join(misses)}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

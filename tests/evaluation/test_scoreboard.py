@@ -1,0 +1,119 @@
+"""The scoreboard: pass, miss, no data, the paired interval, and the files a reviewer reads."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.errors import PipelineError
+from pipelines.evaluation import Target, compute_scoreboard, missed, scoreboard_json, scoreboard_markdown
+
+# four i2i test queries: two cardigans (denim, leather), two tees (denim, unknown material)
+PER_QUERY = pd.DataFrame({
+    "task": ["i2i"] * 4,
+    "query": ["c1", "c2", "t1", "t2"],
+    "row": [0, 1, 2, 3],
+    "category": ["cardigans", "cardigans", "tees", "tees"],
+    "material": ["denim", "leather", "denim", "unknown"],
+    "baseline/category@10": [0.2, 0.4, 0.9, 0.9],
+    "finetuned/category@10": [0.5, 0.5, 0.9, 0.8],
+    "baseline/material@10": [0.1, 0.3, 0.5, np.nan],
+    "finetuned/material@10": [0.2, 0.3, 0.6, np.nan],
+})
+
+
+def files(per_query=PER_QUERY):
+    metrics, by_category, by_value = {}, {}, {}
+    for model in ("baseline", "finetuned"):
+        cat, mat = per_query[f"{model}/category@10"], per_query[f"{model}/material@10"]
+        metrics[model] = {"i2i/category@10": cat.mean(), "i2i/category@10_n": 4,
+                          "i2i/material@10": mat.mean(), "i2i/material@10_n": 3}
+        by_category[model] = {
+            c: {"n": int(len(g)), "category@10": g[f"{model}/category@10"].mean(), "category_n": int(len(g)),
+                "material_n": int(g[f"{model}/material@10"].notna().sum()),
+                **({"material@10": g[f"{model}/material@10"].mean()} if g[f"{model}/material@10"].notna().any() else {})}
+            for c, g in per_query.groupby("category")
+        }
+        by_value[model] = {f"material={v}": {"n": int(len(g)), "material@10": g[f"{model}/material@10"].mean()}
+                           for v, g in per_query[per_query["material"] != "unknown"].groupby("material")}
+        by_value[model] |= {f"category={v}": {"n": int(len(g)), "category@10": g[f"{model}/category@10"].mean()}
+                            for v, g in per_query.groupby("category")}
+    return metrics, by_category, by_value
+
+
+def score(targets, per_query=PER_QUERY):
+    return compute_scoreboard(targets, *files(per_query), per_query, resamples=300, seed=1)
+
+
+def test_pass_miss_and_no_data():
+    results = score([
+        Target("category@10", "category=cardigans", 10),   # +20 pts
+        Target("material@10", "material=denim", 10),       # +10 pts exactly: passes (>=)
+        Target("category@10", "all", 5),                   # +7.5 pts
+        Target("material@10", "category=tees", 50),        # +10 pts, short of 50
+        Target("material@10", "material=leather", 1),      # +0 pts
+        Target("material@10", "material=wool", 1),         # no query
+    ])
+    by_name = {r.name: r for r in results}
+    cardigans = by_name["category@10 [category=cardigans]"]
+    assert (cardigans.status, cardigans.n, cardigans.delta) == ("pass", 2, pytest.approx(20.0))
+    assert cardigans.baseline == pytest.approx(0.3) and cardigans.finetuned == pytest.approx(0.5)
+    assert cardigans.delta_lo <= cardigans.delta <= cardigans.delta_hi
+    # the paired interval over the two cardigans: per-query deltas are +30 and +10 points
+    assert (cardigans.delta_lo, cardigans.delta_hi) == (pytest.approx(10.0), pytest.approx(30.0))
+    assert by_name["material@10 [material=denim]"].status == "pass"
+    assert by_name["category@10 [all]"].status == "pass" and by_name["category@10 [all]"].n == 4
+    tees = by_name["material@10 [category=tees]"]
+    assert (tees.status, tees.n) == ("miss", 1) and "short of the +50 pts target" in tees.note
+    assert "interval includes 0" in by_name["material@10 [material=leather]"].note
+    wool = by_name["material@10 [material=wool]"]
+    assert (wool.status, wool.n, wool.delta) == ("no data", 0, None) and not wool.passed
+    assert missed(results) == ["material@10 [category=tees]", "material@10 [material=leather]", "material@10 [material=wool] (no data)"]
+
+    board = scoreboard_json(results, untrained_backbone=True)
+    assert board["pass"] is False and board["passed"] == 3 and board["targets_total"] == 6
+    assert board["targets"]["material@10 [material=wool]"]["status"] == "no data"
+    md = scoreboard_markdown(results, untrained_backbone=True)
+    assert "**Overall: FAIL** (3 of 6 targets met)" in md and "backbone is untrained" in md
+    assert "| category@10 | category=cardigans | 2 | 0.300 | 0.500 | +20.0 | [+10.0, +30.0] | +10 | pass |" in md
+    assert "| material@10 | material=wool | 0 | – | – | – | – | +1 | no data |" in md
+
+
+def test_all_pass_and_no_warning_for_a_trained_backbone():
+    results = score([Target("category@10", "category=cardigans", 10)])
+    assert scoreboard_json(results, untrained_backbone=False)["pass"] is True
+    md = scoreboard_markdown(results, untrained_backbone=False)
+    assert "**Overall: PASS**" in md and "untrained" not in md
+
+
+def test_metric_not_evaluated_and_stale_per_query_are_errors():
+    with pytest.raises(PipelineError, match="has no 'i2i/neckline@10' for baseline"):
+        score([Target("neckline@10", "all", 5)])
+    stale = PER_QUERY.assign(**{"finetuned/category@10": [0.9, 0.9, 0.9, 0.9]})
+    with pytest.raises(PipelineError, match="disagree for finetuned; rerun the evaluate stage"):
+        compute_scoreboard([Target("category@10", "all", 5)], *files(), stale, resamples=10, seed=1)
+    with pytest.raises(PipelineError, match="not material= for category@10"):
+        score([Target("category@10", "material=denim", 5)])
+
+
+def test_target_params_are_validated():
+    with pytest.raises(ValueError, match="not a canonical material"):
+        Target("material@10", "material=denimm", 10)
+    with pytest.raises(ValueError, match="must be 'all' or '<field>=<value>'"):
+        Target("material@10", "denim", 10)
+    with pytest.raises(ValueError, match="must look like 'neckline@10'"):
+        Target("Neckline at 10", "all", 5)
+
+
+def test_a_headline_task_metric_can_be_a_target():
+    title = pd.DataFrame({"task": ["t2i_title"] * 3, "query": ["x", "y", "z"], "row": [0, 1, 2],
+                          "category": "tees", "material": "cotton",
+                          "baseline/recall@10": [0.0, 0.0, 1.0], "finetuned/recall@10": [1.0, 0.0, 1.0]})
+    per_query = pd.concat([PER_QUERY, title], ignore_index=True)
+    metrics, by_category, by_value = files()
+    for model in ("baseline", "finetuned"):
+        metrics[model] |= {"t2i_title/recall@10": title[f"{model}/recall@10"].mean(), "t2i_title/recall@10_n": 3}
+    (result,) = compute_scoreboard([Target("t2i_title/recall@10", "all", 30)], metrics, by_category, by_value,
+                                   per_query, resamples=200, seed=1)
+    assert (result.status, result.n, result.delta) == ("pass", 3, pytest.approx(100 / 3, abs=1e-3))
+    assert result.delta_lo >= 0.0 and result.delta_hi == pytest.approx(100.0)

@@ -90,7 +90,7 @@ class FinetunedModel:
         if clip_text.ndim != 2 or clip_text.shape[1] != self.model.spec.text_dim:
             raise PipelineError(f"text features must be (M, {self.model.spec.text_dim}), got shape {clip_text.shape}")
         self.model.eval()
-        out = [self.model.embed_text(F.normalize(torch.as_tensor(clip_text[s:s + BATCH], device=self.device), dim=-1)).cpu().numpy()
+        out = [self.model.embed_text(F.normalize(torch.tensor(clip_text[s:s + BATCH], device=self.device), dim=-1)).cpu().numpy()
                for s in range(0, len(clip_text), BATCH)]
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.embedding_dim), np.float32)
 

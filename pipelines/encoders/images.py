@@ -1,0 +1,84 @@
+"""Image decoding and preprocessing in DataLoader workers, overlapped with the model's forward pass."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from pipelines.errors import PipelineError
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Decode an image file fully and convert it to RGB; a PipelineError names the file otherwise."""
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PipelineError(f"{path}: cannot decode image ({exc})") from None
+
+
+class ImageFileDataset(Dataset):
+    """Item i = (preprocessed pixels, error message) for image file `paths[i]` under `root`.
+
+    A file that fails to decode yields a blank image and its error message, so the error
+    reaches the main process as data and is raised there as one clean PipelineError
+    (an exception raised inside a worker arrives wrapped in a traceback dump).
+    """
+
+    def __init__(self, paths: Sequence[str | Path], transform: Callable, root: str | Path = ".") -> None:
+        self.paths = [Path(root) / p for p in paths]
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
+        path = self.paths[index]
+        try:
+            image = load_rgb(path)
+        except PipelineError as exc:
+            return self.transform(Image.new("RGB", (8, 8))), str(exc)
+        return self.transform(image), ""
+
+
+def image_loader(
+    paths: Sequence[str | Path],
+    transform: Callable,
+    *,
+    batch_size: int,
+    workers: int,
+    pin_memory: bool = False,
+    root: str | Path = ".",
+) -> DataLoader:
+    """An in-order DataLoader over ImageFileDataset: batches of (pixels, errors)."""
+    return DataLoader(
+        ImageFileDataset(paths, transform, root),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=pin_memory,
+        persistent_workers=workers > 0,
+        prefetch_factor=4 if workers > 0 else None,
+        in_order=True,
+    )
+
+
+def image_batches(
+    paths: Sequence[str | Path],
+    transform: Callable,
+    *,
+    batch_size: int,
+    workers: int,
+    pin_memory: bool = False,
+    root: str | Path = ".",
+) -> Iterator[torch.Tensor]:
+    """Yield preprocessed batches in the order of `paths`; raise a PipelineError naming the first unreadable file."""
+    loader = image_loader(paths, transform, batch_size=batch_size, workers=workers, pin_memory=pin_memory, root=root)
+    for pixels, errors in loader:
+        for error in errors:
+            if error:
+                raise PipelineError(f"{error}; normalize should have dropped it (rerun normalize)")
+        yield pixels

@@ -1,0 +1,48 @@
+"""Encode the key/value store: frozen CLIP image and text keys plus sentence-encoded attribute facts."""
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.cli import run_stage
+from pipelines.encoders import ClipEncoder
+from pipelines.encoders.facts import FactEncoder
+from pipelines.encoders.kv import check_items, encode_kv_store, store_params
+from pipelines.errors import PipelineError
+from pipelines.params import load_params
+
+ITEMS = Path("data/processed/items.parquet")
+STORE = Path("artifacts/store")
+
+log = logging.getLogger("stages.encode_kv")
+
+
+def main() -> None:
+    params = load_params()
+    if not ITEMS.is_file():
+        raise PipelineError(f"{ITEMS}: not found (run the normalize stage first)")
+    items = pd.read_parquet(ITEMS)
+    check_items(items, str(ITEMS))
+    encoder = ClipEncoder.from_config(params.model, params.seed)
+    facts = FactEncoder(params.kv.text_encoder, device=str(encoder.device))
+    report = encode_kv_store(
+        items,
+        STORE,
+        encoder,
+        facts,
+        batch_size=params.model.batch_size,
+        workers=params.model.workers,
+        text_batch_size=params.kv.text_batch_size,
+        params=store_params(params.model, params.kv, params.seed),
+    )
+    log.info(
+        "wrote %s: %d items; %.1f images/s, %.1f CLIP texts/s, %.1f facts/s; store %s",
+        STORE, report.rows, report.images_per_s, report.texts_per_s, report.facts_per_s,
+        report.manifest["store_hash"][:12],
+    )
+    if report.manifest["model"]["untrained"]:
+        log.warning("the store's keys come from an UNTRAINED backbone (model.pretrained: none)")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -99,7 +99,7 @@ def test_repro_runs_all_ten_stages_then_nothing(workspace):
     first = workspace.dvc("repro")
     assert ran_stages(first.stdout) == STAGES
     scoreboard = json.loads((workspace.root / "reports/scoreboard.json").read_text())
-    assert scoreboard["targets"] and "overall_pass" in scoreboard
+    assert scoreboard["targets"] and isinstance(scoreboard["pass"], bool)
     workspace.commit("first repro")
 
     second = workspace.dvc("repro")
@@ -124,11 +124,13 @@ def test_exp_run_on_a_train_param_reruns_only_train_and_after(workspace):
     assert not any(key.startswith("baseline.") for key in changed)
 
     params_diff = json.loads(workspace.dvc("params", "diff", "--json").stdout)
-    assert params_diff["params.yaml"]["train.lr"] == {"old": DEFAULT_LR, "new": 0.01}
+    lr_diff = params_diff["params.yaml"]["train.lr"]
+    assert (lr_diff["old"], lr_diff["new"]) == (DEFAULT_LR, 0.01)
 
     plots = workspace.dvc("plots", "diff", "--json", "HEAD")
-    rendered = json.loads(plots.stdout)
-    assert "reports/train_log.csv" in json.dumps(rendered)
+    rendered = json.loads(plots.stdout)["data"]
+    assert {"Training losses", "Learning rate"} <= set(rendered)
+    assert set(rendered["Training losses"][0]["revisions"]) == {"workspace", "HEAD"}
 
     shown = workspace.dvc("exp", "show", "--json").stdout
     assert "lr-sweep" in shown
@@ -152,6 +154,7 @@ def test_queued_sweep_runs(workspace):
 @pytest.mark.slow
 def test_dag_draws_the_graph(workspace):
     dag = workspace.dvc("dag", "--md").stdout
-    for stage in STAGES:
-        assert stage in dag
-    assert "train --> evaluate" in dag or "train-->evaluate" in dag.replace(" ", "")
+    names = dict(re.findall(r'(node\d+)\["([^"]+)"\]', dag))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", dag)}
+    assert sorted(names.values()) == sorted(STAGES)
+    assert {("train", "evaluate"), ("evaluate", "scoreboard"), ("ingest", "normalize"), ("normalize", "encode_kv")} <= edges, edges

@@ -83,14 +83,15 @@ def _score(target, metrics, by_category, by_value, per_query, resamples, seed) -
     baseline, finetuned = _paired_scores(target, headline_key, attribute_metric, per_query)
     _check_consistent(target, n, values, baseline, finetuned)
     interval = paired_delta_interval(baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}"))
-    delta = (values[FINETUNED] - values[BASELINE]) * POINTS
+    # Rounded before the comparison: 0.4 - 0.3 is 9.999999999999998 points, which meets a +10 target.
+    delta = round((values[FINETUNED] - values[BASELINE]) * POINTS, 4)
     passed = delta >= target.min_delta
     note = "" if passed else f"{delta:+.1f} pts is short of the +{target.min_delta:g} pts target"
     if interval[0] * POINTS <= 0 <= interval[1] * POINTS:
         note = (note + "; " if note else "") + "the interval includes 0: not distinguishable from noise"
     return TargetResult(
         target.metric, target.slice, target.min_delta, n, values[BASELINE], values[FINETUNED],
-        round(delta, 4), round(interval[0] * POINTS, 4), round(interval[1] * POINTS, 4),
+        delta, round(interval[0] * POINTS, 4), round(interval[1] * POINTS, 4),
         "pass" if passed else "miss", note,
     )
 
@@ -144,8 +145,14 @@ def scoreboard_json(results: list[TargetResult], untrained_backbone: bool) -> di
         "targets_total": len(results),
         "untrained_backbone": untrained_backbone,
         "interval": INTERVAL_METHOD,
-        "targets": {r.name: {**asdict(r), "pass": r.passed} for r in results},
+        # The notes (prose) stay in scoreboard.md, so `dvc metrics diff` lists only numbers and verdicts.
+        "targets": {r.name: {**_without_note(asdict(r)), "pass": r.passed} for r in results},
     }
+
+
+def _without_note(result: dict) -> dict:
+    result.pop("note")
+    return result
 
 
 def missed(results: list[TargetResult]) -> list[str]:

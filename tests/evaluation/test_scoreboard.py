@@ -79,6 +79,15 @@ def test_pass_miss_and_no_data():
     assert "| material@10 | material=wool | 0 | – | – | – | – | +1 | no data |" in md
 
 
+def test_a_delta_equal_to_the_target_passes_despite_float_error():
+    # 0.3 - 0.2 is 0.09999999999999998: it must still meet a +10 pts target
+    per_query = PER_QUERY.assign(**{"baseline/category@10": [0.2, 0.4, 0.2, 0.2],
+                                    "finetuned/category@10": [0.5, 0.5, 0.3, 0.3]})
+    (tees,) = score([Target("category@10", "category=tees", 10)], per_query)
+    assert (tees.status, tees.delta) == ("pass", 10.0)
+    assert "note" not in scoreboard_json([tees], untrained_backbone=False)["targets"]["category@10 [category=tees]"]
+
+
 def test_all_pass_and_no_warning_for_a_trained_backbone():
     results = score([Target("category@10", "category=cardigans", 10)])
     assert scoreboard_json(results, untrained_backbone=False)["pass"] is True

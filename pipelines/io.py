@@ -92,13 +92,31 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_json(path: str | Path) -> Any:
+def _require_file(path: str | Path, writer: str) -> Path:
     from pipelines.errors import PipelineError
 
     path = Path(path)
     if not path.is_file():
-        raise PipelineError(f"{path}: file not found (run the stage that writes it first)")
+        raise PipelineError(f"{path}: file not found (run {writer} first)")
+    return path
+
+
+def read_json(path: str | Path, writer: str = "the stage that writes it") -> Any:
+    from pipelines.errors import PipelineError
+
+    path = _require_file(path, writer)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise PipelineError(f"{path}: not valid JSON ({exc})") from None
+
+
+def read_parquet(path: str | Path, writer: str = "the stage that writes it") -> pd.DataFrame:
+    """A stage input: one clear error when it is missing (naming `writer`) or unreadable."""
+    from pipelines.errors import PipelineError
+
+    path = _require_file(path, writer)
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None

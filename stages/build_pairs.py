@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 
 from pipelines.cli import run_stage
-from pipelines.errors import PipelineError
-from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
+from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
 from pipelines.pairs import build_pairs
 from pipelines.params import load_params
 
@@ -18,19 +16,11 @@ PAIRS_FILE = "pairs.parquet"
 STATS_FILE = Path("reports/pairs_stats.json")
 
 
-def read_parquet(path: Path, stage: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise PipelineError(f"{path}: not found (run the {stage} stage first)")
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None
-
 
 def main() -> None:
     params = load_params()
-    items = read_parquet(ITEMS_FILE, "normalize")
-    negatives = read_parquet(NEGATIVES_FILE, "mine_negatives")
+    items = read_parquet(ITEMS_FILE, "the normalize stage")
+    negatives = read_parquet(NEGATIVES_FILE, "the mine_negatives stage")
     result = build_pairs(items, negatives, params.pairs, params.seed,
                          items_where=str(ITEMS_FILE), negatives_where=str(NEGATIVES_FILE))
     with atomic_dir(PAIRS_DIR) as out:  # the whole DVC out is replaced at once, stale files included

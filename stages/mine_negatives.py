@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.cli import run_stage
 from pipelines.errors import PipelineError
 from pipelines.index import open_index, search_excluding_groups
-from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
+from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
 from pipelines.mining import mine_hard_negatives, require_columns
 from pipelines.params import load_params
 from pipelines.store import open_store
@@ -32,10 +32,7 @@ def read_signal_labels(path: Path, attrs: list[str]) -> pd.DataFrame:
 
     if not path.is_file():
         raise PipelineError(f"{path}: not found; run export_signals first, or set mining.use_signals: false")
-    try:
-        signals = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None
+    signals = read_parquet(path)
     require_columns(signals, SIGNAL_COLUMNS, str(path))
     signals = signals.astype({"item_id": str})
     dims = [name for name in attrs if name in set(signals["dim"])]

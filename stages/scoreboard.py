@@ -4,12 +4,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from pipelines.cli import run_stage
 from pipelines.errors import PipelineError
 from pipelines.evaluation import compute_scoreboard, missed, scoreboard_json, scoreboard_markdown
-from pipelines.io import read_json, write_json_atomic, write_text_atomic
+from pipelines.io import read_json, read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
 
 log = logging.getLogger("stages.scoreboard")
@@ -26,12 +24,7 @@ SCOREBOARD_MD = Path("reports/scoreboard.md")
 def main() -> None:
     params = load_params()
     cfg = params.scoreboard
-    if not PER_QUERY.is_file():
-        raise PipelineError(f"{PER_QUERY}: file not found (run the evaluate stage first)")
-    try:
-        per_query = pd.read_parquet(PER_QUERY)
-    except Exception as exc:  # pyarrow raises several types for unreadable files
-        raise PipelineError(f"{PER_QUERY}: not a readable parquet file ({exc})") from None
+    per_query = read_parquet(PER_QUERY, "the evaluate stage")
     run = read_json(RUN_CARD)
     results = compute_scoreboard(
         cfg.targets, read_json(METRICS), read_json(BY_CATEGORY), read_json(BY_VALUE), per_query,

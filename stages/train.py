@@ -5,12 +5,10 @@ import dataclasses
 import logging
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from pipelines.cli import run_stage
-from pipelines.errors import PipelineError
-from pipelines.io import sha256_file, write_csv_atomic, write_json_atomic
+from pipelines.io import read_parquet, sha256_file, write_csv_atomic, write_json_atomic
 from pipelines.params import load_params, params_dict
 from pipelines.seeding import seed_everything
 from pipelines.signals import active_signal_labels
@@ -30,14 +28,6 @@ LOG_CSV = Path("reports/train_log.csv")
 METRICS = Path("reports/train.json")
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise PipelineError(f"{path}: file not found (run the stage that writes it first)")
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for unreadable files
-        raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None
-
 
 def main() -> None:
     params = load_params()
@@ -49,11 +39,11 @@ def main() -> None:
     store = open_store(STORE)
     if store.model["untrained"]:
         log.warning("the backbone %s is untrained (seeded random weights): the heads learn on random features", store.model["arch"])
-    pairs = read_parquet(PAIRS)
+    pairs = read_parquet(PAIRS, "the build_pairs stage")
     inputs = {"pairs": sha256_file(PAIRS), "code": training_code_hash()}
     pseudo = None
     if cfg.use_signals:
-        pseudo = active_signal_labels(read_parquet(SIGNALS), cfg.attr_heads)
+        pseudo = active_signal_labels(read_parquet(SIGNALS, "the export_signals stage"), cfg.attr_heads)
         inputs["signals"] = sha256_file(SIGNALS)
     data = prepare_training_data(
         store.meta, store.image_keys, store.text_keys, pairs, cfg.attr_heads,

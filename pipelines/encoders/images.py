@@ -66,18 +66,10 @@ def image_loader(
     )
 
 
-def image_batches(
-    paths: Sequence[str | Path],
-    transform: Callable,
-    *,
-    batch_size: int,
-    workers: int,
-    pin_memory: bool = False,
-    root: str | Path = ".",
-) -> Iterator[torch.Tensor]:
-    """Yield preprocessed batches in the order of `paths`; raise a PipelineError naming the first unreadable file."""
-    loader = image_loader(paths, transform, batch_size=batch_size, workers=workers, pin_memory=pin_memory, root=root)
-    for pixels, errors in loader:
+def image_batches(paths: Sequence[str | Path], transform: Callable, **loader_options) -> Iterator[torch.Tensor]:
+    """Yield preprocessed batches in the order of `paths` (options as image_loader's); raise a PipelineError
+    naming the first unreadable file."""
+    for pixels, errors in image_loader(paths, transform, **loader_options):
         for error in errors:
             if error:
                 raise PipelineError(f"{error}; normalize should have dropped it (rerun normalize)")

@@ -1,7 +1,6 @@
 """FAISS indexes over the store's keys: build from a factory string, tune search, search, save and reopen."""
 from __future__ import annotations
 
-import json
 import logging
 import math
 from pathlib import Path

@@ -67,7 +67,7 @@ def test_max_items_keeps_a_stratified_subsample_in_catalog_order(tmp_path, make_
     lines += [f"{100 + i},Men,Apparel,Topwear,{kind},Blue,Fall,2012,Casual,Item {i}" for i, kind in enumerate(kinds)]
     root = make_myntra(tmp_path / "m", "\n".join(lines) + "\n")
     first = ingest(f"myntra:{root}", tmp_path / "raw1", max_items=10, seed=3)
-    second = ingest(f"myntra:{root}", tmp_path / "raw2", max_items=10, seed=3)
+    ingest(f"myntra:{root}", tmp_path / "raw2", max_items=10, seed=3)
     assert (first["rows"], first["subsampled_from"], first["max_items"]) == (10, 40, 10)
     assert (tmp_path / "raw1" / "styles.csv").read_bytes() == (tmp_path / "raw2" / "styles.csv").read_bytes()
     frame = read_raw_catalog(tmp_path / "raw1").frame

@@ -1,6 +1,5 @@
 """normalize_catalog end to end on tiny catalogs: the items table, the profile, and every bad-input error."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError

@@ -1,6 +1,5 @@
 """The train stage end to end on a tiny store: outputs, resume of a finished run, a fresh run on new params, bad input."""
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -100,6 +100,11 @@ def test_repro_runs_all_ten_stages_then_nothing(workspace):
     assert ran_stages(first.stdout) == STAGES
     scoreboard = json.loads((workspace.root / "reports/scoreboard.json").read_text())
     assert scoreboard["targets"] and isinstance(scoreboard["pass"], bool)
+    # training on the sample's cached features lowers the val loss and beats the frozen baseline on val
+    train = json.loads((workspace.root / "reports/train.json").read_text())
+    assert train["val_loss"] < train["initial_val_loss"]
+    assert train["val_recall_at_1"] > train["baseline_val_recall_at_1"]
+    assert train["val_attr_at_10"] > train["baseline_val_attr_at_10"]
     workspace.commit("first repro")
 
     second = workspace.dvc("repro")

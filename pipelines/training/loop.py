@@ -172,6 +172,7 @@ class Trainer:
             frozen_image, {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
             data.text_groups[data.val_rows],
         )
+        self.initial_val_loss = self.validate()["val_loss"]  # the heads before any step: what training must lower
 
     # -- one epoch -----------------------------------------------------------------------------
 
@@ -352,6 +353,7 @@ class Trainer:
             "val_recall_at_1": best_row["val_recall_at_1"] if best_row else None,
             "val_attr_at_10": best_row["val_attr_at_10"] if best_row else None,
             "val_loss": best_row["val_loss"] if best_row else None,
+            "initial_val_loss": self.initial_val_loss,
             "baseline_val_recall_at_1": self.baseline_val_recall_at_1,
             "baseline_val_attr_at_10": self.baseline_val_attr_at_10,
             "fusion_weight": self.best.get("fusion_weight"),

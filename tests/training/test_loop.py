@@ -21,6 +21,7 @@ def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path):
     assert list(log.columns) == LOG_COLUMNS and log["epoch"].tolist() == list(range(1, 9))
     assert log["val_loss"].iloc[-1] < 0.9 * log["val_loss"].iloc[0]
     assert log["loss"].iloc[-1] < log["loss"].iloc[0]
+    assert result.summary["val_loss"] < result.summary["initial_val_loss"]
     baseline = result.summary["baseline_val_recall_at_1"]
     assert result.summary["val_recall_at_1"] >= baseline + 0.05
     assert result.summary["val_attr_at_10"] >= result.summary["baseline_val_attr_at_10"] + 0.01

@@ -112,6 +112,11 @@ def test_repro_runs_all_ten_stages_then_nothing(workspace):
     assert "up to date" in second.stdout
     assert workspace.dvc("status").stdout.strip().endswith("Data and pipelines are up to date.")
 
+    # forcing one stage reruns only it; the sample is byte-identical, so nothing downstream moves
+    forced = workspace.dvc("repro", "-f", "-s", "ingest")
+    assert ran_stages(forced.stdout) == ["ingest"]
+    assert ran_stages(workspace.dvc("repro").stdout) == []
+
 
 @pytest.mark.slow
 def test_exp_run_on_a_train_param_reruns_only_train_and_after(workspace):

@@ -28,3 +28,5 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	python benchmarks/encode_throughput.py
 	python benchmarks/index_recall.py
+	python benchmarks/mining_speed.py
+	python benchmarks/normalize_throughput.py

@@ -60,15 +60,17 @@ def render_gallery(
         "background:#f4f4f4}.q{background:#fff8e1}th{text-align:left;font-size:12px}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Worst {len(worst)} test queries of the fine-tuned model by mean attribute@{k} over "
-        f"{', '.join(attributes)} (own group excluded). Each result lists the attributes where it differs from the "
-        "query (<span class='miss'>red</span>); unknown values are not compared.</p><table>",
+        f"{', '.join(attributes)} (own group excluded); under each query its attribute@{k} per model "
+        f"({' → '.join(models)}). Each result lists the query's known attributes: matched in "
+        "<span class='hit'>green</span>, missed in <span class='miss'>red</span> with the result's value "
+        "(an unknown value counts as a miss, as in the metric).</p><table>",
         "<tr><th>query</th>" + "".join(f"<th colspan='{_width(neighbours)}'>{html.escape(m)}</th>" for m in models) + "</tr>",
     ]
     for _, query in worst.iterrows():
         row = int(query["row"])
-        scores = ", ".join(
-            f"{m} {float(query[f'{m}/{attribute_column(a, k)}']):.2f}" if pd.notna(query[f"{m}/{attribute_column(a, k)}"]) else f"{m} –"
-            for a in attributes for m in models
+        scores = "; ".join(
+            f"{attribute_column(a, k)}: " + " → ".join(_score(query[f"{m}/{attribute_column(a, k)}"]) for m in models)
+            for a in attributes
         )
         facts = "<br>".join(f"{a}: {html.escape(str(meta[a].iat[row]))}" for a in attributes)
         cells = [
@@ -81,6 +83,10 @@ def render_gallery(
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table></body></html>\n")
     return "\n".join(parts)
+
+
+def _score(value) -> str:
+    return f"{float(value):.2f}" if pd.notna(value) else "–"
 
 
 def _width(neighbours: dict[str, np.ndarray]) -> int:

@@ -33,6 +33,8 @@ def test_worst_queries_and_self_contained_html(tmp_path, catalog, baseline, tabl
     assert "category: shirts" in page  # c is a shirt next to a tee query
     assert "material: denim" in page   # d is denim in the baseline's list
     assert page.count("(no result)") == 2
+    # under the query: its per-model score for each attribute, named
+    assert re.search(r"category@3: \d\.\d\d → \d\.\d\d; material@3: \d\.\d\d → \d\.\d\d", page)
     again = render_gallery(worst, {n: r.image_neighbours for n, r in runs.items()}, rows, catalog.meta,
                            ["category", "material"], 3, tmp_path, title="Weakness gallery")
     assert again == page

@@ -84,6 +84,15 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_csv(tmp, index=False, lineterminator="\n")
 
 
+def write_torch_atomic(obj: Any, path: str | Path) -> None:
+    """torch.save through a temp file renamed onto `path`. It saves into an open file: given a path, torch
+    names the archive's inner folder after the (random) temp file, so equal objects would differ in bytes."""
+    import torch
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(obj, handle)
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

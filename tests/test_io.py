@@ -4,7 +4,10 @@ import json
 import pandas as pd
 import pytest
 
-from pipelines.io import atomic_dir, atomic_path, read_json, sha256_file, write_json_atomic, write_parquet_atomic
+from pipelines.io import (
+    atomic_dir, atomic_path, read_json, read_parquet, sha256_file, write_json_atomic, write_parquet_atomic,
+    write_torch_atomic,
+)
 from pipelines.errors import PipelineError
 
 
@@ -57,3 +60,22 @@ def test_read_json_errors_name_the_file(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(PipelineError, match="bad.json: not valid JSON"):
         read_json(tmp_path / "bad.json")
+
+
+def test_torch_files_are_byte_identical_for_equal_objects(tmp_path):
+    import torch
+
+    state = {"weights": torch.arange(6.0).reshape(2, 3), "epoch": 3}
+    write_torch_atomic(state, tmp_path / "a.pt")
+    write_torch_atomic(state, tmp_path / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert torch.equal(torch.load(tmp_path / "a.pt")["weights"], state["weights"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pt", "b.pt"]  # no temp file left behind
+
+
+def test_read_parquet_errors_name_the_file_and_its_writer(tmp_path):
+    with pytest.raises(PipelineError, match=r"missing.parquet: file not found \(run the evaluate stage first\)"):
+        read_parquet(tmp_path / "missing.parquet", "the evaluate stage")
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(PipelineError, match="bad.parquet: not a readable parquet file"):
+        read_parquet(tmp_path / "bad.parquet")

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from pipelines.errors import PipelineError
-from pipelines.io import atomic_path
+from pipelines.io import write_torch_atomic
 from pipelines.schema import UNKNOWN, vocabulary
 from pipelines.signals.config import RefineConfig
 
@@ -102,8 +102,7 @@ def save_prototypes(prototypes: dict[str, ConceptPrototypes], path: str | Path, 
         for dim, p in prototypes.items()
     }
     payload["store_hash"] = store_hash
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_torch_atomic(payload, path)
 
 
 def load_prototypes(path: str | Path, store_hash: str | None = None) -> dict[str, ConceptPrototypes]:

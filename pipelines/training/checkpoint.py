@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from pipelines.errors import PipelineError
-from pipelines.io import atomic_path
+from pipelines.io import write_torch_atomic
 
 FORMAT_VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
@@ -47,8 +47,7 @@ def restore_rng_state(state: dict) -> None:
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """torch.save through a temp file renamed onto `path`: a kill never leaves a torn checkpoint."""
-    with atomic_path(path) as tmp:
-        torch.save({"format_version": FORMAT_VERSION, **state}, tmp)
+    write_torch_atomic({"format_version": FORMAT_VERSION, **state}, path)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """The raw catalog (`data/raw/`): ingest writes it in the original Kaggle layout, normalize reads it back."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import tempfile
 import time
@@ -51,7 +50,7 @@ def ingest_catalog(source: CatalogSource, out_dir: Path, *, max_items: int, seed
             fmt = catalog_format("myntra")
             # The generated catalog carries the real file's warts, so it goes through the same reader.
             manifest = _ingest(locate_catalog(Path(tmp), fmt), fmt, out_dir, max_items=max_items, seed=seed)
-        manifest["generated"] = report.to_dict() if hasattr(report, "to_dict") else dataclasses.asdict(report)
+        manifest["generated"] = report.to_dict()
         license_text = sample_license()
     else:
         fmt = catalog_format(source.kind)
@@ -88,7 +87,8 @@ def _ingest(files: CatalogFiles, fmt: CatalogFormat, out_dir: Path, *, max_items
         )
     if missing:
         log.warning("%d rows have no image and are dropped (e.g. %s)", len(missing), ", ".join(missing[:5]))
-    chosen = stratified_subsample([table.classes[i] for i in kept], max_items, seed)
+    classes = table.classes  # a property that builds the whole list: read it once, not per row
+    chosen = stratified_subsample([classes[i] for i in kept], max_items, seed)
     keep = [kept[i] for i in chosen]
     write_catalog_table(table, keep, out_dir / fmt.csv)
     files.copy_images([images[i] for i in keep], out_dir)

@@ -127,5 +127,3 @@ def format_spec(name: str) -> FormatSpec:
     )
 
 
-def format_names() -> tuple[str, ...]:
-    return tuple(yaml.safe_load(FIELDS_FILE.read_text(encoding="utf-8")))

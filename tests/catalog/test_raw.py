@@ -84,7 +84,6 @@ def test_no_image_at_all_is_an_empty_catalog(tmp_path, make_myntra, myntra_csv):
 
 
 def test_sample_source_goes_through_the_myntra_reader(tmp_path):
-    pytest.importorskip("pipelines.catalog.sample")
     out = tmp_path / "raw"
     manifest = ingest("sample", out)
     assert (manifest["source"], manifest["format"], manifest["license"]) == ("sample", "myntra", "generated, no license restrictions")

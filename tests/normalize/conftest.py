@@ -50,11 +50,6 @@ def write_truncated(path: Path) -> Path:
 
 
 @pytest.fixture
-def image_dir(tmp_path) -> Path:
-    return tmp_path
-
-
-@pytest.fixture
 def make_myntra():
     return myntra_frame
 

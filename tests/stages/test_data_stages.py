@@ -34,7 +34,6 @@ def ingest_and_normalize(workdir: Path, data: dict, seed: int = 42) -> subproces
 
 
 def test_sample_catalog_through_ingest_and_normalize(tmp_path):
-    pytest.importorskip("pipelines.catalog.sample")
     result = ingest_and_normalize(tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32},
                                              "min_readable": 0.9})
     assert result.returncode == 0, result.stderr

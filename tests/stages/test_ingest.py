@@ -34,7 +34,6 @@ def manifest(workdir: Path) -> dict:
 
 
 def test_sample_source(tmp_path):
-    pytest.importorskip("pipelines.catalog.sample")
     result = run_ingest(tmp_path, {"source": "sample", "sample": {"items": 60, "image_size": 32}})
     assert result.returncode == 0, result.stderr
     m = manifest(tmp_path)

@@ -293,6 +293,5 @@ def _stats(pairs: pd.DataFrame, train: pd.DataFrame, targets: dict[str, int], in
         "pool": {name: infos[name]["pool"] for name in PAIR_TYPES},
         "short_reason": {name: infos[name]["reason"] for name in PAIR_TYPES
                          if "reason" in infos[name] and count[name] < targets[name]},
-        "redistributed": False,
         "top_categories": {str(k): int(v) for k, v in anchor_category.value_counts().head(top).items()},
     }

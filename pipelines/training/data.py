@@ -70,8 +70,11 @@ def attribute_labels(
             raise PipelineError(f"{where}: meta has no column {attr!r} named in train.attr_heads")
         values = meta[attr].astype(str)
         if pseudo is not None and attr in pseudo:
+            # train rows only: val keeps its ground truth, so validation and early stopping never grade against signals
             filled = meta["item_id"].map(pseudo[attr]).fillna(UNKNOWN).astype(str)
-            values = values.where(values != UNKNOWN, filled)
+            is_train = np.zeros(len(meta), dtype=bool)
+            is_train[train_rows] = True
+            values = values.where((values != UNKNOWN) | ~is_train, filled)
         seen = set(values.iloc[train_rows]) - {UNKNOWN}
         if not seen:
             raise PipelineError(

@@ -24,9 +24,7 @@ def pair_margin_loss(anchor: Tensor, other: Tensor, label: Tensor, margin: float
     A positive pair (label 1) costs `1 - cos` (pulled towards identical); a negative pair (label 0)
     costs `max(0, cos - margin)` (pushed below the margin, free once it is there). Mean over pairs.
     """
-    cos = (anchor * other).sum(dim=1)
-    label = label.to(cos.dtype)
-    return (label * (1 - cos) + (1 - label) * F.relu(cos - margin)).mean()
+    return F.cosine_embedding_loss(anchor, other, 2 * label.to(anchor.dtype) - 1, margin=margin)
 
 
 def weighted_attribute_ce(
@@ -62,9 +60,6 @@ class SymmetricInfoNCELoss(nn.Module):
     def forward(self, image: Tensor, text: Tensor) -> Tensor:
         return symmetric_info_nce(image, text, self.temperature)
 
-    def get_config_dict(self) -> dict:
-        return {"temperature": self.temperature}
-
 
 class PairMarginLoss(nn.Module):
     """Mined pairs: positives pulled together, hard/easy negatives pushed below `train.pair_margin` cosine."""
@@ -78,9 +73,6 @@ class PairMarginLoss(nn.Module):
             return anchor.new_zeros(())
         return pair_margin_loss(anchor, other, label, self.margin)
 
-    def get_config_dict(self) -> dict:
-        return {"margin": self.margin}
-
 
 class AttributeLoss(nn.Module):
     """Cross-entropy per attribute head, `unknown` ignored, weighted per attribute (`train.attr_weights`)."""
@@ -91,6 +83,3 @@ class AttributeLoss(nn.Module):
 
     def forward(self, logits: dict[str, Tensor], labels: dict[str, Tensor]) -> Tensor:
         return weighted_attribute_ce(logits, labels, self.weights)
-
-    def get_config_dict(self) -> dict:
-        return {"weights": self.weights}

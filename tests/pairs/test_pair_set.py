@@ -108,7 +108,6 @@ def test_short_type_is_reported_not_redistributed():
     assert stats["count"]["strong"] == 0 and stats["shortfall"]["strong"] == 90
     assert stats["short_reason"]["strong"].startswith("no train item has a partner under the rule (same group key")
     assert stats["count"]["hard"] == distinct and f"only {distinct} distinct mined" in stats["short_reason"]["hard"]
-    assert stats["redistributed"] is False
     assert stats["count"]["medium"] == 60 and stats["pairs"] == 300 - 90 - (90 - distinct)
     assert stats["share_gap"]["strong"] == -0.3
 

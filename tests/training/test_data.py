@@ -29,6 +29,13 @@ def test_signal_pseudo_labels_fill_unknown_only(meta):
     assert labels.labels["neckline"].tolist() == [1, 0, IGNORE_INDEX, 0]
 
 
+def test_signal_pseudo_labels_never_fill_val_rows(meta):
+    meta.loc[2, "neckline"] = "unknown"  # c is a val item: validation keeps its ground truth
+    pseudo = pd.DataFrame({"neckline": ["round", "round"]}, index=pd.Index(["c", "d"], name="item_id"))
+    labels = attribute_labels(meta, ["neckline"], np.array([0, 1, 3]), "store", pseudo)
+    assert labels.labels["neckline"].tolist() == [1, 0, IGNORE_INDEX, 0]
+
+
 def test_an_empty_class_set_is_a_clear_error(meta):
     with pytest.raises(PipelineError, match="'material' has no known value in the train split"):
         attribute_labels(meta, ["material"], np.array([0, 1, 3]), "store")

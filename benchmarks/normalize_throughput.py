@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from pipelines.catalog import ingest_catalog, parse_source, read_raw_catalog
-from pipelines.catalog.config import SampleConfig
+from pipelines.catalog.config import DataConfig, SampleConfig
 from pipelines.normalize import SchemaConfig, normalize_catalog
 from pipelines.normalize.images import check_images
 
-SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
+DATA = DataConfig()  # the stage's defaults: splits and min_readable
 
 
 def measure(items: int, workers_list: list[int], image_size: int, seed: int) -> list[dict]:
@@ -45,7 +45,7 @@ def measure(items: int, workers_list: list[int], image_size: int, seed: int) -> 
                 started = time.perf_counter()
                 result = normalize_catalog(
                     raw.format, raw.frame, "data/raw", csv_name="styles.csv", schema=SchemaConfig(),
-                    splits=SPLITS, min_readable=0.9, workers=workers, seed=seed,
+                    splits=DATA.splits, min_readable=DATA.min_readable, workers=workers, seed=seed,
                 )
                 total_s = time.perf_counter() - started
                 rows.append({"rows": len(raw.frame), "items": len(result.items), "workers": workers,

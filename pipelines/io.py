@@ -12,6 +12,8 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from pipelines.errors import PipelineError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -102,8 +104,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def _require_file(path: str | Path, writer: str) -> Path:
-    from pipelines.errors import PipelineError
-
     path = Path(path)
     if not path.is_file():
         raise PipelineError(f"{path}: file not found (run {writer} first)")
@@ -111,8 +111,6 @@ def _require_file(path: str | Path, writer: str) -> Path:
 
 
 def read_json(path: str | Path, writer: str = "the stage that writes it") -> Any:
-    from pipelines.errors import PipelineError
-
     path = _require_file(path, writer)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -122,8 +120,6 @@ def read_json(path: str | Path, writer: str = "the stage that writes it") -> Any
 
 def read_parquet(path: str | Path, writer: str = "the stage that writes it") -> pd.DataFrame:
     """A stage input: one clear error when it is missing (naming `writer`) or unreadable."""
-    from pipelines.errors import PipelineError
-
     path = _require_file(path, writer)
     try:
         return pd.read_parquet(path)

@@ -19,8 +19,7 @@ def main() -> None:
     built = {name: build_and_measure(vectors, cfg, params.seed) for name, vectors in keys.items()}
     with atomic_dir("artifacts/index") as out:
         for name, measured in built.items():
-            save_index(measured.index, out / f"{name}.faiss", store, factory=cfg.factory,
-                       ef_search=cfg.ef_search, nprobe=cfg.nprobe)
+            save_index(measured.index, out / f"{name}.faiss", store, factory=cfg.factory)
     write_json_atomic({name: measured.report for name, measured in built.items()}, "reports/index.json")
 
 

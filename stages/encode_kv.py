@@ -2,13 +2,11 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from pipelines.cli import run_stage
 from pipelines.encoders import ClipEncoder
 from pipelines.encoders.facts import FactEncoder
 from pipelines.encoders.kv import check_items, encode_kv_store, store_params
-from pipelines.errors import PipelineError
+from pipelines.io import read_parquet
 from pipelines.params import load_params
 
 ITEMS = Path("data/processed/items.parquet")
@@ -19,10 +17,8 @@ log = logging.getLogger("stages.encode_kv")
 
 def main() -> None:
     params = load_params()
-    if not ITEMS.is_file():
-        raise PipelineError(f"{ITEMS}: not found (run the normalize stage first)")
-    items = pd.read_parquet(ITEMS)
-    check_items(items, str(ITEMS))
+    items = read_parquet(ITEMS, "the normalize stage")
+    check_items(items, str(ITEMS))  # before the models load: a bad table fails in a second, naming the file
     encoder = ClipEncoder.from_config(params.model, params.seed)
     facts = FactEncoder(params.kv.text_encoder, device=str(encoder.device))
     report = encode_kv_store(

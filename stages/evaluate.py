@@ -7,7 +7,7 @@ from pathlib import Path
 from pipelines.cli import run_stage
 from pipelines.encoders import ClipEncoder
 from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, identity, run_evaluation
-from pipelines.io import atomic_path, write_csv_atomic, write_json_atomic, write_text_atomic
+from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.params import load_params
 from pipelines.seeding import seed_everything
 from pipelines.store import open_store
@@ -47,8 +47,7 @@ def main() -> None:
     settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
     result = run_evaluation(catalog, models, cfg, settings, seed=params.seed, image_root=IMAGE_ROOT)
 
-    with atomic_path(PER_QUERY) as tmp:
-        result.per_query.to_parquet(tmp, index=False)
+    write_parquet_atomic(result.per_query, PER_QUERY)
     write_json_atomic({
         "store_hash": store.store_hash,
         "backbone": store.model,

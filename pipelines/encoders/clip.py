@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pipelines.encoders.config import ModelConfig
 from pipelines.encoders.device import resolve_device
 from pipelines.errors import PipelineError
-from pipelines.store.writer import MODEL_KEYS
+from pipelines.store.writer import check_model_description
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ class ClipEncoder:
     @classmethod
     def from_manifest(cls, model: Mapping, device: str = "auto") -> "ClipEncoder":
         """Rebuild the backbone a store was encoded with (same weights, bit for bit, for `none`)."""
-        missing = [key for key in MODEL_KEYS if key not in model]
-        if missing:
-            raise PipelineError(f"store manifest model entry lacks {', '.join(missing)}; cannot rebuild the backbone")
+        check_model_description(model, "store manifest")
         encoder = cls.build(model["arch"], model["pretrained"], model["precision"], device, int(model["seed"]))
         if encoder.description["untrained"] != model["untrained"]:
             raise PipelineError(

@@ -12,6 +12,7 @@ from pipelines.index.config import IndexConfig
 from pipelines.index.faiss_index import (
     build_index,
     configure_search,
+    search_params,
     exact_neighbours,
     index_bytes,
     recall_at_k,
@@ -79,8 +80,7 @@ def build_and_measure(vectors: np.ndarray, cfg: IndexConfig, seed: int) -> Measu
         "queries_per_s": round(qps, 1),
         "build_s": round(build_s, 3),
         "bytes_per_vector": round(index_bytes(index) / max(index.ntotal, 1), 1),
-        "ef_search": cfg.ef_search,
-        "nprobe": cfg.nprobe,
+        **search_params(index),  # what the index really uses: None where it has no such knob, nprobe capped
     }
     log.info("%s over %d×%d: recall@10 %.4f, %.0f queries/s, built in %.1f s",
              cfg.factory, index.ntotal, index.d, recall, qps, build_s)

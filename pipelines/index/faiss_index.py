@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
@@ -212,20 +212,16 @@ def index_bytes(index: faiss.Index) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def save_index(index: faiss.Index, path: str | Path, store: Store, *, factory: str | None = None,
-               **search_knobs: Any) -> None:
+def save_index(index: faiss.Index, path: str | Path, store: Store, *, factory: str | None = None) -> None:
     """Write `<name>.faiss` (atomically) and its sidecar `<name>.json` recording the store it was built on.
 
-    `factory` is the index-factory string it was built from (default: the FAISS class name);
-    `search_knobs` (ef_search, nprobe) are recorded as given, and read from the index when not given.
+    `factory` is the index-factory string it was built from (default: the FAISS class name); the search
+    knobs (ef_search, nprobe) are read from the index (set them with configure_search), None where it has none.
     """
     faiss_path, sidecar_path = _paths(path)
     if index.ntotal != store.rows:
         raise PipelineError(f"{faiss_path}: index holds {index.ntotal} vectors but the store has {store.rows} rows")
-    unknown = set(search_knobs) - {"ef_search", "nprobe"}
-    if unknown:
-        raise TypeError(f"save_index: unknown search parameter(s) {sorted(unknown)}")
-    knobs = search_params(index) | {key: value for key, value in search_knobs.items() if value is not None}
+    knobs = search_params(index)
     sidecar = {
         "store_hash": store.store_hash,
         "factory": factory or type(faiss.downcast_index(index)).__name__,

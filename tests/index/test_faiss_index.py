@@ -127,10 +127,11 @@ def test_save_and_open_round_trip(tmp_path, make_store):
     vectors = unit_vectors(300, 16, seed=12)
     store = make_store(vectors)
     index = build_index(vectors, "HNSW16", train_size=300, seed=0)
-    save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16", ef_search=33, nprobe=4)
+    configure_search(index, 33, 4)
+    save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16")
     sidecar = json.loads((tmp_path / "index" / "image.json").read_text())
     assert sidecar == {"store_hash": store.store_hash, "factory": "HNSW16", "metric": "inner_product",
-                       "rows": 300, "dim": 16, "ef_search": 33, "nprobe": 4}
+                       "rows": 300, "dim": 16, "ef_search": 33, "nprobe": None}  # an HNSW index has no nprobe
     reopened = open_index(tmp_path / "index" / "image.faiss", store)
     assert search_params(reopened)["ef_search"] == 33
     np.testing.assert_array_equal(search(reopened, vectors[:5], 3)[1], search(index, vectors[:5], 3)[1])

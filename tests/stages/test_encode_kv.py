@@ -89,4 +89,4 @@ def test_missing_items_is_one_error_line(tmp_path):
     (tmp_path / "data/processed/items.parquet").unlink()
     result = run_stage(tmp_path)
     assert result.returncode == 1
-    assert "error: data/processed/items.parquet: not found (run the normalize stage first)" in result.stderr
+    assert "error: data/processed/items.parquet: file not found (run the normalize stage first)" in result.stderr

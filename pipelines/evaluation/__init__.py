@@ -4,7 +4,8 @@ from pipelines.evaluation.config import EvalConfig, ScoreboardConfig, Target
 
 __getattr__, __all__ = lazy_exports(__name__, {
     "evaluator": ["Catalog", "ModelRun", "ModelSpace", "SearchSettings", "build_query_table", "evaluate_models", "prompt_text", "prompt_values", "run_model", "select_queries"],
-    "metrics": ["bootstrap_generator", "bootstrap_interval", "bootstrap_means", "paired_delta_interval", "ranked_metric"],
+    "bootstrap": ["bootstrap_generator", "bootstrap_interval", "bootstrap_means", "paired_delta_interval"],
+    "metrics": ["ranked_metric"],
     "run": ["Evaluation", "identity", "run_evaluation"],
     "scoreboard": ["TargetResult", "compute_scoreboard", "missed", "scoreboard_json", "scoreboard_markdown"],
     "tasks": ["I2I", "Task", "TaskTable", "load_task_table", "parse_task_table"],

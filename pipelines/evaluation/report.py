@@ -6,7 +6,7 @@ import pandas as pd
 
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import attribute_column
-from pipelines.evaluation.metrics import bootstrap_generator, bootstrap_interval
+from pipelines.evaluation.bootstrap import bootstrap_generator, bootstrap_interval
 from pipelines.evaluation.tasks import I2I, TaskTable
 from pipelines.schema import UNKNOWN
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.evaluation.config import Target
-from pipelines.evaluation.metrics import bootstrap_generator, paired_delta_interval
+from pipelines.evaluation.bootstrap import bootstrap_generator, paired_delta_interval
 from pipelines.evaluation.tasks import I2I
 
 BASELINE, FINETUNED = "baseline", "finetuned"

@@ -126,3 +126,12 @@ def test_a_headline_task_metric_can_be_a_target():
                                    per_query, resamples=200, seed=1)
     assert (result.status, result.n, result.delta) == ("pass", 3, pytest.approx(100 / 3, abs=1e-3))
     assert result.delta_lo >= 0.0 and result.delta_hi == pytest.approx(100.0)
+
+
+def test_the_scoreboard_does_not_import_torch():
+    import subprocess
+    import sys
+
+    probe = "import sys, pipelines.evaluation.scoreboard; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

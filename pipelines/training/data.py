@@ -42,6 +42,7 @@ class TrainingData:
     attributes: AttributeLabels
     pairs: PairSet
     text_groups: np.ndarray       # (N,) int: rows with identical title + desc share a group (a retrieval hit)
+    product_groups: np.ndarray    # (N,) int codes of group_key: image->image search skips the query's own product
 
 
 def split_rows(meta: pd.DataFrame, split: str, where: str) -> np.ndarray:
@@ -135,6 +136,8 @@ def prepare_training_data(
     attrs: list[str], *, where_store: str = "store", where_pairs: str = "pairs",
     pseudo: pd.DataFrame | None = None,
 ) -> TrainingData:
+    if "group_key" not in meta:
+        raise PipelineError(f"{where_store}: meta has no 'group_key' column (rerun encode_kv on a current items table)")
     train_rows = split_rows(meta, "train", where_store)
     val_rows = split_rows(meta, "val", where_store)
     return TrainingData(
@@ -146,4 +149,5 @@ def prepare_training_data(
         attributes=attribute_labels(meta, attrs, train_rows, where_store, pseudo),
         pairs=pair_indices(pairs, meta, train_rows, where_pairs),
         text_groups=text_groups(meta),
+        product_groups=pd.factorize(meta["group_key"].astype(str))[0].astype(np.int64),
     )

@@ -92,8 +92,8 @@ def recall_at_1(image: Tensor, text: Tensor, groups: np.ndarray) -> float:
 
 def attribute_at_k(image: Tensor, labels: dict[str, Tensor], groups: np.ndarray, k: int = 10) -> float:
     """Image->image attribute@k on one split, averaged over attributes, as evaluate defines it: the share
-    of a query's k nearest other-group items whose value equals the query's known value (unknown results
-    are misses, queries with an unknown value are skipped)."""
+    of a query's k nearest items of other products (`groups`: group_key codes) whose value equals the
+    query's known value (unknown results are misses, queries with an unknown value are skipped)."""
     groups_t = torch.as_tensor(groups, device=image.device)
     k = min(k, len(image) - 1)
     if k < 1:
@@ -170,7 +170,7 @@ class Trainer:
         self.baseline_val_recall_at_1 = recall_at_1(frozen_image, frozen_text, data.text_groups[data.val_rows])
         self.baseline_val_attr_at_10 = attribute_at_k(
             frozen_image, {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
-            data.text_groups[data.val_rows],
+            data.product_groups[data.val_rows],
         )
         self.initial_val_loss = self.validate()["val_loss"]  # the heads before any step: what training must lower
 
@@ -245,7 +245,7 @@ class Trainer:
         return {
             "val_loss": self.cfg.contrastive_weight * contrastive + self.cfg.attr_weight * attr,
             "val_recall_at_1": recall_at_1(out.image, out.text, self.data.text_groups[rows]),
-            "val_attr_at_10": attribute_at_k(out.image, labels, self.data.text_groups[rows]),
+            "val_attr_at_10": attribute_at_k(out.image, labels, self.data.product_groups[rows]),
         }
 
     # -- state ---------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from pipelines.training.checkpoint import load_checkpoint
-from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError
+from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, attribute_at_k
 from train_synthetic import small_run
 
 HERE = Path(__file__).parent
@@ -76,3 +77,13 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
     for name, weight in a["model"].items():
         assert torch.equal(weight, b["model"][name]), name
     assert resumed.log.equals(straight.log)
+
+
+def test_val_attribute_at_k_skips_the_query_s_own_product():
+    # rows 0 and 1 are two views of one product; 2 is the nearest other product, 3 the farthest
+    image = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [1.0, 0.01], [1.0, 0.2], [0.0, 1.0]]), dim=1)
+    labels = {"color": torch.tensor([0, 0, 1, 1])}
+    # k=1: 0 -> 2 (miss; 1 is its own product), 1 -> 2 (miss), 2 -> 1 (miss), 3 -> 2 (hit)
+    assert attribute_at_k(image, labels, np.array([0, 0, 1, 2]), k=1) == pytest.approx(1 / 4)
+    # grouped by item instead, the other view would count: 0 -> 1 and 1 -> 0 are hits
+    assert attribute_at_k(image, labels, np.arange(4), k=1) == pytest.approx(3 / 4)

@@ -15,7 +15,7 @@ import time
 import faiss
 import numpy as np
 
-from pipelines.index import build_index, configure_search, index_bytes, recall_at_k, search
+from pipelines.index import build_index, configure_search, index_bytes, queries_per_second, recall_at_k, search
 
 K = 10
 
@@ -31,16 +31,6 @@ def mixture(n: int, dim: int, clusters: int, spread: float, rng: np.random.Gener
         block += rng.standard_normal(block.shape, dtype=np.float32) * (spread / np.sqrt(dim))
         out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
-
-
-def timed_search(index: faiss.Index, queries: np.ndarray, min_seconds: float = 1.0) -> tuple[np.ndarray, float]:
-    """Batch search; repeated until min_seconds have passed. Returns (ids, queries/s)."""
-    ids = search(index, queries, K)[1]
-    runs, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < min_seconds or runs == 0:
-        search(index, queries, K)
-        runs += 1
-    return ids, runs * len(queries) / elapsed
 
 
 def main() -> None:
@@ -72,7 +62,7 @@ def main() -> None:
         index = build_index(vectors, factory, train_size=args.train_size, seed=args.seed)
         build_s = time.perf_counter() - start
         configure_search(index, args.ef_search, args.nprobe)
-        ids, qps = timed_search(index, queries)
+        ids, qps = search(index, queries, K)[1], queries_per_second(index, queries, K, min_seconds=1.0)
         if truth is None:  # Flat is exact search: the reference for recall and speed
             truth, flat_qps = ids, qps
         rows.append((factory, build_s, recall_at_k(ids, truth), qps, qps / flat_qps, index_bytes(index) / index.ntotal))

@@ -37,10 +37,12 @@ import pandas as pd
 import torch
 import yaml
 
-from pipelines.encoders import ClipEncoder
+from pipelines.encoders import ClipEncoder, ModelConfig
 from pipelines.encoders.images import load_rgb
 from pipelines.encoders.kv import encode_image_keys
+
 from pipelines.params import load_params
+from pipelines.runtime import RuntimeConfig
 from pipelines.store import StoreWriter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,10 +110,10 @@ def stage_path(encoder: ClipEncoder, paths: list[str], root: Path, batch_size: i
 
 def throughput(args: argparse.Namespace) -> None:
     folder = catalog(args.workdir, args.items)
-    params = load_params(folder / "params.yaml")
-    batch_size = args.batch_size or params.model.batch_size
+    params = load_params(folder / "params.yaml", model=ModelConfig, runtime=RuntimeConfig)
+    batch_size = args.batch_size or params.runtime.encode.batch_size
     paths = pd.read_parquet(folder / ITEMS)["image_path"].tolist()
-    encoder = ClipEncoder.from_config(params.model, params.seed)
+    encoder = ClipEncoder.from_config(params.model, params.seed, params.runtime.device)
     batch = torch.stack([encoder.preprocess(load_rgb(folder / p)) for p in paths[:batch_size]])
     print(f"\n{params.model.arch} ({params.model.pretrained}), {encoder.device}, torch threads "
           f"{torch.get_num_threads()}, batch {batch_size}, {args.rounds} rounds x {args.images} images "
@@ -190,7 +192,7 @@ def peak_rss(args: argparse.Namespace) -> None:
         rows.append((rows_in, int(rss_kib) / 1024, float(seconds)))
         summary = [line for line in result.stderr.splitlines() if "wrote artifacts/store" in line]
         print(f"[{folder.name}] {summary[-1].split(': ', 1)[-1] if summary else 'no summary line'}", flush=True)
-    arch = "2-layer stand-in (local-dir)" if args.rss_arch == "tiny" else load_params(REPO / "params.yaml").model.arch
+    arch = "2-layer stand-in (local-dir)" if args.rss_arch == "tiny" else load_params(REPO / "params.yaml", model=ModelConfig).model.arch
     print(f"\nencode_kv peak RSS (stage process and its loader workers), backbone {arch}")
     print("| items | peak RSS (MiB) | vs first | stage seconds |")
     print("|---|---|---|---|")
@@ -204,7 +206,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000, help="size of the sample catalog for throughput")
     parser.add_argument("--images", type=int, default=256, help="images per timed run")
     parser.add_argument("--rounds", type=int, default=4, help="bare/stage pairs per workers setting")
-    parser.add_argument("--batch-size", type=int, default=0, help="0 = model.batch_size from params.yaml")
+    parser.add_argument("--batch-size", type=int, default=0, help="0 = runtime.encode.batch_size from params.yaml")
     parser.add_argument("--workers", type=int, nargs="+", default=[2], help="DataLoader workers to compare")
     parser.add_argument("--rss", type=int, nargs="*", help="measure the stage's peak RSS at these catalog sizes")
     parser.add_argument("--rss-arch", choices=["default", "tiny"], default="default")

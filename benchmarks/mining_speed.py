@@ -18,6 +18,7 @@ import pandas as pd
 from pipelines.index import build_index, configure_search, search_excluding_groups
 from pipelines.mining import mine_hard_negatives
 from pipelines.mining.config import MiningConfig
+from pipelines.runtime import SearchRuntime
 from pipelines.mining.negatives import FETCH_EXTRA, FETCH_SLACK
 from pipelines.pairs import build_pairs
 from pipelines.pairs.config import PairsConfig
@@ -53,10 +54,11 @@ def main() -> None:
 
     meta, keys = synthetic_catalog(args.train, args.others, args.dim, args.seed)
     cfg = MiningConfig(max_anchors=args.train)
+    batch_size = SearchRuntime().batch_size  # runtime.mining.batch_size
     groups = meta["group_key"].to_numpy()
     fetch = min(len(meta), math.ceil(cfg.k * len(meta) / args.train * FETCH_SLACK) + FETCH_EXTRA)
     print(f"catalog: {args.train} train + {args.others} other items, dim {args.dim}, k {cfg.k} (fetch {fetch}), "
-          f"per_anchor {cfg.per_anchor}, batch {cfg.batch_size}")
+          f"per_anchor {cfg.per_anchor}, batch {batch_size}")
     print(f"{'index':<8} {'build s':>8} {'search s':>9} {'miner s':>9} {'total s':>8} {'miner/srch':>10} "
           f"{'anchors':>8} {'negatives':>10}")
     for factory in args.factories:
@@ -66,7 +68,7 @@ def main() -> None:
         built = time.perf_counter() - started
 
         def neighbours(queries, k, query_groups):
-            return search_excluding_groups(index, queries, k, query_groups, groups, batch_size=cfg.batch_size)
+            return search_excluding_groups(index, queries, k, query_groups, groups, batch_size=batch_size)
 
         anchors = np.flatnonzero(meta["split"].to_numpy() == "train")
         started = time.perf_counter()

@@ -125,3 +125,8 @@ def read_parquet(path: str | Path, writer: str = "the stage that writes it") -> 
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise PipelineError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file or folder (`~` expanded, relative to the working directory)."""
+    return os.path.realpath(os.path.expanduser(a)) == os.path.realpath(os.path.expanduser(b))

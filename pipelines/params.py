@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import yaml
@@ -109,36 +109,21 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     raise TypeError(f"params loader cannot check type {hint!r} of '{key}'")
 
 
-# The section dataclasses live beside the code that uses them; this is where they meet.
-from pipelines.catalog.config import DataConfig  # noqa: E402
-from pipelines.normalize.config import SchemaConfig  # noqa: E402
-from pipelines.encoders.config import KVConfig, ModelConfig  # noqa: E402
-from pipelines.signals.config import SignalsConfig  # noqa: E402
-from pipelines.index.config import IndexConfig  # noqa: E402
-from pipelines.mining.config import MiningConfig  # noqa: E402
-from pipelines.pairs.config import PairsConfig  # noqa: E402
-from pipelines.training.config import TrainConfig  # noqa: E402
-from pipelines.evaluation.config import EvalConfig, ScoreboardConfig  # noqa: E402
+# Every top-level key params.yaml may hold. A stage builds only the sections it reads (each section's
+# dataclass lives beside the code that uses it), so loading params never imports another stage's code.
+SECTIONS = ("seed", "data", "schema", "model", "kv", "signals", "index", "mining", "pairs", "train", "eval",
+            "scoreboard", "runtime")
 
 
-@dataclass(frozen=True)
-class Params:
-    seed: int = 42
-    data: DataConfig = field(default_factory=DataConfig)
-    schema: SchemaConfig = field(default_factory=SchemaConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    kv: KVConfig = field(default_factory=KVConfig)
-    signals: SignalsConfig = field(default_factory=SignalsConfig)
-    index: IndexConfig = field(default_factory=IndexConfig)
-    mining: MiningConfig = field(default_factory=MiningConfig)
-    pairs: PairsConfig = field(default_factory=PairsConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    scoreboard: ScoreboardConfig = field(default_factory=ScoreboardConfig)
+class Params(SimpleNamespace):
+    """`seed` plus the sections a stage asked `load_params` for, as validated dataclasses."""
 
 
-def load_params(path: str | Path = PARAMS_FILE) -> Params:
-    """Read and validate params.yaml (the file DVC tracks) from the working directory."""
+def load_params(path: str | Path = PARAMS_FILE, **sections: type) -> Params:
+    """Read params.yaml (the file DVC tracks) and build the named sections: `load_params(train=TrainConfig)`.
+
+    Every top-level key must be a known section; each requested section is checked key by key.
+    """
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (run the stage from the repository root)")
@@ -146,7 +131,13 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    return build(Params, raw, "")
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: must be a mapping of sections, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ParamsError(f"params.yaml: unknown key '{unknown[0]}' (known keys in 'top level': {', '.join(sorted(SECTIONS))})")
+    seed = _coerce(int, raw.get("seed", 42), "seed")
+    return Params(seed=seed, **{name: build(cls, raw.get(name, {}), name) for name, cls in sections.items()})
 
 
 def params_dict(section: Any) -> dict:
@@ -154,4 +145,4 @@ def params_dict(section: Any) -> dict:
     return dataclasses.asdict(section)
 
 
-__all__ = ["Params", "ParamsError", "build", "load_params", "params_dict"]
+__all__ = ["SECTIONS", "Params", "ParamsError", "build", "load_params", "params_dict"]

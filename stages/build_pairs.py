@@ -7,6 +7,7 @@ from pathlib import Path
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
 from pipelines.pairs import build_pairs
+from pipelines.pairs.config import PairsConfig
 from pipelines.params import load_params
 
 ITEMS_FILE = Path("data/processed/items.parquet")
@@ -18,7 +19,7 @@ STATS_FILE = Path("reports/pairs_stats.json")
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(pairs=PairsConfig)
     items = read_parquet(ITEMS_FILE, "the normalize stage")
     negatives = read_parquet(NEGATIVES_FILE, "the mine_negatives stage")
     result = build_pairs(items, negatives, params.pairs, params.seed,

@@ -4,11 +4,12 @@ from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
 from pipelines.params import load_params
 from pipelines.seeding import seed_everything
 from pipelines.signals import export_signals, save_prototypes
+from pipelines.signals.config import SignalsConfig
 from pipelines.store import open_store
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(signals=SignalsConfig)
     seed_everything(params.seed)
     store = open_store("artifacts/store")
     result = export_signals(store, params.signals, params.seed)

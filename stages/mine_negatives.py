@@ -13,7 +13,9 @@ from pipelines.errors import PipelineError
 from pipelines.index import open_index, search_excluding_groups
 from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
 from pipelines.mining import mine_hard_negatives, require_columns
+from pipelines.mining.config import MiningConfig
 from pipelines.params import load_params
+from pipelines.runtime import RuntimeConfig
 from pipelines.store import open_store
 
 STORE_DIR = Path("artifacts/store")
@@ -40,7 +42,7 @@ def read_signal_labels(path: Path, attrs: list[str]) -> pd.DataFrame:
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(mining=MiningConfig, runtime=RuntimeConfig)
     cfg = params.mining
     store = open_store(STORE_DIR)
     index = open_index(INDEX_FILE, store)  # applies the sidecar's ef_search / nprobe
@@ -49,7 +51,7 @@ def main() -> None:
 
     def neighbours(queries: np.ndarray, k: int, query_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return search_excluding_groups(index, queries, k, query_groups.astype(str), doc_groups,
-                                       batch_size=cfg.batch_size)
+                                       batch_size=params.runtime.mining.batch_size)
 
     started = time.perf_counter()
     result = mine_hard_negatives(store.meta, store.image_keys, neighbours, cfg, params.seed, labels,

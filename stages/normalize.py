@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from pipelines.catalog import read_raw_catalog
+from pipelines.catalog.config import DataConfig
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, write_json_atomic, write_text_atomic
-from pipelines.normalize import normalize_catalog, render_profile_markdown
+from pipelines.normalize import SchemaConfig, normalize_catalog, render_profile_markdown
 from pipelines.params import load_params
+from pipelines.runtime import RuntimeConfig
 
 RAW_DIR = "data/raw"
 PROCESSED_DIR = "data/processed"
@@ -14,7 +16,7 @@ PROFILE_MD = "reports/data_profile.md"
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(data=DataConfig, schema=SchemaConfig, runtime=RuntimeConfig)
     raw = read_raw_catalog(RAW_DIR)
     result = normalize_catalog(
         raw.format,
@@ -24,7 +26,7 @@ def main() -> None:
         schema=params.schema,
         splits=params.data.splits,
         min_readable=params.data.min_readable,
-        workers=params.data.workers,
+        workers=params.runtime.normalize.workers,
         seed=params.seed,
     )
     markdown = render_profile_markdown(result.profile, result.details, source=str(raw.manifest.get("source", "")))

@@ -19,11 +19,13 @@ class SampleConfig:
 @dataclass(frozen=True)
 class DataConfig:
     source: str = "sample"
+    # The path DVC tracks as ingest's input: the local folder or zip data.source reads; otherwise the sample
+    # generator's table (for `sample`, and for Kaggle downloads, which DVC cannot see).
+    catalog: str = "pipelines/catalog/sample_catalog.yaml"
     max_items: int = 0
     sample: SampleConfig = field(default_factory=SampleConfig)
     min_readable: float = 0.99
     splits: dict[str, float] = field(default_factory=lambda: {"train": 0.7, "val": 0.15, "test": 0.15})
-    workers: int = 2
 
     def __post_init__(self) -> None:
         if self.max_items < 0:
@@ -34,5 +36,3 @@ class DataConfig:
             raise ValueError(f"data.splits must name exactly train, val and test, got {sorted(self.splits)}")
         if any(v <= 0 for v in self.splits.values()) or abs(sum(self.splits.values()) - 1.0) > 1e-6:
             raise ValueError(f"data.splits fractions must be positive and sum to 1, got {self.splits}")
-        if self.workers < 1:
-            raise ValueError(f"data.workers must be at least 1, got {self.workers}")

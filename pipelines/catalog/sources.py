@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipelines.catalog.formats import catalog_format, format_names
+from pipelines.io import same_path
 from pipelines.errors import PipelineError
 
 ACCEPTED_FORMS = (
@@ -15,6 +16,7 @@ ACCEPTED_FORMS = (
     "myntra:kaggle[:<owner>/<dataset>]",
     "hm:<folder or zip>",
     "hm:kaggle[:<competition>]",
+    "myntra or hm alone (reads the folder or zip in data.catalog)",
 )
 
 _DATASET_SLUG = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
@@ -35,11 +37,17 @@ class CatalogSource:
     kaggle: str | None = None                   # dataset slug (myntra) or competition name (hm)
 
 
-def parse_source(spec: str) -> CatalogSource:
-    """Parse `data.source`; an unknown form is an error that lists the accepted ones."""
+def parse_source(spec: str, catalog: str | None = None) -> CatalogSource:
+    """Parse `data.source`; an unknown form is an error that lists the accepted ones.
+
+    `catalog` is `data.catalog`, the path DVC tracks: a bare `myntra` / `hm` reads it, and a source naming a
+    local folder or zip must name that same path, or a change to the catalog would not rerun ingest.
+    """
     text = spec.strip()
     if text == "sample":
         return CatalogSource(spec=spec, kind="sample")
+    if text in format_names() and catalog is not None:
+        return CatalogSource(spec=spec, kind=text, path=Path(catalog).expanduser())
     scheme, sep, rest = text.partition(":")
     if not sep or scheme not in format_names():
         raise SourceError(
@@ -49,6 +57,12 @@ def parse_source(spec: str) -> CatalogSource:
         raise SourceError(f"params.yaml: data.source {spec!r} names no folder, zip or kaggle slug after '{scheme}:'")
     if rest == "kaggle" or rest.startswith("kaggle:"):
         return CatalogSource(spec=spec, kind=scheme, kaggle=_kaggle_slug(spec, scheme, rest[len("kaggle:"):]))
+    if catalog is not None and not same_path(rest, catalog):
+        raise SourceError(
+            f"params.yaml: data.source {spec!r} reads {rest!r} but data.catalog (the path DVC tracks) is "
+            f"{catalog!r}; set data.catalog: {rest} too (or data.source: {scheme} alone), so that editing the "
+            "catalog reruns ingest"
+        )
     return CatalogSource(spec=spec, kind=scheme, path=Path(rest).expanduser())
 
 

@@ -61,8 +61,8 @@ class ClipEncoder:
         self.dim = dim
 
     @classmethod
-    def from_config(cls, model_cfg: ModelConfig, seed: int) -> "ClipEncoder":
-        return cls.build(model_cfg.arch, model_cfg.pretrained, model_cfg.precision, model_cfg.device, seed)
+    def from_config(cls, model_cfg: ModelConfig, seed: int, device: str = "auto") -> "ClipEncoder":
+        return cls.build(model_cfg.arch, model_cfg.pretrained, model_cfg.precision, device, seed)
 
     @classmethod
     def from_manifest(cls, model: Mapping, device: str = "auto") -> "ClipEncoder":

@@ -1,4 +1,4 @@
-"""The torch device named by `model.device`."""
+"""The torch device named by `runtime.device`."""
 from __future__ import annotations
 
 import torch
@@ -11,8 +11,8 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise PipelineError(f"model.device is {device!r}, but no CUDA device is available here (use auto or cpu)")
+        raise PipelineError(f"runtime.device is {device!r}, but no CUDA device is available here (use auto or cpu)")
     try:
         return torch.device(device)
     except RuntimeError as exc:
-        raise PipelineError(f"model.device {device!r} is not a torch device ({exc})") from None
+        raise PipelineError(f"runtime.device {device!r} is not a torch device ({exc})") from None

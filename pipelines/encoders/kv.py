@@ -100,17 +100,8 @@ def _encode_texts_in_chunks(
 
 
 def store_params(model_cfg: ModelConfig, kv_cfg: KVConfig, seed: int) -> dict:
-    """The params that shape the store's arrays (not device or workers), recorded in its manifest."""
-    return {
-        "seed": int(seed),
-        "model": {
-            "arch": model_cfg.arch,
-            "pretrained": model_cfg.pretrained,
-            "precision": model_cfg.precision,
-            "batch_size": model_cfg.batch_size,
-        },
-        "kv": dataclasses.asdict(kv_cfg),
-    }
+    """The params that shape the store's arrays, recorded in its manifest (runtime knobs are not among them)."""
+    return {"seed": int(seed), "model": dataclasses.asdict(model_cfg), "kv": dataclasses.asdict(kv_cfg)}
 
 
 def encode_kv_store(

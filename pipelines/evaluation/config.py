@@ -11,7 +11,7 @@ DEFAULT_ATTRIBUTES = [
     "sleeve_length", "style", "season", "gender", "fit",
 ]
 
-# `neckline@10` (image->image attribute@K) or `<task>/<metric>` (any headline key of metrics.json).
+# `neckline@10` (image->image attribute@K) or `<task>/<metric>` (any key of metrics_detail.json).
 _ATTRIBUTE_METRIC = re.compile(r"^(?P<attribute>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
 _TASK_METRIC = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(@[1-9][0-9]*)?$")
 
@@ -58,7 +58,7 @@ class Target:
         elif not _TASK_METRIC.match(self.metric):
             raise ValueError(
                 f"scoreboard target metric {self.metric!r} must look like 'neckline@10' (image->image "
-                "attribute@K) or '<task>/<metric>' (a key of reports/metrics.json, e.g. 't2i_title/recall@10')"
+                "attribute@K) or '<task>/<metric>' (a key of reports/metrics_detail.json, e.g. 't2i_title/recall@10')"
             )
         if self.slice != "all":
             attribute, _, value = self.slice.partition("=")

@@ -1,4 +1,5 @@
-"""Summaries of the per-query table: headline metrics with intervals, per-category and per-value breakdowns, plot data."""
+"""Summaries of the per-query table: the headline, the full metric table with intervals, per-category and per-value
+breakdowns, plot data."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,14 @@ from pipelines.evaluation.bootstrap import bootstrap_generator, bootstrap_interv
 from pipelines.evaluation.tasks import I2I, TaskTable
 from pipelines.schema import UNKNOWN
 
-DECIMALS = 6  # metric files are rounded so that equal runs give equal bytes and diffs stay readable
+DECIMALS = 6  # the detail files are rounded so that equal runs give equal bytes and diffs stay readable
+HEADLINE_DECIMALS = 4  # files under `metrics:` in dvc.yaml: what `dvc metrics diff` and `dvc exp show` print
 PLOT_K = 10
 CURVE_ATTRIBUTE = "category"
+MEAN_ATTRIBUTE = "mean_attribute"  # i2i/mean_attribute@K: attribute@K averaged over eval.attributes
+# reports/metrics.json, per model: a few overall numbers. {k} is the K of the bars (10 unless eval.ks lacks it).
+# neckline@10 is left out on purpose: the scoreboard's `neckline@10 [all]` target already shows it.
+HEADLINE = (f"{I2I}/{MEAN_ATTRIBUTE}@{{k}}", f"{I2I}/{CURVE_ATTRIBUTE}@{{k}}", "t2i_title/recall@10")
 
 
 def task_metrics(table: TaskTable, cfg: EvalConfig) -> dict[str, list[str]]:
@@ -26,10 +32,10 @@ def task_metrics(table: TaskTable, cfg: EvalConfig) -> dict[str, list[str]]:
     return out
 
 
-def headline(
+def metric_table(
     per_query: pd.DataFrame, models: list[str], table: TaskTable, cfg: EvalConfig, seed: int
 ) -> tuple[dict, dict]:
-    """metrics.json (`{model: {"<task>/<metric>": mean, "<task>/<metric>_n": queries}}`) and the
+    """metrics_detail.json (`{model: {"<task>/<metric>": mean, "<task>/<metric>_n": queries}}`) and the
     intervals (`{model: {"<task>/<metric>": {"lo", "hi"}}}`, seeded percentile bootstrap over queries)."""
     metrics: dict[str, dict] = {m: {} for m in models}
     intervals: dict[str, dict] = {m: {} for m in models}
@@ -46,6 +52,22 @@ def headline(
                 lo, hi = bootstrap_interval(values, cfg.bootstrap, bootstrap_generator(seed, f"{model}/{key}"))
                 intervals[model][key] = {"lo": _round(lo), "hi": _round(hi)}
     return metrics, intervals
+
+
+def headline(detail: dict, cfg: EvalConfig) -> dict:
+    """metrics.json, the DVC metric: `{model: {key: value}}` for the HEADLINE keys, rounded to 4 decimals.
+
+    `i2i/mean_attribute@K` is the unweighted mean of image->image attribute@K over the eval.attributes that
+    have a query with a known value; a key whose metric has no query is left out (metrics_detail.json's
+    `_n` counts say why)."""
+    k = plot_k(cfg)
+    out: dict[str, dict] = {}
+    for model, values in detail.items():
+        attributes = [values[key] for a in cfg.attributes if (key := f"{I2I}/{attribute_column(a, k)}") in values]
+        known = values | ({f"{I2I}/{MEAN_ATTRIBUTE}@{k}": float(np.mean(attributes))} if attributes else {})
+        keys = [template.format(k=k) for template in HEADLINE]
+        out[model] = {key: round(float(known[key]), HEADLINE_DECIMALS) for key in keys if key in known}
+    return out
 
 
 def by_category(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dict:

@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import Catalog, ModelSpace, SearchSettings, evaluate_models, select_queries
 from pipelines.evaluation.gallery import render_gallery, worst_queries
-from pipelines.evaluation.report import attribute_bars, by_category, by_value, headline, plot_k, recall_curve
+from pipelines.evaluation.report import attribute_bars, by_category, by_value, headline, metric_table, plot_k, recall_curve
 from pipelines.evaluation.tasks import I2I, TaskTable, load_task_table
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict               # reports/metrics.json
+    metrics: dict               # reports/metrics.json: the headline (a DVC metric)
+    detail: dict                # reports/metrics_detail.json: every metric at every K, with query counts
     intervals: dict             # reports/metrics_ci.json
     by_category: dict           # reports/metrics_by_category.json
     by_value: dict              # reports/metrics_by_value.json
@@ -46,7 +47,7 @@ def run_evaluation(
     log.info("%d test queries against %d catalog items, %d models", len(queries), len(catalog.meta), len(models))
     per_query, runs = evaluate_models(models, catalog, queries, table, cfg, settings)
     names = [m.name for m in models]
-    metrics, intervals = headline(per_query, names, table, cfg, seed)
+    detail, intervals = metric_table(per_query, names, table, cfg, seed)
     k = plot_k(cfg)
     worst = worst_queries(per_query, names[-1], cfg.gallery_attributes, k, cfg.gallery_queries)
     image_rows = per_query.loc[per_query["task"] == I2I, "row"].to_numpy()
@@ -56,12 +57,13 @@ def run_evaluation(
     )
     counts = per_query.groupby("task", sort=False).size()
     return Evaluation(
-        metrics=metrics,
+        metrics=headline(detail, cfg),
+        detail=detail,
         intervals=intervals,
         by_category=by_category(per_query, names, cfg),
         by_value=by_value(per_query, names, cfg),
-        recall_curve=recall_curve(metrics, cfg),
-        attribute_bars=attribute_bars(metrics, cfg),
+        recall_curve=recall_curve(detail, cfg),
+        attribute_bars=attribute_bars(detail, cfg),
         per_query=per_query,
         gallery_html=gallery,
         queries={str(task): int(n) for task, n in counts.items()},

@@ -14,6 +14,7 @@ from pipelines.evaluation.tasks import I2I
 
 BASELINE, FINETUNED = "baseline", "finetuned"
 POINTS = 100.0  # deltas are in points: 0.05 of attribute@10 is 5 points
+HEADLINE_DECIMALS = 4  # scoreboard.json is a DVC metric: short numbers, so `dvc metrics diff` reads at a glance
 _ATTRIBUTE_METRIC = re.compile(r"^(?P<attribute>[a-z_]+)@(?P<k>[0-9]+)$")
 INTERVAL_METHOD = (
     "95% interval of the delta: percentile bootstrap over the target's queries, resampling the same queries "
@@ -46,7 +47,7 @@ class TargetResult:
 
 def compute_scoreboard(
     targets: list[Target],
-    metrics: dict,
+    metrics_detail: dict,
     metrics_by_category: dict,
     metrics_by_value: dict,
     per_query: pd.DataFrame,
@@ -54,33 +55,34 @@ def compute_scoreboard(
     resamples: int,
     seed: int,
 ) -> list[TargetResult]:
-    """Score every target: values and query counts from the metrics files, the delta interval from a
-    paired bootstrap over the per-query scores (checked against the metrics files first)."""
-    for name, data in (("metrics.json", metrics), ("metrics_by_category.json", metrics_by_category),
+    """Score every target: values and query counts from evaluate's detailed metrics files (the full table,
+    per category, per value), the delta interval from a paired bootstrap over the per-query scores (checked
+    against the metrics files first)."""
+    for name, data in (("metrics_detail.json", metrics_detail), ("metrics_by_category.json", metrics_by_category),
                        ("metrics_by_value.json", metrics_by_value)):
         missing = [m for m in (BASELINE, FINETUNED) if not isinstance(data.get(m), dict)]
         if missing:
             raise PipelineError(f"reports/{name}: no {missing[0]!r} section (expected {{'baseline': ..., 'finetuned': ...}})")
-    return [_score(t, metrics, metrics_by_category, metrics_by_value, per_query, resamples, seed) for t in targets]
+    return [_score(t, metrics_detail, metrics_by_category, metrics_by_value, per_query, resamples, seed) for t in targets]
 
 
 def _score(target, metrics, by_category, by_value, per_query, resamples, seed) -> TargetResult:
     attribute_metric = _ATTRIBUTE_METRIC.match(target.metric)
-    headline_key = f"{I2I}/{target.metric}" if attribute_metric else target.metric
+    metric_key = f"{I2I}/{target.metric}" if attribute_metric else target.metric
     for model in (BASELINE, FINETUNED):
-        if f"{headline_key}_n" not in metrics[model]:
+        if f"{metric_key}_n" not in metrics[model]:
             raise PipelineError(
-                f"scoreboard target {target.name}: reports/metrics.json has no {headline_key!r} for {model} "
+                f"scoreboard target {target.name}: reports/metrics_detail.json has no {metric_key!r} for {model} "
                 "(is the attribute in eval.attributes and K in eval.ks, or the metric in the task table?)"
             )
     values, n = {}, 0
     for model in (BASELINE, FINETUNED):
-        values[model], n = _lookup(target, headline_key, attribute_metric, metrics[model], by_category[model], by_value[model])
+        values[model], n = _lookup(target, metric_key, attribute_metric, metrics[model], by_category[model], by_value[model])
     if n == 0 or None in values.values():
         return TargetResult(target.metric, target.slice, target.min_delta, 0, None, None, None, None, None,
                             "no data", f"no test query in slice {target.slice} has a known value for {target.metric}; "
                             "the target cannot pass until the test split holds such items")
-    baseline, finetuned = _paired_scores(target, headline_key, attribute_metric, per_query)
+    baseline, finetuned = _paired_scores(target, metric_key, attribute_metric, per_query)
     _check_consistent(target, n, values, baseline, finetuned)
     interval = paired_delta_interval(baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}"))
     # Rounded before the comparison: 0.4 - 0.3 is 9.999999999999998 points, which meets a +10 target.
@@ -96,10 +98,10 @@ def _score(target, metrics, by_category, by_value, per_query, resamples, seed) -
     )
 
 
-def _lookup(target, headline_key, attribute_metric, metrics, by_category, by_value) -> tuple[float | None, int]:
+def _lookup(target, metric_key, attribute_metric, metrics, by_category, by_value) -> tuple[float | None, int]:
     """(value, query count) of the target in one model's metrics; (None, 0) when the slice has no queries."""
     if target.slice == "all":
-        return metrics.get(headline_key), int(metrics[f"{headline_key}_n"])
+        return metrics.get(metric_key), int(metrics[f"{metric_key}_n"])
     attribute, _, value = target.slice.partition("=")
     if attribute == attribute_metric["attribute"]:
         entry = by_value.get(target.slice, {})
@@ -113,8 +115,8 @@ def _lookup(target, headline_key, attribute_metric, metrics, by_category, by_val
     )
 
 
-def _paired_scores(target, headline_key, attribute_metric, per_query) -> tuple[np.ndarray, np.ndarray]:
-    task, _, metric = headline_key.partition("/")
+def _paired_scores(target, metric_key, attribute_metric, per_query) -> tuple[np.ndarray, np.ndarray]:
+    task, _, metric = metric_key.partition("/")
     rows = per_query[per_query["task"] == task]
     if target.slice != "all":
         attribute, _, value = target.slice.partition("=")
@@ -137,22 +139,36 @@ def _check_consistent(target, n, values, baseline, finetuned) -> None:
             )
 
 
-def scoreboard_json(results: list[TargetResult], untrained_backbone: bool) -> dict:
-    """reports/scoreboard.json: one entry per target (keyed by its name, so `dvc metrics diff` reads it), and the verdict."""
+def scoreboard_json(results: list[TargetResult]) -> dict:
+    """reports/scoreboard.json, the DVC metric: per target (keyed by its name) baseline, finetuned, delta (points)
+    and pass, nothing else, rounded to 4 decimals; null values for a target with no data. The interval, query
+    count, threshold, status and notes are in scoreboard_detail.json and scoreboard.md."""
     return {
-        "pass": all(r.passed for r in results),
+        r.name: {
+            "baseline": _rounded(r.baseline),
+            "finetuned": _rounded(r.finetuned),
+            "delta": _rounded(r.delta),
+            "pass": r.passed,
+        }
+        for r in results
+    }
+
+
+def scoreboard_detail(results: list[TargetResult], untrained_backbone: bool) -> dict:
+    """reports/scoreboard_detail.json (a plain report): the verdict, how the interval is computed, and every
+    field of every target, notes included."""
+    return {
+        "pass": bool(results) and all(r.passed for r in results),
         "passed": sum(r.passed for r in results),
         "targets_total": len(results),
         "untrained_backbone": untrained_backbone,
         "interval": INTERVAL_METHOD,
-        # The notes (prose) stay in scoreboard.md, so `dvc metrics diff` lists only numbers and verdicts.
-        "targets": {r.name: {**_without_note(asdict(r)), "pass": r.passed} for r in results},
+        "targets": {r.name: {**asdict(r), "pass": r.passed} for r in results},
     }
 
 
-def _without_note(result: dict) -> dict:
-    result.pop("note")
-    return result
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), HEADLINE_DECIMALS)
 
 
 def missed(results: list[TargetResult]) -> list[str]:

@@ -12,11 +12,10 @@ class IndexConfig:
     text: bool = True
     train_size: int = 50000
     eval_queries: int = 500
-    threads: int = 2
 
     def __post_init__(self) -> None:
         if not self.factory.strip():
             raise ValueError("index.factory must be a FAISS index-factory string, e.g. 'Flat' or 'HNSW32'")
-        for key in ("ef_search", "nprobe", "train_size", "eval_queries", "threads"):
+        for key in ("ef_search", "nprobe", "train_size", "eval_queries"):
             if getattr(self, key) < 1:
                 raise ValueError(f"index.{key} must be at least 1, got {getattr(self, key)}")

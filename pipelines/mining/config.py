@@ -16,12 +16,11 @@ class MiningConfig:
     max_similarity: float = 0.995
     relative_margin: float = 0.05
     per_anchor: int = 5
-    batch_size: int = 1024
 
     def __post_init__(self) -> None:
         check_fields(self.target_attrs, "mining.target_attrs")
-        if self.k < 1 or self.per_anchor < 1 or self.max_anchors < 1 or self.batch_size < 1:
-            raise ValueError("mining.k, mining.per_anchor, mining.max_anchors and mining.batch_size must be at least 1")
+        if self.k < 1 or self.per_anchor < 1 or self.max_anchors < 1:
+            raise ValueError("mining.k, mining.per_anchor and mining.max_anchors must be at least 1")
         if not self.target_attrs or len(set(self.target_attrs)) != len(self.target_attrs):
             raise ValueError(f"mining.target_attrs must list distinct attributes, got {self.target_attrs}")
         if "category" in self.target_attrs:

@@ -181,7 +181,7 @@ def _first_active(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _mean(values: np.ndarray) -> float | None:
     values = np.asarray(values, dtype=np.float64)
-    return round(float(values.mean()), 6) if values.size else None
+    return round(float(values.mean()), 4) if values.size else None  # report figures: 4 decimals
 
 
 __all__ = ["ConceptSignals", "SIGNAL_COLUMNS", "active_signal_labels", "export_signals", "signals_report"]

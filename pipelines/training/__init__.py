@@ -7,7 +7,8 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "data": ["TrainingData", "prepare_training_data"],
     "finetuned": ["FinetunedModel", "export_model", "load_finetuned"],
     "losses": ["AttributeLoss", "PairMarginLoss", "SymmetricInfoNCELoss"],
-    "loop": ["NonFiniteLossError", "Trainer", "TrainResult", "train_protocol_model"],
+    "live_log": ["LiveTrainingLog", "headline_metrics", "training_report"],
+    "loop": ["EpochLog", "NonFiniteLossError", "Trainer", "TrainResult", "train_protocol_model"],
     "model": ["ModelSpec", "ProtocolModel"],
     "sampler": ["BalancedBatchSampler"],
 })

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pipelines.closure import files_hash, stage_files
 from pipelines.errors import PipelineError
 from pipelines.io import write_torch_atomic
 
@@ -27,12 +28,10 @@ def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def training_code_hash() -> str:
-    """Fingerprint of this package's source: a checkpoint from other training code is never resumed."""
-    digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()[:16]
+def training_code_hash(stage: str = "stages.train") -> str:
+    """Fingerprint of every project file the train stage loads (the set its DVC deps declare):
+    a checkpoint written by other code is never resumed."""
+    return files_hash(stage_files(stage))
 
 
 def rng_state() -> dict:

@@ -65,6 +65,13 @@ class CachedImageFeatures:
         pass
 
 
+class EpochLog(Protocol):
+    """Where the per-epoch rows go (the stage's DVCLive log): on every (re)start the checkpoint's history
+    first, then each epoch as it ends, so a resumed run logs exactly what an uninterrupted one does."""
+
+    def log_epoch(self, row: dict) -> None: ...                  # one LOG_COLUMNS row
+
+
 class NonFiniteLossError(PipelineError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
 
@@ -73,7 +80,7 @@ class NonFiniteLossError(PipelineError):
 class TrainResult:
     params_hash: str
     log: pd.DataFrame                # one row per epoch, LOG_COLUMNS
-    summary: dict                    # flat metrics for reports/train.json
+    summary: dict                    # flat: the best epoch's numbers and the run's details
     run_dir: Path                    # holds last.pt and best.pt
     resumed_from_epoch: int          # 0 = started fresh
     samples_per_second: float        # training items per second over the epochs run now (0 if none ran)
@@ -290,8 +297,9 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------------
 
-    def fit(self, on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
-        """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists."""
+    def fit(self, on_epoch_end: Callable[[int, dict], None] | None = None, epoch_log: EpochLog | None = None) -> TrainResult:
+        """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists; `epoch_log`
+        gets the resumed history, then every new epoch's row."""
         last_path = self.run_dir / LAST
         resumed_from = 0
         if last_path.exists():
@@ -302,6 +310,9 @@ class Trainer:
             log.info("starting run %s: %d train items, %d val items, %d pairs; frozen baseline val recall@1 %.4f",
                      self.params_hash, len(self.data.train_rows), len(self.data.val_rows), len(self.data.pairs),
                      self.baseline_val_recall_at_1)
+        if epoch_log is not None:
+            for row in self.rows:
+                epoch_log.log_epoch(dict(row))
         trained, train_seconds, sampler_stats = 0, 0.0, []
         while not self.finished and self.epoch < self.cfg.epochs:
             epoch = self.epoch + 1
@@ -329,6 +340,8 @@ class Trainer:
             if improved:  # best before last: a kill in between only repeats this epoch on resume
                 save_checkpoint(state, self.run_dir / BEST)
             save_checkpoint(state, last_path)
+            if epoch_log is not None:
+                epoch_log.log_epoch(dict(self.rows[-1]))
             if self.finished and epoch < self.cfg.epochs:
                 log.info("early stop after epoch %d: no val attribute@10 gain for %d epochs", epoch, self.cfg.patience)
             if on_epoch_end is not None:
@@ -385,10 +398,11 @@ def train_protocol_model(
     data: TrainingData, cfg: TrainConfig, *, seed: int, params_hash: str, store_hash: str,
     checkpoint_root: Path, images: ImageFeatures | None = None, device: str | torch.device = "cpu",
     info: dict | None = None, on_epoch_end: Callable[[int, dict], None] | None = None,
+    epoch_log: EpochLog | None = None,
 ) -> TrainResult:
     """Train (or resume, or re-export a finished run) under `checkpoint_root/<params_hash>/`."""
     trainer = Trainer(
         data, cfg, seed=seed, params_hash=params_hash, store_hash=store_hash,
         run_dir=Path(checkpoint_root) / params_hash, images=images, device=device, info=info,
     )
-    return trainer.fit(on_epoch_end)
+    return trainer.fit(on_epoch_end, epoch_log)

@@ -46,3 +46,20 @@ def test_scheme_without_a_path_is_an_error():
 def test_malformed_kaggle_slug_is_an_error(spec, expected):
     with pytest.raises(SourceError, match=f"is named {expected}"):
         parse_source(spec)
+
+
+def test_bare_format_reads_the_tracked_catalog_path():
+    assert parse_source("hm", "data/hm") == CatalogSource("hm", "hm", path=Path("data/hm"))
+
+
+def test_a_local_source_must_name_the_path_dvc_tracks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert parse_source("myntra:cat", str(tmp_path / "cat")).path == Path("cat")   # the same folder, spelled two ways
+    with pytest.raises(SourceError, match="reads 'other' but data.catalog .the path DVC tracks. is 'cat'; set data.catalog: other"):
+        parse_source("myntra:other", "cat")
+
+
+def test_sample_and_kaggle_sources_ignore_the_tracked_path():
+    default = "pipelines/catalog/sample_catalog.yaml"
+    assert parse_source("sample", default).kind == "sample"
+    assert parse_source("myntra:kaggle", default).kaggle == "paramaggarwal/fashion-product-images-small"

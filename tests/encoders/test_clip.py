@@ -15,7 +15,7 @@ ARCH = "ViT-S-32"  # the smallest open_clip ViT; the text tower is what dominate
 
 @pytest.fixture(scope="module")
 def encoder():
-    return ClipEncoder.from_config(build(ModelConfig, {"device": "cpu"}, "model"), seed=7)
+    return ClipEncoder.from_config(build(ModelConfig, {}, "model"), seed=7, device="cpu")
 
 
 def _same_weights(a, b):
@@ -102,7 +102,7 @@ def test_half_precision_needs_cuda(precision):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
 def test_cuda_requested_without_cuda():
-    with pytest.raises(PipelineError, match="model.device is 'cuda', but no CUDA device is available"):
+    with pytest.raises(PipelineError, match="runtime.device is 'cuda', but no CUDA device is available"):
         ClipEncoder.build(ARCH, "none", "fp32", "cuda", seed=0)
 
 

@@ -56,7 +56,7 @@ def test_clip_texts_join_title_and_desc():
 def test_store_rows_are_the_encoders_outputs(tmp_path, encoders):
     encoder, facts = encoders
     items = make_items(tmp_path)
-    params = store_params(ModelConfig(batch_size=4), KVConfig(text_batch_size=4), seed=3)
+    params = store_params(ModelConfig(), KVConfig(), seed=3)
     report = encode_kv_store(items, tmp_path / "store", encoder, facts, batch_size=4, workers=1, text_batch_size=4,
                              params=params, root=tmp_path)
     store = open_store(tmp_path / "store", expected_model=encoder.description)

@@ -23,7 +23,7 @@ def stage(workdir: Path, name: str) -> subprocess.CompletedProcess:
 
 
 def ingest(workdir: Path, data: dict, seed: int = 42) -> None:
-    (workdir / "params.yaml").write_text(yaml.safe_dump({"seed": seed, "data": {"workers": 2, **data}}))
+    (workdir / "params.yaml").write_text(yaml.safe_dump({"seed": seed, "data": data, "runtime": {"normalize": {"workers": 2}}}))
     result = stage(workdir, "ingest")
     assert result.returncode == 0, result.stderr
 
@@ -58,7 +58,7 @@ def test_sample_catalog_through_ingest_and_normalize(tmp_path):
 
 @needs_real
 def test_real_hm_subsample(tmp_path):
-    result = ingest_and_normalize(tmp_path, {"source": f"hm:{REAL_DATA / 'hm-sample'}", "max_items": 120})
+    result = ingest_and_normalize(tmp_path, {"source": "hm", "catalog": str(REAL_DATA / "hm-sample"), "max_items": 120})
     assert result.returncode == 0, result.stderr
     items = pd.read_parquet(tmp_path / "data/processed/items.parquet")
     assert len(items) == 120 and items["item_id"].str.len().eq(10).all()
@@ -69,7 +69,7 @@ def test_real_hm_subsample(tmp_path):
 
 @needs_real
 def test_unreadable_images_fail_with_one_line_and_no_output(tmp_path):
-    ingest(tmp_path, {"source": f"myntra:{REAL_DATA / 'myntra-sample'}", "max_items": 60})
+    ingest(tmp_path, {"source": "myntra", "catalog": str(REAL_DATA / "myntra-sample"), "max_items": 60})
     for path in sorted((tmp_path / "data/raw/images").iterdir())[:3]:
         path.write_bytes(path.read_bytes()[:100])  # truncated: 57 of 60 readable, below 0.99
     result = stage(tmp_path, "normalize")

@@ -20,7 +20,7 @@ COLOURS = ["red", "navy", "green", "white"]
 def make_repo(root: Path, n: int = 12) -> pd.DataFrame:
     """A working copy holding params.yaml and data/processed/items.parquet with n drawn images."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["model"].update(batch_size=4, workers=1, device="cpu")
+    params["runtime"].update(device="cpu", encode={"batch_size": 4, "workers": 1, "text_batch_size": 64})
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     (root / "data/raw/images").mkdir(parents=True)
     (root / "data/processed").mkdir(parents=True)

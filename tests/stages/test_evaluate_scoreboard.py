@@ -26,7 +26,7 @@ DIM = 384  # ViT-S-32's embedding width: prompts encoded by the real backbone mu
 CATEGORIES = ["tees", "tees", "tees", "cardigans", "shorts", "shirts"]
 MATERIALS = ["cotton", "cotton", "denim", "unknown"]
 NECKLINES = ["round", "v_neck", "unknown"]
-OUTPUTS = ["reports/metrics.json", "reports/metrics_ci.json", "reports/metrics_by_category.json",
+OUTPUTS = ["reports/metrics.json", "reports/metrics_detail.json", "reports/metrics_ci.json", "reports/metrics_by_category.json",
            "reports/metrics_by_value.json", "reports/plots/recall_at_k.csv", "reports/plots/attribute_at_10.csv",
            "reports/gallery.html"]
 
@@ -98,7 +98,7 @@ def test_evaluate_writes_every_report(evaluated):
     root = evaluated
     meta = pd.read_parquet(root / "artifacts/store/meta.parquet")
     test = meta[meta["split"] == "test"]
-    metrics = json.loads((root / "reports/metrics.json").read_text())
+    metrics = json.loads((root / "reports/metrics_detail.json").read_text())
     assert set(metrics) == {"baseline", "finetuned"}
     for model in ("baseline", "finetuned"):
         m = metrics[model]
@@ -110,6 +110,15 @@ def test_evaluate_writes_every_report(evaluated):
         assert m["t2i_color/mrr_n"] == 1
         assert all(0.0 <= v <= 1.0 for k, v in m.items() if not k.endswith("_n"))
         assert m["i2i/category@1"] >= 0 and m["t2i_title/recall@1"] <= m["t2i_title/recall@10"]
+    headline = json.loads((root / "reports/metrics.json").read_text())  # the DVC metric: three numbers per model
+    for model in ("baseline", "finetuned"):
+        m = metrics[model]
+        known = [m[f"i2i/{a}@10"] for a in ("category", "color", "material", "neckline")]  # the others have no query
+        assert headline[model] == {
+            "i2i/mean_attribute@10": round(sum(known) / 4, 4),
+            "i2i/category@10": round(m["i2i/category@10"], 4),
+            "t2i_title/recall@10": round(m["t2i_title/recall@10"], 4),
+        }
     intervals = json.loads((root / "reports/metrics_ci.json").read_text())
     for key, value in metrics["finetuned"].items():
         if not key.endswith("_n"):
@@ -154,15 +163,24 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     root = evaluated
     done = run("scoreboard", root)
     assert done.returncode == 0, done.stderr
-    board = json.loads((root / "reports/scoreboard.json").read_text())
-    assert len(board["targets"]) == 5 and board["untrained_backbone"] is True
-    leather = board["targets"]["material@10 [material=leather]"]  # the tiny catalog has no leather
-    assert leather["status"] == "no data" and leather["pass"] is False and board["pass"] is False
-    cardigans = board["targets"]["category@10 [category=cardigans]"]
+    board = json.loads((root / "reports/scoreboard.json").read_text())  # the DVC metric: 4 values per target
+    assert len(board) == 5 and all(list(entry) == ["baseline", "delta", "finetuned", "pass"] for entry in board.values())
+    # the tiny catalog has no leather
+    assert board["material@10 [material=leather]"] == {"baseline": None, "delta": None, "finetuned": None, "pass": False}
+    cardigans = board["category@10 [category=cardigans]"]
     by_category = json.loads((root / "reports/metrics_by_category.json").read_text())
-    assert cardigans["baseline"] == by_category["baseline"]["cardigans"]["category@10"]
-    assert cardigans["delta"] == pytest.approx(100 * (cardigans["finetuned"] - cardigans["baseline"]), abs=1e-3)
-    assert cardigans["delta_lo"] <= cardigans["delta"] <= cardigans["delta_hi"]
+    assert cardigans["baseline"] == round(by_category["baseline"]["cardigans"]["category@10"], 4)
+    assert cardigans["finetuned"] == round(by_category["finetuned"]["cardigans"]["category@10"], 4)
+    assert cardigans["delta"] == pytest.approx(100 * (cardigans["finetuned"] - cardigans["baseline"]), abs=0.01)
+    assert cardigans["pass"] is (cardigans["delta"] >= 10)
+    assert all(round(v, 4) == v for entry in board.values() for v in entry.values() if isinstance(v, float))
+    detail = json.loads((root / "reports/scoreboard_detail.json").read_text())
+    assert detail["untrained_backbone"] is True and detail["pass"] is False and detail["targets_total"] == 5
+    assert detail["targets"]["material@10 [material=leather]"]["status"] == "no data"
+    cardigans_detail = detail["targets"]["category@10 [category=cardigans]"]
+    assert cardigans_detail["n"] == by_category["baseline"]["cardigans"]["category_n"]
+    assert cardigans_detail["delta_lo"] <= cardigans_detail["delta"] <= cardigans_detail["delta_hi"]
+    assert cardigans_detail["delta"] == cardigans["delta"]
     md = (root / "reports/scoreboard.md").read_text()
     assert "backbone is untrained" in md and "| material@10 | material=leather | 0 |" in md
 
@@ -173,6 +191,7 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     assert failed.stderr.strip().splitlines()[-1].startswith("error: scoreboard: ")
     assert "material@10 [material=leather] (no data)" in failed.stderr
     assert json.loads((root / "reports/scoreboard.json").read_text()) == board  # written before failing
+    assert json.loads((root / "reports/scoreboard_detail.json").read_text()) == detail
 
 
 def test_scoreboard_without_evaluate_outputs_is_one_clear_error(tmp_path):

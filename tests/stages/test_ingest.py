@@ -48,7 +48,7 @@ def test_sample_source(tmp_path):
 
 @needs_real
 def test_real_myntra_sample_subsampled(tmp_path):
-    result = run_ingest(tmp_path, {"source": f"myntra:{REAL_DATA / 'myntra-sample'}", "max_items": 150}, seed=7)
+    result = run_ingest(tmp_path, {"source": f"myntra:{REAL_DATA / 'myntra-sample'}", "catalog": str(REAL_DATA / "myntra-sample"), "max_items": 150}, seed=7)
     assert result.returncode == 0, result.stderr
     m = manifest(tmp_path)
     assert (m["rows"], m["images"], m["subsampled_from"], m["repaired_rows"], m["dropped"]) == (
@@ -84,7 +84,7 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
 
     work = tmp_path / "work"
     work.mkdir()
-    result = run_ingest(work, {"source": f"hm:{catalog}"})
+    result = run_ingest(work, {"source": "hm", "catalog": str(catalog)})
     assert result.returncode == 0, result.stderr
     first = manifest(work)
     assert (first["format"], first["rows"], first["images"], first["dropped"]) == ("hm", 30, 30, {"missing_image": 0})
@@ -96,7 +96,7 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
     # A duplicate article id: one error line naming file and lines; the previous data/raw stays as it was.
     with open(catalog / "articles.csv", "a", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerow(rows[5])
-    result = run_ingest(work, {"source": f"hm:{catalog}"})
+    result = run_ingest(work, {"source": "hm", "catalog": str(catalog)})
     assert result.returncode == 1
     assert result.stderr == f"error: {catalog / 'articles.csv'}: duplicate article_id {rows[5][0]} on lines 6 and 32\n"
     assert manifest(work) == first and leftovers(work) == []

@@ -1,7 +1,9 @@
 """The export_signals and build_index stages, run as DVC runs them, in a temporary repository."""
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from pipelines.schema import FIELDS, UNKNOWN
 from pipelines.signals import active_signal_labels
 from pipelines.store import open_store, write_store
 
+REPO = Path(__file__).resolve().parents[2]
 MODEL = {"arch": "test", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 COLORS = ["black", "red", "blue"]
 CATEGORIES = ["tees", "shirts"]
@@ -50,7 +53,9 @@ def repo(tmp_path):
 
 
 SIGNALS = {"dims": ["category", "color"], "priority": ["category", "color"]}
-INDEX = {"factory": "HNSW16", "ef_search": 32, "eval_queries": 50, "threads": 1}
+INDEX = {"factory": "HNSW16", "ef_search": 32, "eval_queries": 50}
+# A key that names a duration or a rate: build_s, queries_per_s, elapsed, ...
+TIMING_KEY = re.compile(r"(^|_)(s|ms|sec|seconds|per_s|time|timing|elapsed|duration)$")
 
 
 def test_export_signals_stage(repo):
@@ -65,6 +70,8 @@ def test_export_signals_stage(repo):
     report = json.loads((repo / "reports/signals.json").read_text())
     assert report["items"] == 120
     assert report["color"]["top1_accuracy"] == 1.0 and report["color"]["val_known"] == 24
+    floats = [v for dim in ("category", "color") for v in report[dim].values() if isinstance(v, float)]
+    assert floats and all(round(v, 4) == v for v in floats + [report["coverage_any"], report["mean_active_per_item"]])
     assert 0 < report["color"]["coverage"] <= 1 and 0 < report["category"]["coverage"] <= 1
     labels = active_signal_labels(signals, ["category", "color"])
     covered = labels["color"] != UNKNOWN
@@ -85,10 +92,14 @@ def test_build_index_stage(repo):
     result = run("build_index", repo, {"seed": 3, "index": INDEX})
     assert result.returncode == 0, result.stderr
     store = open_store(repo / "artifacts" / "store")
-    report = json.loads((repo / "reports/index.json").read_text())
-    assert set(report) == {"image", "text"}
-    assert report["image"]["factory"] == "HNSW16" and report["image"]["rows"] == 120
-    assert report["image"]["recall_at_10"] >= 0.9 and report["text"]["recall_at_10"] >= 0.9
+    headline = json.loads((repo / "reports/index.json").read_text())
+    assert set(headline) == {"image", "text"} and all(set(v) == {"recall_at_10"} for v in headline.values())
+    assert headline["image"]["recall_at_10"] >= 0.9 and headline["text"]["recall_at_10"] >= 0.9
+    detail = json.loads((repo / "reports/index_detail.json").read_text())
+    assert detail["image"] == {"factory": "HNSW16", "rows": 120, "dim": 16, "eval_queries": 50, "ef_search": 32,
+                               "nprobe": None, "recall_at_10": headline["image"]["recall_at_10"],
+                               "bytes_per_vector": detail["image"]["bytes_per_vector"]}
+    assert detail["image"]["bytes_per_vector"] > 16 * 4  # float32 codes plus the HNSW links
     image = open_index(repo / "artifacts/index/image.faiss", store)
     np.testing.assert_array_equal(search(image, store.image_keys[:3], 1)[1][:, 0], [0, 1, 2])
     text = open_index(repo / "artifacts/index/text.faiss", store)
@@ -97,6 +108,46 @@ def test_build_index_stage(repo):
     tiny_store(repo / "artifacts" / "store", seed=1)  # the store changes under the index
     with pytest.raises(Exception, match="was built on store"):
         open_index(repo / "artifacts/index/image.faiss", open_store(repo / "artifacts" / "store"))
+
+
+def build_index_outs(root: Path) -> dict[str, bytes]:
+    """Every file under build_index's outs as dvc.yaml declares them, by path relative to `root`."""
+    declared = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["build_index"]["outs"]
+    paths = [root / (out if isinstance(out, str) else next(iter(out))) for out in declared]
+    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.is_file()]
+    return {str(f.relative_to(root)): f.read_bytes() for f in files}
+
+
+def timing_keys(value, where: str = "") -> list[str]:
+    """Dotted paths of every key, at any depth, that names a duration or a rate."""
+    found = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if TIMING_KEY.search(key):
+                found.append(where + key)
+            found += timing_keys(inner, f"{where}{key}.")
+    elif isinstance(value, list):
+        for inner in value:
+            found += timing_keys(inner, where)
+    return found
+
+
+def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(repo):
+    assert run("build_index", repo, {"seed": 3, "index": INDEX}).returncode == 0
+    first = build_index_outs(repo)
+    assert {"reports/index.json", "reports/index_detail.json", "artifacts/index/image.faiss",
+            "artifacts/index/image.json", "artifacts/index/text.faiss", "artifacts/index/text.json"} <= set(first)
+    for path in (p for p in first if p.endswith(".json")):
+        assert timing_keys(json.loads(first[path])) == [], path
+    assert timing_keys({"build_s": 1, "x": {"queries_per_s": 2}, "eval_queries": 3, "rows": 4}) == ["build_s", "x.queries_per_s"]
+
+    again = run("build_index", repo, {"seed": 3, "index": INDEX})
+    assert again.returncode == 0, again.stderr
+    assert "queries/s" in again.stderr and "built in" in again.stderr  # the timings are logged instead
+    second = build_index_outs(repo)
+    assert set(second) == set(first)
+    for path, content in first.items():
+        assert second[path] == content, f"{path} differs between two runs on the same inputs"
 
 
 def test_build_index_factory_too_big_leaves_no_output(repo):

@@ -1,5 +1,7 @@
-"""The train stage end to end on a tiny store: outputs, resume of a finished run, a fresh run on new params, bad input."""
+"""The train stage end to end on a tiny store: outputs (DVCLive log + report), byte-identical reruns, resume of a
+finished run, a fresh run on new params, bad input."""
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,24 +53,53 @@ def set_param(cwd: Path, **train):
     (cwd / "params.yaml").write_text(yaml.safe_dump(params))
 
 
-@pytest.mark.slow  # four stage subprocesses, each importing torch
+CURVES = ["loss", "loss_attr", "loss_contrastive", "loss_pair", "lr", "val_attr_at_10", "val_loss", "val_recall_at_1"]
+
+
+def outputs(cwd: Path) -> dict[str, bytes]:
+    files = [p for p in sorted((cwd / "reports").rglob("*")) if p.is_file()] + [cwd / "artifacts/model/model.json"]
+    return {str(p.relative_to(cwd)): p.read_bytes() for p in files}
+
+
+@pytest.mark.slow  # five stage subprocesses, each importing torch
 def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_params(workdir):
     first = run(workdir)
     assert first.returncode == 0, first.stderr
-    log = pd.read_csv(workdir / "reports/train_log.csv")
-    assert list(log.columns) == ["epoch", "lr", "loss", "loss_contrastive", "loss_pair", "loss_attr", "val_loss", "val_recall_at_1", "val_attr_at_10"]
-    assert log["epoch"].tolist() == [1, 2, 3]
-    metrics = json.loads((workdir / "reports/train.json").read_text())
-    assert metrics["best_epoch"] in (1, 2, 3) and "baseline_val_recall_at_1" in metrics
+    live = workdir / "reports/train"
+    assert sorted(p.name for p in (live / "plots/metrics").iterdir()) == [f"{c}.tsv" for c in CURVES]
+    for name in CURVES:
+        tsv = pd.read_csv(live / f"plots/metrics/{name}.tsv", sep="\t")
+        assert list(tsv.columns) == ["step", name] and tsv["step"].tolist() == [1, 2, 3]
+    assert pd.read_csv(live / "plots/metrics/lr.tsv", sep="\t")["lr"].iloc[0] == pytest.approx(3e-3)
+    headline = json.loads((live / "metrics.json").read_text())
+    assert set(headline) == {"best_epoch", "step", "val_attr_at_10", "val_loss", "val_recall_at_1"}
+    best = headline["best_epoch"]
+    assert best in (1, 2, 3) and headline["step"] == best
+    val_loss = pd.read_csv(live / "plots/metrics/val_loss.tsv", sep="\t").set_index("step")["val_loss"]
+    assert headline["val_loss"] == round(val_loss[best], 4)
+    report = json.loads((workdir / "reports/train.json").read_text())
+    assert not set(report) & {"best_epoch", "val_loss", "val_attr_at_10", "val_recall_at_1"}
+    assert report["epochs_run"] == 3 and report["early_stopped"] is False and report["pairs"] == 40
+    assert all(round(v, 4) == v for v in report.values() if isinstance(v, float))
     card = json.loads((workdir / "artifacts/model/model.json").read_text())
-    assert card["kind"] == "heads" and card["untrained"] is True
+    assert card["kind"] == "heads" and card["untrained"] is True and card["best_epoch"] == best
     (run_dir,) = (workdir / "artifacts/checkpoints").iterdir()
     assert card["params_hash"] == run_dir.name and {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt"}
-    before = {p: (workdir / p).read_bytes() for p in ("reports/train_log.csv", "reports/train.json", "artifacts/model/model.json")}
+    assert report["params_hash"] == run_dir.name
+    before = outputs(workdir)
+    assert "reports/train/metrics.json" in before and len(before) == 3 + len(CURVES)  # no dvc.yaml, report or timestamps
 
+    # a finished run: nothing trains, the log is replayed from the checkpoint's history, byte for byte
     again = run(workdir)
     assert again.returncode == 0 and "already finished" in again.stderr
-    assert all((workdir / p).read_bytes() == b for p, b in before.items())
+    assert outputs(workdir) == before
+
+    # training again from scratch (as `dvc repro -f` would, outs deleted) gives the same bytes too
+    for path in ("artifacts/checkpoints", "reports", "artifacts/model"):
+        shutil.rmtree(workdir / path)
+    retrained = run(workdir)
+    assert retrained.returncode == 0 and "starting run" in retrained.stderr
+    assert outputs(workdir) == before
 
     set_param(workdir, lr=3e-4)
     fresh = run(workdir)

@@ -1,4 +1,6 @@
-"""The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill."""
+"""The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill;
+its DVCLive log replays a resumed run's history, so it ends byte-identical to an uninterrupted run's."""
+import json
 import signal
 import subprocess
 import sys
@@ -6,18 +8,38 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from pipelines.training.checkpoint import load_checkpoint
+from pipelines.training.live_log import LiveTrainingLog
 from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, attribute_at_k
 from train_synthetic import small_run
 
 HERE = Path(__file__).parent
 
 
-def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path):
-    result = small_run(tmp_path, epochs=8).fit()
+@pytest.fixture
+def outside_any_repo(tmp_path, monkeypatch):
+    """DVCLive looks for a DVC repo from the working folder: keep it away from this project's."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def live_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fit_with_live_log(run_dir: Path, live_dir: Path, epochs: int):
+    live = LiveTrainingLog(live_dir)
+    result = small_run(run_dir, epochs=epochs).fit(epoch_log=live)
+    live.write_summary(result.summary)
+    return result
+
+
+def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path, outside_any_repo):
+    result = fit_with_live_log(tmp_path / "run", tmp_path / "live", epochs=8)
     log = result.log
     assert list(log.columns) == LOG_COLUMNS and log["epoch"].tolist() == list(range(1, 9))
     assert log["val_loss"].iloc[-1] < 0.9 * log["val_loss"].iloc[0]
@@ -26,9 +48,25 @@ def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path):
     baseline = result.summary["baseline_val_recall_at_1"]
     assert result.summary["val_recall_at_1"] >= baseline + 0.05
     assert result.summary["val_attr_at_10"] >= result.summary["baseline_val_attr_at_10"] + 0.01
-    best = load_checkpoint(tmp_path / "best.pt")
+    best = load_checkpoint(tmp_path / "run/best.pt")
     assert best["epoch"] == result.summary["best_epoch"] and best["params_hash"] == "h"
     assert set(best) >= {"model", "optimizer", "epoch", "params_hash", "store_hash"}
+
+    # the DVCLive log: one TSV per curve, one row per epoch (step = epoch), the values the loop computed
+    curves = sorted(p.stem for p in (tmp_path / "live/plots/metrics").glob("*.tsv"))
+    assert curves == sorted(c for c in LOG_COLUMNS if c != "epoch")
+    for name in curves:
+        tsv = pd.read_csv(tmp_path / f"live/plots/metrics/{name}.tsv", sep="\t")
+        assert list(tsv.columns) == ["step", name]
+        assert tsv["step"].tolist() == list(range(1, 9))
+        assert tsv[name].tolist() == log[name].tolist(), name
+    # its summary: the best epoch alone, rounded (DVCLive's `step` is that epoch too)
+    best_row = log.set_index("epoch").loc[result.summary["best_epoch"]]
+    assert json.loads((tmp_path / "live/metrics.json").read_text()) == {
+        "best_epoch": result.summary["best_epoch"], "step": result.summary["best_epoch"],
+        **{k: round(float(best_row[k]), 4) for k in ("val_attr_at_10", "val_loss", "val_recall_at_1")},
+    }
+    assert set(live_files(tmp_path / "live")) == {"metrics.json", *(f"plots/metrics/{c}.tsv" for c in curves)}
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -44,17 +82,21 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
     assert kept["epoch"] == 1 and all(torch.isfinite(v).all() for v in kept["model"].values())
 
 
-def test_a_finished_run_is_reexported_without_training(tmp_path):
-    first = small_run(tmp_path, epochs=2).fit()
-    again = small_run(tmp_path, epochs=2).fit()
+def test_a_finished_run_is_reexported_without_training_and_its_history_replayed(tmp_path, outside_any_repo):
+    first = fit_with_live_log(tmp_path / "run", tmp_path / "first", epochs=2)
+    again = fit_with_live_log(tmp_path / "run", tmp_path / "again", epochs=2)
     assert again.resumed_from_epoch == 2 and again.samples_per_second == 0.0
     assert again.log.equals(first.log) and again.summary == first.summary
+    assert (tmp_path / "again/plots/metrics/loss.tsv").read_text().splitlines()[0] == "step\tloss"
+    assert len((tmp_path / "again/plots/metrics/loss.tsv").read_text().splitlines()) == 3
+    assert live_files(tmp_path / "again") == live_files(tmp_path / "first")
 
 
-def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninterrupted_run_ends(tmp_path):
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninterrupted_run_ends(tmp_path, outside_any_repo):
     epochs = 6
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4"], cwd=HERE)
+    killed, killed_live = tmp_path / "killed", tmp_path / "killed_live"
+    proc = subprocess.Popen([sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4", str(killed_live)],
+                            cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
         while not (killed / "last.pt").exists():
@@ -67,16 +109,22 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
         proc.wait()
     interrupted_at = load_checkpoint(killed / "last.pt")["epoch"]
     assert 1 <= interrupted_at < epochs and not load_checkpoint(killed / "last.pt")["finished"]
+    # the killed run logged each epoch as it ended (a kill between checkpoint and log loses that last row)
+    partial = pd.read_csv(killed_live / "plots/metrics/loss.tsv", sep="\t")["step"].tolist()
+    assert partial in (list(range(1, interrupted_at)), list(range(1, interrupted_at + 1)))
+    assert not (killed_live / "metrics.json").exists()
 
-    resumed = small_run(killed, epochs=epochs).fit()
+    # resumed on the partial log folder (a plain rerun; `dvc repro` would have deleted it first)
+    resumed = fit_with_live_log(killed, killed_live, epochs=epochs)
     assert resumed.resumed_from_epoch == interrupted_at
     assert resumed.log["epoch"].tolist() == list(range(1, epochs + 1))
 
-    straight = small_run(tmp_path / "straight", epochs=epochs).fit()
+    straight = fit_with_live_log(tmp_path / "straight", tmp_path / "straight_live", epochs=epochs)
     a, b = load_checkpoint(killed / "last.pt"), load_checkpoint(tmp_path / "straight" / "last.pt")
     for name, weight in a["model"].items():
         assert torch.equal(weight, b["model"][name]), name
     assert resumed.log.equals(straight.log)
+    assert live_files(killed_live) == live_files(tmp_path / "straight_live")
 
 
 def test_val_attribute_at_k_skips_the_query_s_own_product():

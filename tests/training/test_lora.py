@@ -27,7 +27,7 @@ def tiny_store(tmp_path_factory):
         path = root / f"{i}.jpg"
         Image.new("RGB", (32, 32), color).save(path)
         paths.append(str(path))
-    encoder = ClipEncoder.from_config(ModelConfig(arch="ViT-S-32", pretrained="none", device="cpu"), seed=0)
+    encoder = ClipEncoder.from_config(ModelConfig(arch="ViT-S-32", pretrained="none"), seed=0, device="cpu")
     pixels = torch.stack([encoder.preprocess(Image.open(p)) for p in paths])
     image_keys = encoder.encode_images(pixels)
     text_keys = encoder.encode_texts([f"a {c} shirt" for c in ("red", "blue", "green")] * 2)

@@ -1,0 +1,61 @@
+"""The `runtime` params section: knobs that change only how fast a stage runs, never what it writes.
+
+No stage lists `runtime` among its DVC params, so changing one of these reruns nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NormalizeRuntime:
+    workers: int = 2                  # image validation processes
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"runtime.normalize.workers must be at least 1, got {self.workers}")
+
+
+@dataclass(frozen=True)
+class EncodeRuntime:
+    batch_size: int = 32              # images per CLIP forward
+    workers: int = 2                  # DataLoader processes for decoding and preprocessing
+    text_batch_size: int = 64         # facts per sentence-encoder forward
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.text_batch_size < 1:
+            raise ValueError("runtime.encode.batch_size and runtime.encode.text_batch_size must be at least 1")
+        if self.workers < 0:
+            raise ValueError(f"runtime.encode.workers must be 0 or more, got {self.workers}")
+
+
+@dataclass(frozen=True)
+class ThreadsRuntime:
+    threads: int = 0                  # CPU threads (0 = the library's default)
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ValueError(f"runtime threads must be 0 (the library's default) or more, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class SearchRuntime:
+    batch_size: int = 1024            # queries per FAISS search call
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"runtime.mining.batch_size must be at least 1, got {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    device: str = "auto"              # auto | cpu | cuda | cuda:N, for encode_kv, train and evaluate
+    normalize: NormalizeRuntime = field(default_factory=NormalizeRuntime)
+    encode: EncodeRuntime = field(default_factory=EncodeRuntime)
+    index: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=2))
+    mining: SearchRuntime = field(default_factory=SearchRuntime)
+    train: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=1))
+
+    def __post_init__(self) -> None:
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ValueError(f"runtime.device must be auto, cpu, cuda or cuda:N, got {self.device!r}")

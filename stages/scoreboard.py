@@ -14,9 +14,6 @@ from pipelines.params import load_params
 
 log = logging.getLogger("stages.scoreboard")
 
-METRICS_DETAIL = Path("reports/metrics_detail.json")
-BY_CATEGORY = Path("reports/metrics_by_category.json")
-BY_VALUE = Path("reports/metrics_by_value.json")
 PER_QUERY = Path("artifacts/eval/per_query.parquet")
 RUN_CARD = Path("artifacts/eval/run.json")
 SCOREBOARD_JSON = Path("reports/scoreboard.json")  # per target: baseline, finetuned, delta, pass (a DVC metric)
@@ -30,8 +27,7 @@ def main() -> None:
     per_query = read_parquet(PER_QUERY, "the evaluate stage")
     run = read_json(RUN_CARD)
     results = compute_scoreboard(
-        cfg.targets, read_json(METRICS_DETAIL), read_json(BY_CATEGORY), read_json(BY_VALUE), per_query,
-        resamples=params.eval.bootstrap, seed=params.seed,
+        cfg.targets, per_query, resamples=params.eval.bootstrap, seed=params.seed,
     )
     untrained = bool(run.get("untrained_backbone", False))
     write_json_atomic(scoreboard_json(results), SCOREBOARD_JSON)

@@ -14,6 +14,7 @@ from pipelines.evaluation.tasks import I2I
 
 BASELINE, FINETUNED = "baseline", "finetuned"
 POINTS = 100.0  # deltas are in points: 0.05 of attribute@10 is 5 points
+VALUE_DECIMALS = 6  # as reports/metrics_detail.json
 HEADLINE_DECIMALS = 4  # scoreboard.json is a DVC metric: short numbers, so `dvc metrics diff` reads at a glance
 _ATTRIBUTE_METRIC = re.compile(r"^(?P<attribute>[a-z_]+)@(?P<k>[0-9]+)$")
 INTERVAL_METHOD = (
@@ -47,43 +48,26 @@ class TargetResult:
 
 def compute_scoreboard(
     targets: list[Target],
-    metrics_detail: dict,
-    metrics_by_category: dict,
-    metrics_by_value: dict,
     per_query: pd.DataFrame,
     *,
     resamples: int,
     seed: int,
 ) -> list[TargetResult]:
-    """Score every target: values and query counts from evaluate's detailed metrics files (the full table,
-    per category, per value), the delta interval from a paired bootstrap over the per-query scores (checked
-    against the metrics files first)."""
-    for name, data in (("metrics_detail.json", metrics_detail), ("metrics_by_category.json", metrics_by_category),
-                       ("metrics_by_value.json", metrics_by_value)):
-        missing = [m for m in (BASELINE, FINETUNED) if not isinstance(data.get(m), dict)]
-        if missing:
-            raise PipelineError(f"reports/{name}: no {missing[0]!r} section (expected {{'baseline': ..., 'finetuned': ...}})")
-    return [_score(t, metrics_detail, metrics_by_category, metrics_by_value, per_query, resamples, seed) for t in targets]
+    """Score every target from evaluate's per-query scores (the one table the metrics files summarise): the mean
+    of each model over the target's queries, the delta, and its interval from a paired bootstrap."""
+    return [_score(t, per_query, resamples, seed) for t in targets]
 
 
-def _score(target, metrics, by_category, by_value, per_query, resamples, seed) -> TargetResult:
+def _score(target, per_query, resamples, seed) -> TargetResult:
     attribute_metric = _ATTRIBUTE_METRIC.match(target.metric)
     metric_key = f"{I2I}/{target.metric}" if attribute_metric else target.metric
-    for model in (BASELINE, FINETUNED):
-        if f"{metric_key}_n" not in metrics[model]:
-            raise PipelineError(
-                f"scoreboard target {target.name}: reports/metrics_detail.json has no {metric_key!r} for {model} "
-                "(is the attribute in eval.attributes and K in eval.ks, or the metric in the task table?)"
-            )
-    values, n = {}, 0
-    for model in (BASELINE, FINETUNED):
-        values[model], n = _lookup(target, metric_key, attribute_metric, metrics[model], by_category[model], by_value[model])
-    if n == 0 or None in values.values():
+    baseline, finetuned = _paired_scores(target, metric_key, per_query)
+    if len(baseline) == 0:
         return TargetResult(target.metric, target.slice, target.min_delta, 0, None, None, None, None, None,
                             "no data", f"no test query in slice {target.slice} has a known value for {target.metric}; "
                             "the target cannot pass until the test split holds such items")
-    baseline, finetuned = _paired_scores(target, metric_key, attribute_metric, per_query)
-    _check_consistent(target, n, values, baseline, finetuned)
+    # to the metrics files' precision, so the scoreboard and metrics_detail.json agree digit for digit
+    values = {BASELINE: round(float(baseline.mean()), VALUE_DECIMALS), FINETUNED: round(float(finetuned.mean()), VALUE_DECIMALS)}
     interval = paired_delta_interval(baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}"))
     # Rounded before the comparison: 0.4 - 0.3 is 9.999999999999998 points, which meets a +10 target.
     delta = round((values[FINETUNED] - values[BASELINE]) * POINTS, 4)
@@ -92,51 +76,29 @@ def _score(target, metrics, by_category, by_value, per_query, resamples, seed) -
     if interval[0] * POINTS <= 0 <= interval[1] * POINTS:
         note = (note + "; " if note else "") + "the interval includes 0: not distinguishable from noise"
     return TargetResult(
-        target.metric, target.slice, target.min_delta, n, values[BASELINE], values[FINETUNED],
+        target.metric, target.slice, target.min_delta, len(baseline), values[BASELINE], values[FINETUNED],
         delta, round(interval[0] * POINTS, 4), round(interval[1] * POINTS, 4),
         "pass" if passed else "miss", note,
     )
 
 
-def _lookup(target, metric_key, attribute_metric, metrics, by_category, by_value) -> tuple[float | None, int]:
-    """(value, query count) of the target in one model's metrics; (None, 0) when the slice has no queries."""
-    if target.slice == "all":
-        return metrics.get(metric_key), int(metrics[f"{metric_key}_n"])
-    attribute, _, value = target.slice.partition("=")
-    if attribute == attribute_metric["attribute"]:
-        entry = by_value.get(target.slice, {})
-        return entry.get(target.metric), int(entry.get("n", 0))
-    if attribute == "category":
-        entry = by_category.get(value, {})
-        return entry.get(target.metric), int(entry.get(f"{attribute_metric['attribute']}_n", 0))
-    raise PipelineError(
-        f"scoreboard target {target.name}: slices are broken down by category (any attribute metric) or by the "
-        f"metric's own attribute (e.g. material@10 on material=denim), not {attribute}= for {target.metric}"
-    )
-
-
-def _paired_scores(target, metric_key, attribute_metric, per_query) -> tuple[np.ndarray, np.ndarray]:
+def _paired_scores(target, metric_key, per_query) -> tuple[np.ndarray, np.ndarray]:
+    """Both models' scores on the target's queries that have one (a query with an unknown value has none)."""
     task, _, metric = metric_key.partition("/")
+    columns = [f"{BASELINE}/{metric}", f"{FINETUNED}/{metric}"]
     rows = per_query[per_query["task"] == task]
+    if any(c not in rows.columns for c in columns):
+        raise PipelineError(
+            f"scoreboard target {target.name}: evaluate's per-query scores have no {metric_key!r} (is the attribute "
+            "in eval.attributes and K in eval.ks, or the metric in the task table?); rerun the evaluate stage"
+        )
     if target.slice != "all":
         attribute, _, value = target.slice.partition("=")
+        if attribute not in rows.columns:
+            raise PipelineError(f"scoreboard target {target.name}: evaluate's per-query scores have no {attribute!r} column")
         rows = rows[rows[attribute] == value]
-    columns = [f"{BASELINE}/{metric}", f"{FINETUNED}/{metric}"]
-    missing = [c for c in columns if c not in rows.columns]
-    if missing:
-        raise PipelineError(f"per-query scores lack column {missing[0]!r}: rerun the evaluate stage")
     pairs = rows[columns].dropna().to_numpy(dtype=np.float64)
     return pairs[:, 0], pairs[:, 1]
-
-
-def _check_consistent(target, n, values, baseline, finetuned) -> None:
-    means = {BASELINE: baseline.mean() if len(baseline) else None, FINETUNED: finetuned.mean() if len(finetuned) else None}
-    for model, mean in means.items():
-        if len(baseline) != n or mean is None or abs(mean - values[model]) > 1e-5:
-            raise PipelineError(
-                f"scoreboard target {target.name}: the metrics files ({values[model]}, n={n}) and the per-query "
-                f"scores ({mean}, n={len(baseline)}) disagree for {model}; rerun the evaluate stage"
-            )
 
 
 def scoreboard_json(results: list[TargetResult]) -> dict:

@@ -7,7 +7,7 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "bootstrap": ["bootstrap_generator", "bootstrap_interval", "bootstrap_means", "paired_delta_interval"],
     "metrics": ["ranked_metric"],
     "run": ["Evaluation", "identity", "run_evaluation"],
-    "scoreboard": ["TargetResult", "compute_scoreboard", "missed", "scoreboard_detail", "scoreboard_json", "scoreboard_markdown"],
+    "scoreboard": ["TargetResult", "compute_scoreboard", "metric_keys", "missed", "scoreboard_detail", "scoreboard_json", "scoreboard_markdown"],
     "tasks": ["I2I", "Task", "TaskTable", "load_task_table", "parse_task_table"],
 })
 __all__ += ["EvalConfig", "ScoreboardConfig", "Target"]

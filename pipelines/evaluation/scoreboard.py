@@ -101,18 +101,26 @@ def _paired_scores(target, metric_key, per_query) -> tuple[np.ndarray, np.ndarra
     return pairs[:, 0], pairs[:, 1]
 
 
+def metric_keys(results: list[TargetResult]) -> list[str]:
+    """Short keys for the metrics file, as `dvc exp show` columns: `neckline@10`, `category@10 cardigans`
+    (`<metric> <field>=<value>` where a value alone would name two targets). No brackets: the terminal table
+    reads `[...]` as markup and drops it."""
+    short = [r.metric if r.slice == "all" else f"{r.metric} {r.slice.partition('=')[2]}" for r in results]
+    return [key if short.count(key) == 1 else f"{r.metric} {r.slice}" for key, r in zip(short, results)]
+
+
 def scoreboard_json(results: list[TargetResult]) -> dict:
-    """reports/scoreboard.json, the DVC metric: per target (keyed by its name) baseline, finetuned, delta (points)
+    """reports/scoreboard.json, the DVC metric: per target (see metric_keys) baseline, finetuned, delta (points)
     and pass, nothing else, rounded to 4 decimals; null values for a target with no data. The interval, query
     count, threshold, status and notes are in scoreboard_detail.json and scoreboard.md."""
     return {
-        r.name: {
+        key: {
             "baseline": _rounded(r.baseline),
             "finetuned": _rounded(r.finetuned),
             "delta": _rounded(r.delta),
             "pass": r.passed,
         }
-        for r in results
+        for key, r in zip(metric_keys(results), results)
     }
 
 
@@ -125,7 +133,7 @@ def scoreboard_detail(results: list[TargetResult], untrained_backbone: bool) -> 
         "targets_total": len(results),
         "untrained_backbone": untrained_backbone,
         "interval": INTERVAL_METHOD,
-        "targets": {r.name: {**asdict(r), "pass": r.passed} for r in results},
+        "targets": {key: {**asdict(r), "pass": r.passed} for key, r in zip(metric_keys(results), results)},
     }
 
 

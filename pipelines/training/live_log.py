@@ -6,8 +6,9 @@ from pathlib import Path
 from pipelines.training.loop import LOG_COLUMNS
 
 DECIMALS = 4
-# What `dvc metrics diff` shows for training: the selected (best) epoch and its validation numbers.
-HEADLINE = ("best_epoch", "val_attr_at_10", "val_loss", "val_recall_at_1")
+# What `dvc metrics diff` shows for training: the selected (best) epoch's validation numbers; DVCLive's `step`
+# beside them is that epoch (best_epoch itself is in the plain report, so the metric holds no duplicate).
+HEADLINE = ("val_attr_at_10", "val_loss", "val_recall_at_1")
 CURVES = [c for c in LOG_COLUMNS if c != "epoch"]  # the epoch is DVCLive's step
 
 
@@ -51,7 +52,7 @@ class LiveTrainingLog:
             self.live.log_metric(name, row[name], timestamp=False)
 
     def write_summary(self, summary: dict) -> dict:
-        """Write `metrics.json`: the best epoch's headline numbers (DVCLive adds `step`, here the best epoch)."""
+        """Write `metrics.json`: the best epoch's headline numbers and, as DVCLive's `step`, the best epoch."""
         self.live.summary = headline_metrics(summary)
         self.live.step = int(summary["best_epoch"])
         self.live.make_summary()

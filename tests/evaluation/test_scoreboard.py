@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation import Target, compute_scoreboard, missed, scoreboard_detail, scoreboard_json, scoreboard_markdown
+from pipelines.evaluation import Target, compute_scoreboard, metric_keys, missed, scoreboard_detail, scoreboard_json, scoreboard_markdown
 
 # four i2i test queries: two cardigans (denim, leather), two tees (denim, unknown material)
 PER_QUERY = pd.DataFrame({
@@ -52,18 +52,18 @@ def test_pass_miss_and_no_data():
     assert missed(results) == ["material@10 [category=tees]", "material@10 [material=leather]", "material@10 [material=wool] (no data)"]
 
     board = scoreboard_json(results)
-    assert list(board) == [r.name for r in results]  # only the targets, in params order
-    assert board["category@10 [category=cardigans]"] == {"baseline": 0.3, "finetuned": 0.5, "delta": 20.0, "pass": True}
-    assert board["material@10 [category=tees]"] == {"baseline": 0.5, "finetuned": 0.6, "delta": 10.0, "pass": False}
-    assert board["material@10 [material=wool]"] == {"baseline": None, "finetuned": None, "delta": None, "pass": False}
+    assert list(board) == metric_keys(results)  # only the targets, in params order
+    assert board["category@10 cardigans"] == {"baseline": 0.3, "finetuned": 0.5, "delta": 20.0, "pass": True}
+    assert board["material@10 tees"] == {"baseline": 0.5, "finetuned": 0.6, "delta": 10.0, "pass": False}
+    assert board["material@10 wool"] == {"baseline": None, "finetuned": None, "delta": None, "pass": False}
     detail = scoreboard_detail(results, untrained_backbone=True)
     assert detail["pass"] is False and detail["passed"] == 3 and detail["targets_total"] == 6
     assert detail["untrained_backbone"] is True and "paired" in detail["interval"]
-    assert detail["targets"]["material@10 [material=wool]"]["status"] == "no data"
-    cardigans_detail = detail["targets"]["category@10 [category=cardigans]"]
+    assert detail["targets"]["material@10 wool"]["status"] == "no data"
+    cardigans_detail = detail["targets"]["category@10 cardigans"]
     assert (cardigans_detail["n"], cardigans_detail["min_delta"], cardigans_detail["status"]) == (2, 10, "pass")
     assert (cardigans_detail["delta_lo"], cardigans_detail["delta_hi"]) == (pytest.approx(10.0), pytest.approx(30.0))
-    assert "short of the +50 pts target" in detail["targets"]["material@10 [category=tees]"]["note"]
+    assert "short of the +50 pts target" in detail["targets"]["material@10 tees"]["note"]
     md = scoreboard_markdown(results, untrained_backbone=True)
     assert "**Overall: FAIL** (3 of 6 targets met)" in md and "backbone is untrained" in md
     assert "| category@10 | category=cardigans | 2 | 0.300 | 0.500 | +20.0 | [+10.0, +30.0] | +10 | pass |" in md
@@ -76,13 +76,13 @@ def test_a_delta_equal_to_the_target_passes_despite_float_error():
                                     "finetuned/category@10": [0.5, 0.5, 0.3, 0.3]})
     (tees,) = score([Target("category@10", "category=tees", 10)], per_query)
     assert (tees.status, tees.delta) == ("pass", 10.0)
-    assert scoreboard_json([tees]) == {"category@10 [category=tees]": {"baseline": 0.2, "finetuned": 0.3, "delta": 10.0, "pass": True}}
+    assert scoreboard_json([tees]) == {"category@10 tees": {"baseline": 0.2, "finetuned": 0.3, "delta": 10.0, "pass": True}}
 
 
 def test_all_pass_and_no_warning_for_a_trained_backbone():
     results = score([Target("category@10", "category=cardigans", 10)])
     assert scoreboard_detail(results, untrained_backbone=False)["pass"] is True
-    assert scoreboard_json(results)["category@10 [category=cardigans]"]["pass"] is True
+    assert scoreboard_json(results)["category@10 cardigans"]["pass"] is True
     md = scoreboard_markdown(results, untrained_backbone=False)
     assert "**Overall: PASS**" in md and "untrained" not in md
 
@@ -139,7 +139,15 @@ def test_scoreboard_json_is_twenty_rounded_numbers_for_five_targets():
     assert len(board) == 5 and all(list(entry) == ["baseline", "finetuned", "delta", "pass"] for entry in board.values())
     leaves = [v for entry in board.values() for v in entry.values()]
     assert len([v for v in leaves if v is not None]) == 17  # wool has no data: three nulls and pass false
-    assert board["material@10 [all]"] == {"baseline": 0.1667, "finetuned": 0.3333, "delta": 16.6666, "pass": True}
-    assert board["material@10 [material=denim]"] == {"baseline": 0.15, "finetuned": 0.35, "delta": 20.0, "pass": True}
+    assert board["material@10"] == {"baseline": 0.1667, "finetuned": 0.3333, "delta": 16.6666, "pass": True}
+    assert board["material@10 denim"] == {"baseline": 0.15, "finetuned": 0.35, "delta": 20.0, "pass": True}
     floats = [v for v in leaves if isinstance(v, float)]
     assert all(round(v, 4) == v for v in floats)
+
+
+def test_metric_keys_are_short_and_unambiguous():
+    results = score([Target("category@10", "all", 1), Target("category@10", "category=cardigans", 1),
+                     Target("material@10", "material=denim", 1), Target("category@10", "material=denim", 1)])
+    assert metric_keys(results) == ["category@10", "category@10 cardigans", "material@10 denim", "category@10 denim"]
+    same_value = score([Target("category@10", "category=tees", 1), Target("category@10", "material=denim", 1)])
+    assert metric_keys(same_value) == ["category@10 tees", "category@10 denim"]

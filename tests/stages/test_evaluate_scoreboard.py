@@ -166,8 +166,8 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     board = json.loads((root / "reports/scoreboard.json").read_text())  # the DVC metric: 4 values per target
     assert len(board) == 5 and all(list(entry) == ["baseline", "delta", "finetuned", "pass"] for entry in board.values())
     # the tiny catalog has no leather
-    assert board["material@10 [material=leather]"] == {"baseline": None, "delta": None, "finetuned": None, "pass": False}
-    cardigans = board["category@10 [category=cardigans]"]
+    assert board["material@10 leather"] == {"baseline": None, "delta": None, "finetuned": None, "pass": False}
+    cardigans = board["category@10 cardigans"]
     by_category = json.loads((root / "reports/metrics_by_category.json").read_text())
     assert cardigans["baseline"] == round(by_category["baseline"]["cardigans"]["category@10"], 4)
     assert cardigans["finetuned"] == round(by_category["finetuned"]["cardigans"]["category@10"], 4)
@@ -176,8 +176,8 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     assert all(round(v, 4) == v for entry in board.values() for v in entry.values() if isinstance(v, float))
     detail = json.loads((root / "reports/scoreboard_detail.json").read_text())
     assert detail["untrained_backbone"] is True and detail["pass"] is False and detail["targets_total"] == 5
-    assert detail["targets"]["material@10 [material=leather]"]["status"] == "no data"
-    cardigans_detail = detail["targets"]["category@10 [category=cardigans]"]
+    assert detail["targets"]["material@10 leather"]["status"] == "no data"
+    cardigans_detail = detail["targets"]["category@10 cardigans"]
     assert cardigans_detail["n"] == by_category["baseline"]["cardigans"]["category_n"]
     assert cardigans_detail["delta_lo"] <= cardigans_detail["delta"] <= cardigans_detail["delta_hi"]
     assert cardigans_detail["delta"] == cardigans["delta"]

@@ -28,7 +28,7 @@ def test_epochs_become_tsv_rows_and_the_summary_holds_only_the_best_epoch(workdi
 
     live.write_summary(SUMMARY)
     assert json.loads((workdir / "reports/train/metrics.json").read_text()) == {
-        "best_epoch": 2, "step": 2, "val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712,
+        "step": 2, "val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712,
     }
     # no timestamps, report, dvc.yaml or anything else, in the folder or beside it
     written = sorted(str(p.relative_to(workdir)) for p in workdir.rglob("*") if p.is_file())
@@ -46,8 +46,8 @@ def test_a_fresh_log_on_an_old_folder_starts_over(workdir):
 
 
 def test_headline_and_report_split_the_summary_rounded_to_four_decimals():
-    assert headline_metrics(SUMMARY) == {"best_epoch": 2, "val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712}
+    assert headline_metrics(SUMMARY) == {"val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712}
     report = training_report(SUMMARY)
-    assert report == {"kind": "heads", "params_hash": "abc", "epochs_run": 3, "early_stopped": True,
+    assert report == {"kind": "heads", "params_hash": "abc", "best_epoch": 2, "epochs_run": 3, "early_stopped": True,
                       "initial_val_loss": 2.9877, "baseline_val_attr_at_10": 0.2, "fusion_weight": None, "pairs": 40}
     assert report["early_stopped"] is True

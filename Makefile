@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup repro test test-fast bench
+.PHONY: setup repro test test-fast bench review
 
 setup: $(STAMP)
 
@@ -30,3 +30,13 @@ bench: $(STAMP)
 	python benchmarks/index_recall.py
 	python benchmarks/mining_speed.py
 	python benchmarks/normalize_throughput.py
+
+# `make review BASE=<git rev> [HEAD=<git rev>]`: BASE's committed results against the working tree (or HEAD),
+# written to review/report.md with the plots beside it; nothing is rerun. REVIEW_FLAGS passes more options.
+ifneq ($(filter review,$(MAKECMDGOALS)),)
+ifeq ($(BASE),)
+$(error usage: make review BASE=<git rev> [HEAD=<git rev>] [REVIEW_FLAGS='--format png'])
+endif
+endif
+review: $(STAMP)
+	python -m pipelines.review --base '$(BASE)' $(if $(HEAD),--head '$(HEAD)') --out review $(REVIEW_FLAGS)

@@ -76,9 +76,8 @@ def ran_stages(output: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", output)
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Workspace:
-    root = tmp_path_factory.mktemp("e2e")
+def tiny_project(root: Path) -> Workspace:
+    """A copy of the project at `root` with the TINY profile and nothing built (no dvc.lock, no reports)."""
     for name in _project_files():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +87,12 @@ def workspace(tmp_path_factory) -> Workspace:
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     params_path = root / "params.yaml"
     params_path.write_text(yaml.safe_dump(_merge(yaml.safe_load(params_path.read_text()), TINY), sort_keys=False))
-    ws = Workspace(root)
+    return Workspace(root)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Workspace:
+    ws = tiny_project(tmp_path_factory.mktemp("e2e"))
     ws.run("git", "init", "-q", "-b", "main")
     ws.commit("tiny profile")
     return ws

@@ -29,6 +29,8 @@ BY_VALUE = Path("reports/metrics_by_value.json")
 RECALL_CURVE = Path("reports/plots/recall_at_k.csv")
 ATTRIBUTE_BARS = Path("reports/plots/attribute_at_10.csv")
 GALLERY = Path("reports/gallery.html")
+LEADERBOARD = Path("reports/leaderboard.md")  # the public KAGL benchmark's tasks beside its published rows
+GROUND_TRUTH = Path("reports/benchmark_ground_truth.tsv")  # the benchmark queries asked, and what is relevant
 IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
 
 
@@ -49,7 +51,11 @@ def main() -> None:
         ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
     ]
     settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
-    result = run_evaluation(catalog, models, cfg, settings, seed=params.seed, image_root=IMAGE_ROOT)
+    result = run_evaluation(
+        catalog, models, cfg, settings, seed=params.seed, image_root=IMAGE_ROOT,
+        catalog_label=f"{store.rows:,} catalog items (store {store.store_hash[:12]})",
+        backbone_label=backbone_label(store.model),
+    )
 
     write_parquet_atomic(result.per_query, PER_QUERY)
     write_json_atomic({
@@ -70,8 +76,16 @@ def main() -> None:
     write_csv_atomic(result.recall_curve, RECALL_CURVE)
     write_csv_atomic(result.attribute_bars, ATTRIBUTE_BARS)
     write_text_atomic(result.gallery_html, GALLERY)
+    write_text_atomic(result.leaderboard, LEADERBOARD)
+    write_text_atomic(result.ground_truth.to_csv(sep="\t", index=False, lineterminator="\n"), GROUND_TRUTH)
     for key in result.metrics["baseline"]:
         log.info("%s: baseline %s, finetuned %s", key, result.metrics["baseline"][key], result.metrics["finetuned"].get(key))
+
+
+def backbone_label(model: dict) -> str:
+    """How the leaderboard names the store's backbone, e.g. `ViT-S-32, UNTRAINED (seeded random weights)`."""
+    weights = "UNTRAINED (seeded random weights)" if model["untrained"] else f"pretrained {model['pretrained']}"
+    return f"{model['arch']}, {weights}"
 
 
 if __name__ == "__main__":

@@ -17,6 +17,19 @@ _TASK_METRIC = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(@[1-9][0-9]*)?$")
 
 
 @dataclass(frozen=True)
+class BenchmarkConfig:
+    """The public KAGL benchmark's terms (Marqo's fashion eval): query sampling and document mix."""
+    max_queries: int = 2000     # per task: a seeded sample of the distinct texts / field values beyond this
+    image_weight: float = 0.9   # image+text documents: normalize(w * image + (1 - w) * text)
+
+    def __post_init__(self) -> None:
+        if self.max_queries < 1:
+            raise ValueError(f"eval.benchmark.max_queries must be at least 1, got {self.max_queries}")
+        if not 0.0 <= self.image_weight <= 1.0:
+            raise ValueError(f"eval.benchmark.image_weight must lie in [0, 1], got {self.image_weight}")
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     ks: list[int] = field(default_factory=lambda: [1, 5, 10, 20])
     attributes: list[str] = field(default_factory=lambda: list(DEFAULT_ATTRIBUTES))
@@ -25,6 +38,7 @@ class EvalConfig:
     gallery_queries: int = 12
     gallery_attributes: list[str] = field(default_factory=lambda: ["category", "material", "neckline"])
     max_queries: int = 0
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
 
     def __post_init__(self) -> None:
         check_fields(self.attributes, "eval.attributes")

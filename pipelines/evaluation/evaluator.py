@@ -2,12 +2,14 @@
 
 A model is only its vectors: image embeddings of the whole catalog (the documents, and the image
 queries) and a map from CLIP text features into its space (identity for the frozen baseline, the
-trained text head for the fine-tuned model). Baseline and fine-tuned therefore share every line of
-search and scoring code, the same queries and the same FAISS index configuration.
+trained text head for the fine-tuned model). The public benchmark's image+text documents are built from
+the same two (normalize(w * image + (1 - w) * mapped text key)). Baseline and fine-tuned therefore share
+every line of search and scoring code, the same queries and the same FAISS index configuration.
 """
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,7 +21,7 @@ from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric
 from pipelines.evaluation.tasks import Task, TaskTable
 from pipelines.index import build_index, configure_search, search, search_excluding_groups
-from pipelines.schema import UNKNOWN
+from pipelines.schema import UNKNOWN, raw_column
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +83,64 @@ def prompt_text(template: str, value: str) -> str:
     return template.format(value=value.replace("_", " "))
 
 
-def build_query_table(meta: pd.DataFrame, queries: np.ndarray, table: TaskTable, cfg: EvalConfig) -> pd.DataFrame:
-    """Every query of every task: `task`, `query` (item id or prompted value), `row` (catalog row, -1 for
-    prompts), and the query's value of each eval attribute (prompts: the prompted attribute only)."""
+def catalog_texts(meta: pd.DataFrame) -> np.ndarray:
+    """Each item's text as its CLIP text key encodes it (pipelines/encoders/kv.clip_texts): title, then desc."""
+    return np.array([
+        f"{title}. {desc}" if desc else str(title)
+        for title, desc in zip(meta["title"].fillna("").astype(str), meta["desc"].fillna("").astype(str))
+    ], dtype=object)
+
+
+def sample_benchmark_queries(candidates: np.ndarray, max_queries: int, seed: int, task: str) -> np.ndarray:
+    """`candidates` (in order), or a sample of `max_queries` of them kept in order; seeded by `seed` and the
+    task's name, so every task draws its own sample and adding a task changes no other's."""
+    if len(candidates) <= max_queries:
+        return candidates
+    rng = np.random.default_rng([seed, zlib.crc32(task.encode("utf-8"))])
+    return candidates[np.sort(rng.choice(len(candidates), size=max_queries, replace=False))]
+
+
+def text_queries(meta: pd.DataFrame, max_queries: int, seed: int, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """(texts, rows): one query per distinct item text of the whole catalog, `rows` the first item with it."""
+    texts = catalog_texts(meta)
+    _, first = np.unique(texts, return_index=True)
+    rows = sample_benchmark_queries(np.sort(first), max_queries, seed, task)
+    return texts[rows], rows
+
+
+def field_queries(meta: pd.DataFrame, field: str, skip: tuple[str, ...], max_queries: int, seed: int, task: str) -> np.ndarray:
+    """The distinct values of kept raw field `field` in the whole catalog, sorted, `skip` values (case-folded)
+    left out; sampled beyond `max_queries`."""
+    values = sorted({v for v in meta[raw_column(field)].astype(str) if v.casefold() not in skip})
+    return sample_benchmark_queries(np.array(values, dtype=object), max_queries, seed, task)
+
+
+def query_text(task: Task, value: str, cfg: EvalConfig) -> str:
+    """What the CLIP text tower reads for a prompt or field query: the filled prompt, or the raw value as it is."""
+    return str(value) if task.query == "field" else prompt_text(cfg.prompt, value)
+
+
+def build_query_table(
+    meta: pd.DataFrame, queries: np.ndarray, table: TaskTable, cfg: EvalConfig, seed: int = 0
+) -> pd.DataFrame:
+    """Every query of every task: `task`, `query` (item id, prompted value, text or raw field value), `row`
+    (catalog row: the item, or for text queries the first item with that text; -1 for prompts and field
+    values), and the query's value of each eval attribute (prompts: the prompted attribute only)."""
     check_meta(meta, cfg.attributes)
+    check_meta(meta, [raw_column(t.field) for t in table.tasks if t.field])
     frames = []
     for task in table.tasks:
-        if task.query == "prompt":
+        if task.query == "text":
+            texts, rows = text_queries(meta, cfg.benchmark.max_queries, seed, task.name)
+            frame = pd.DataFrame({"task": task.name, "query": texts, "row": rows})
+            for attribute in cfg.attributes:
+                frame[attribute] = meta[attribute].to_numpy()[rows]
+        elif task.query == "field":
+            values = field_queries(meta, task.field, table.skip_field_values, cfg.benchmark.max_queries, seed, task.name)
+            frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
+            for attribute in cfg.attributes:
+                frame[attribute] = UNKNOWN
+        elif task.query == "prompt":
             values = prompt_values(meta, queries, task.attribute, table.skip_prompt_values)
             frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
             for attribute in cfg.attributes:
@@ -105,7 +158,10 @@ def build_query_table(meta: pd.DataFrame, queries: np.ndarray, table: TaskTable,
 def check_meta(meta: pd.DataFrame, attributes: list[str]) -> None:
     missing = [c for c in (*REQUIRED_COLUMNS, *attributes) if c not in meta.columns]
     if missing:
-        raise PipelineError(f"catalog metadata lacks column {missing[0]!r} (expected the items.parquet columns)")
+        raise PipelineError(
+            f"catalog metadata lacks column {missing[0]!r} (expected the items.parquet columns; "
+            "a store from before that column existed needs `dvc repro normalize encode_kv`)"
+        )
 
 
 def run_model(
@@ -123,8 +179,8 @@ def run_model(
         raise PipelineError(
             f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
         )
-    index = build_index(images, settings.factory, train_size=settings.train_size, seed=settings.seed)
-    configure_search(index, settings.ef_search, settings.nprobe)
+    index = _search_index(images, settings)
+    documents = {"image": (images, index)}
     groups = meta["group_key"].astype(str).to_numpy()
     scores = pd.DataFrame(index=query_table.index)
     neighbours = np.zeros((0, GALLERY_RESULTS), dtype=np.int64)
@@ -142,19 +198,63 @@ def run_model(
             for attribute in cfg.attributes:
                 _attribute_scores(scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks)
             continue
+        depth = task.results(table.depth)
+        if task.documents not in documents:
+            documents[task.documents] = _mixed_documents(model, catalog, images, cfg.benchmark.image_weight, settings)
+        _, doc_index = documents[task.documents]
+        relevant_total = None
         if task.query == "title":
             queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
-            ids = _title_search(index, queries, images[items], items, groups, table.depth, task)
+            ids = _title_search(doc_index, queries, images[items], items, groups, depth, task)
             relevant = ids == items[:, None]
+        elif task.query == "text":
+            queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
+            _, ids = search(doc_index, queries, depth)
+            text_ids, counts = _text_ids(meta)
+            relevant = (text_ids[np.maximum(ids, 0)] == text_ids[items][:, None]) & (ids >= 0)
+            relevant_total = counts[text_ids[items]]
         else:
             values = query_table["query"].to_numpy()[rows]
-            clip = catalog.encode_prompts([prompt_text(cfg.prompt, v) for v in values])
-            _, ids = search(index, _map_text(model, clip, len(values), task), table.depth)
-            doc_values = meta[task.attribute].to_numpy()
+            texts = [query_text(task, v, cfg) for v in values]
+            _, ids = search(doc_index, _map_text(model, catalog.encode_prompts(texts), len(values), task), depth)
+            doc_values = meta[raw_column(task.field) if task.field else task.attribute].astype(str).to_numpy()
             relevant = (doc_values[np.maximum(ids, 0)] == values[:, None]) & (ids >= 0)
         for metric in task.metrics:
-            scores.loc[rows, metric] = ranked_metric(metric, relevant)
+            scores.loc[rows, metric] = ranked_metric(metric, relevant, relevant_total)
     return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
+
+
+def _search_index(vectors: np.ndarray, settings: SearchSettings):
+    index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
+    configure_search(index, settings.ef_search, settings.nprobe)
+    return index
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def mix_documents(images: np.ndarray, texts: np.ndarray, image_weight: float) -> np.ndarray:
+    """The benchmark's image+text documents: normalize(w * image + (1 - w) * text), each side L2-normalised first."""
+    mixed = image_weight * l2_normalize(images) + (1.0 - image_weight) * l2_normalize(texts)
+    return l2_normalize(np.ascontiguousarray(mixed, dtype=np.float32))
+
+
+def _mixed_documents(model: ModelSpace, catalog: Catalog, images: np.ndarray, image_weight: float, settings: SearchSettings):
+    """The model's image+text documents (its own image embeddings and its map of the CLIP text keys) and their index."""
+    texts = np.asarray(model.map_text(np.asarray(catalog.text_keys, dtype=np.float32)), dtype=np.float32)
+    if texts.shape != images.shape:
+        raise PipelineError(f"{model.name} image+text documents: the text side maps to shape {texts.shape}, the images are {images.shape}")
+    mixed = mix_documents(images, texts, image_weight)
+    return mixed, _search_index(mixed, settings)
+
+
+def _text_ids(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(id per item of its distinct text, items per text id)."""
+    ids, uniques = pd.factorize(pd.Series(catalog_texts(meta)), sort=False)
+    return ids.astype(np.int64), np.bincount(ids, minlength=len(uniques))
 
 
 def attribute_column(attribute: str, k: int) -> str:
@@ -206,14 +306,21 @@ def evaluate_models(
 ) -> tuple[pd.DataFrame, dict[str, ModelRun]]:
     """Run every model on the same query table. Returns the per-query table (the query columns, then
     `<model>/<metric>` for each model) and the runs."""
-    query_table = build_query_table(catalog.meta, queries, table, cfg)
-    # Prompts are encoded by the CLIP text tower once, then mapped by each model.
-    encoded: dict[tuple[str, ...], np.ndarray] = {}
+    query_table = build_query_table(catalog.meta, queries, table, cfg, settings.seed)
+    # Prompts and field values are encoded by the CLIP text tower once, in one call for every task, then
+    # mapped by each model.
+    encoded: dict[str, np.ndarray] = {}
 
     def encode_once(prompts: list[str]) -> np.ndarray:
-        if tuple(prompts) not in encoded:
-            encoded[tuple(prompts)] = np.asarray(catalog.encode_prompts(prompts), dtype=np.float32)
-        return encoded[tuple(prompts)]
+        missing = [p for p in dict.fromkeys(prompts) if p not in encoded]
+        if missing:
+            encoded.update(zip(missing, np.asarray(catalog.encode_prompts(missing), dtype=np.float32)))
+        return np.stack([encoded[p] for p in prompts])
+
+    tasks = {task.name: task for task in table.tasks if task.query in ("prompt", "field")}
+    asked = query_table[query_table["task"].isin(list(tasks))]
+    if len(asked):
+        encode_once([query_text(tasks[t], v, cfg) for t, v in zip(asked["task"], asked["query"])])
 
     shared = Catalog(catalog.meta, catalog.text_keys, encode_once)
     runs = {m.name: run_model(m, shared, query_table, table, cfg, settings) for m in models}

@@ -11,6 +11,7 @@ import pandas as pd
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import Catalog, ModelSpace, SearchSettings, evaluate_models, select_queries
 from pipelines.evaluation.gallery import render_gallery, worst_queries
+from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
 from pipelines.evaluation.report import attribute_bars, by_category, by_value, headline, metric_table, plot_k, recall_curve
 from pipelines.evaluation.tasks import I2I, TaskTable, load_task_table
 
@@ -29,6 +30,8 @@ class Evaluation:
     per_query: pd.DataFrame     # every query's score per model (the scoreboard's paired bootstrap reads it)
     gallery_html: str           # reports/gallery.html
     queries: dict[str, int]     # queries per task
+    leaderboard: str            # reports/leaderboard.md: the public KAGL benchmark's tasks beside its published rows
+    ground_truth: pd.DataFrame  # reports/benchmark_ground_truth.tsv: the benchmark queries asked and what is relevant
 
 
 def run_evaluation(
@@ -40,6 +43,8 @@ def run_evaluation(
     seed: int,
     image_root: Path,
     table: TaskTable | None = None,
+    catalog_label: str = "this catalog",
+    backbone_label: str = "as in the store",
 ) -> Evaluation:
     """Evaluate `models` (the last one is the gallery's subject) on the test split against the whole catalog."""
     table = table or load_task_table()
@@ -56,8 +61,17 @@ def run_evaluation(
         cfg.gallery_attributes, k, image_root, title="Weakness gallery: worst image-to-image queries",
     )
     counts = per_query.groupby("task", sort=False).size()
+    queries_per_task = {task.name: int(counts.get(task.name, 0)) for task in table.tasks}
+    metrics = headline(detail, cfg)
+    for model, values in benchmark_headline(detail, table).items():
+        metrics[model].update(values)
+    leaderboard = leaderboard_markdown(
+        detail, queries_per_task, table, catalog=catalog_label, backbone=backbone_label,
+        image_weight=cfg.benchmark.image_weight, max_queries=cfg.benchmark.max_queries,
+        trained_on=trained_on_queries(per_query, catalog.meta, table),
+    )
     return Evaluation(
-        metrics=headline(detail, cfg),
+        metrics=metrics,
         detail=detail,
         intervals=intervals,
         by_category=by_category(per_query, names, cfg),
@@ -67,7 +81,20 @@ def run_evaluation(
         per_query=per_query,
         gallery_html=gallery,
         queries={str(task): int(n) for task, n in counts.items()},
+        leaderboard=leaderboard,
+        ground_truth=benchmark_ground_truth(per_query, catalog.meta, table),
     )
+
+
+def trained_on_queries(per_query: pd.DataFrame, meta: pd.DataFrame, table: TaskTable) -> dict[str, int]:
+    """Per text-query benchmark task, how many queries are the text of a train-split item."""
+    split = meta["split"].to_numpy()
+    out = {}
+    for task in table.tasks:
+        if task.benchmark and task.query == "text":
+            rows = per_query.loc[per_query["task"] == task.name, "row"].to_numpy()
+            out[task.name] = int((split[rows] == "train").sum())
+    return out
 
 
 def identity(features: np.ndarray) -> np.ndarray:

@@ -15,13 +15,13 @@ from pipelines.normalize.profile import build_profile
 from pipelines.normalize.rules import load_rules
 from pipelines.normalize.splits import assign_splits, check_splits, group_keys
 from pipelines.normalize.tables import format_spec
-from pipelines.schema import FIELDS
+from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ["item_id", "image_path", "title", "desc", "group_key", "split"] + [
     c for f in FIELDS for c in (f, f"{f}_source", f"{f}_conf")
-]
+] + [raw_column(name) for name in RAW_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def normalize_catalog(
             "split": split,
         }
     )
-    items = pd.concat([items, attributes.frame], axis=1)[ITEM_COLUMNS].reset_index(drop=True)
+    items = pd.concat([items, attributes.frame, raw_fields(frame, spec.raw)], axis=1)[ITEM_COLUMNS].reset_index(drop=True)
     for column in ITEM_COLUMNS:
         if not column.endswith("_conf"):
             items[column] = items[column].astype(str)
@@ -87,6 +87,18 @@ def normalize_catalog(
         len(items), check.unreadable, items["group_key"].nunique(), profile["split_items"],
     )
     return NormalizeResult(items=items, profile=profile, details=details)
+
+
+def raw_fields(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """The kept raw fields (`raw_<name>` for every RAW_FIELDS name): the mapped column's value, whitespace
+    trimmed, or "" where the format has no such column."""
+    return pd.DataFrame(
+        {
+            raw_column(name): frame[columns[name]].astype(str).str.strip() if name in columns else ""
+            for name in RAW_FIELDS
+        },
+        index=frame.index,
+    )
 
 
 def check_catalog(frame: pd.DataFrame, required: list[str], id_column: str, where: Path) -> None:

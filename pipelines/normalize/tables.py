@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from pipelines.errors import PipelineError
-from pipelines.schema import FIELDS, UNKNOWN, vocabulary
+from pipelines.schema import FIELDS, RAW_FIELDS, UNKNOWN, vocabulary
 
 PACKAGE_DIR = Path(__file__).parent
 TABLES_DIR = PACKAGE_DIR / "tables"
@@ -55,6 +56,7 @@ class FormatSpec:
     desc: str | None
     group_key: str  # a column name, or "name" for keys derived from the title
     fields: dict[str, tuple[FieldSource, ...]]
+    raw: dict[str, str] = dataclasses.field(default_factory=dict)  # RAW_FIELDS name -> this format's column
 
     @property
     def required_columns(self) -> list[str]:
@@ -65,6 +67,7 @@ class FormatSpec:
             columns.append(self.group_key)
         for sources in self.fields.values():
             columns.extend(source.column for source in sources)
+        columns.extend(self.raw.values())
         return list(dict.fromkeys(columns))
 
 
@@ -117,6 +120,10 @@ def format_spec(name: str) -> FormatSpec:
             )
             for source in sources
         )
+    raw = dict(spec.get("raw") or {})
+    unknown = sorted(set(raw) - set(RAW_FIELDS))
+    if unknown:
+        raise RuntimeError(f"{FIELDS_FILE}: {name}.raw.{unknown[0]} is not a kept raw field ({', '.join(RAW_FIELDS)})")
     return FormatSpec(
         name=name,
         item_id=spec["item_id"],
@@ -124,6 +131,7 @@ def format_spec(name: str) -> FormatSpec:
         desc=spec.get("desc"),
         group_key=spec["group_key"],
         fields=fields,
+        raw=raw,
     )
 
 

@@ -72,3 +72,14 @@ def test_paired_delta_interval_removes_shared_query_difficulty():
     assert 0.04 < lo < 0.05 < hi < 0.06  # far narrower than either model's own interval
     with pytest.raises(PipelineError, match="differ in shape"):
         paired_delta_interval(baseline, finetuned[:10], 10, bootstrap_generator(0, "d"))
+
+
+def test_recall_divides_by_every_relevant_document_in_the_catalog_when_counted():
+    relevant = np.array([[0, 1, 0], [0, 0, 0], [1, 0, 1]], dtype=bool)
+    total = np.array([2, 1, 2])  # query 0 has one relevant document beyond its list, query 1 one never retrieved
+    assert ranked_metric("recall@1", relevant, total).tolist() == pytest.approx([0.0, 0.0, 0.5])
+    assert ranked_metric("recall@3", relevant, total).tolist() == pytest.approx([0.5, 0.0, 1.0])
+    assert ranked_metric("mrr", relevant, total).tolist() == pytest.approx([0.5, 0.0, 1.0])  # MRR ignores the count
+    assert ranked_metric("p@2", relevant, total).tolist() == pytest.approx([0.5, 0.0, 0.5])
+    with pytest.raises(PipelineError, match="relevant_total"):
+        ranked_metric("recall@1", relevant, np.array([0, 1, 2]))

@@ -104,3 +104,28 @@ def test_a_catalog_too_small_for_the_splits(catalog):
 def test_schema_rules_off(catalog):
     items = run(catalog, schema=SchemaConfig(rules=False)).items
     assert set(items["pattern_source"]) == {"unknown"} and set(items["color_source"]) == {"field"}
+
+
+def test_raw_myntra_fields_are_kept_beside_the_schema(catalog):
+    catalog.loc[1, "usage"] = " NA "
+    catalog.loc[2, "season"] = ""
+    items = run(catalog).items
+    raw = ["raw_masterCategory", "raw_subCategory", "raw_articleType", "raw_baseColour", "raw_season", "raw_usage"]
+    assert ITEM_COLUMNS[-6:] == raw
+    assert items.loc[0, raw].tolist() == ["Apparel", "Topwear", "Tshirts", "Black", "Summer", "Casual"]
+    assert items.loc[1, "raw_usage"] == "NA" and items.loc[2, "raw_season"] == ""  # verbatim, trimmed
+
+
+def test_hm_maps_its_own_columns_onto_the_kept_raw_fields(make_hm):
+    from pipelines.normalize.items import raw_fields
+    from pipelines.normalize.tables import format_spec
+
+    frame = make_hm([{"article_id": "0108775015", "product_group_name": "Garment Upper body",
+                      "product_type_name": "Vest top", "colour_group_name": "Black", "index_group_name": "Ladieswear"}])
+    spec = format_spec("hm")
+    assert {"product_group_name", "index_group_name"} <= set(spec.required_columns)
+    raw = raw_fields(frame, spec.raw)
+    assert raw.iloc[0].to_dict() == {
+        "raw_masterCategory": "Ladieswear", "raw_subCategory": "Garment Upper body", "raw_articleType": "Vest top",
+        "raw_baseColour": "Black", "raw_season": "", "raw_usage": "",
+    }

@@ -15,7 +15,7 @@ import yaml
 from PIL import Image
 
 from pipelines.params import build
-from pipelines.schema import FIELDS
+from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 from pipelines.store import write_store
 from pipelines.training import export_model, prepare_training_data, train_protocol_model
 from pipelines.training.config import TrainConfig
@@ -28,7 +28,8 @@ MATERIALS = ["cotton", "cotton", "denim", "unknown"]
 NECKLINES = ["round", "v_neck", "unknown"]
 OUTPUTS = ["reports/metrics.json", "reports/metrics_detail.json", "reports/metrics_ci.json", "reports/metrics_by_category.json",
            "reports/metrics_by_value.json", "reports/plots/recall_at_k.csv", "reports/plots/attribute_at_10.csv",
-           "reports/gallery.html"]
+           "reports/gallery.html", "reports/leaderboard.md", "reports/benchmark_ground_truth.tsv"]
+SUB_CATEGORY = {"tees": "Topwear", "cardigans": "Topwear", "shirts": "Topwear", "shorts": "Bottomwear"}
 
 
 def run(stage: str, root: Path) -> subprocess.CompletedProcess:
@@ -58,6 +59,12 @@ def tiny_repo(root: Path, n: int = 90) -> None:
         meta[f"{field}_source"] = "unknown"
         meta[f"{field}_conf"] = np.float32(0.1)
     meta["category"], meta["material"], meta["neckline"], meta["color"] = category, material, neckline, "blue"
+    for name in RAW_FIELDS:  # the kept raw Myntra fields; season and usage left empty, as H&M leaves them
+        meta[raw_column(name)] = ""
+    meta[raw_column("masterCategory")] = "Apparel"
+    meta[raw_column("subCategory")] = [SUB_CATEGORY[c] for c in category]
+    meta[raw_column("articleType")] = category
+    meta[raw_column("baseColour")] = "Blue"
     prototypes = {v: rng.normal(size=DIM) for v in {*CATEGORIES, *MATERIALS, *NECKLINES}}
     signal = np.stack([prototypes[c] + prototypes[m] + prototypes[k] for c, m, k in zip(category, material, neckline)])
     image = rng.normal(size=(n, DIM)) * 2.0 + 0.3 * signal
@@ -110,15 +117,29 @@ def test_evaluate_writes_every_report(evaluated):
         assert m["t2i_color/mrr_n"] == 1
         assert all(0.0 <= v <= 1.0 for k, v in m.items() if not k.endswith("_n"))
         assert m["i2i/category@1"] >= 0 and m["t2i_title/recall@1"] <= m["t2i_title/recall@10"]
-    headline = json.loads((root / "reports/metrics.json").read_text())  # the DVC metric: three numbers per model
+    headline = json.loads((root / "reports/metrics.json").read_text())  # the DVC metric: five numbers per model
     for model in ("baseline", "finetuned"):
         m = metrics[model]
         known = [m[f"i2i/{a}@10"] for a in ("category", "color", "material", "neckline")]  # the others have no query
+        fields = ["kagl_category", "kagl_sub_category", "kagl_fine_category", "kagl_colour"]  # season, usage: no query
         assert headline[model] == {
             "i2i/mean_attribute@10": round(sum(known) / 4, 4),
             "i2i/category@10": round(m["i2i/category@10"], 4),
             "t2i_title/recall@10": round(m["t2i_title/recall@10"], 4),
+            "kagl_text_to_image/avg_recall": round((m["kagl_text_to_image/recall@1"] + m["kagl_text_to_image/recall@10"]) / 2, 4),
+            "kagl_fields/mean_avg_p": pytest.approx(sum((m[f"{t}/p@1"] + m[f"{t}/p@10"]) / 2 for t in fields) / 4, abs=1e-4),
         }
+        assert m["kagl_text_to_image/recall@1_n"] == meta["title"].nunique()  # one query per distinct text
+        assert m["kagl_sub_category/p@1_n"] == 2 and m["kagl_category/p@1_n"] == 1
+        assert m["kagl_season/p@1_n"] == 0 and "kagl_season/p@1" not in m
+    leaderboard = (root / "reports/leaderboard.md").read_text()
+    assert "## Text-To-Image" in leaderboard and "## Usage-To-Product" in leaderboard
+    assert "| **ours: finetuned** |" in leaderboard and "| ViT-B-16 laion2b_s34b_b88k (published) | 0.295 |" in leaderboard
+    assert "No queries: this catalog has no such field" in leaderboard  # season and usage
+    truth = pd.read_csv(root / "reports/benchmark_ground_truth.tsv", sep="\t", dtype={"relevant_items": str})
+    sub = truth[truth["task"] == "kagl_sub_category"]
+    assert sub["query"].tolist() == ["Bottomwear", "Topwear"] and sub["relevant"].sum() == len(meta)
+    assert (truth["task"] == "kagl_text_to_image").sum() == meta["title"].nunique()
     intervals = json.loads((root / "reports/metrics_ci.json").read_text())
     for key, value in metrics["finetuned"].items():
         if not key.endswith("_n"):

@@ -22,6 +22,8 @@ DVC_YAML = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))
 STAGES = DVC_YAML["stages"]
 PROJECT_DIRS = ("pipelines/", "stages/")
 TEMPLATED = re.compile(r"\$\{[^}]+\}")
+# Params whose value is a mapping by design (one knob, not a section).
+LEAF_MAPPINGS = {"data.splits", "pairs.mix", "train.attr_weights"}
 
 
 def stage_module(name: str) -> str:
@@ -149,9 +151,6 @@ def test_params_are_leaf_keys_and_runtime_is_no_stage_param():
             assert not isinstance(value(key), dict) or key in LEAF_MAPPINGS, \
                 f"stage {name!r} lists the section {key!r}; list its leaf keys"
 
-
-# Params whose value is a mapping by design (one knob, not a section).
-LEAF_MAPPINGS = {"data.splits", "pairs.mix", "train.attr_weights"}
 
 
 def test_external_paths_are_templated_deps():

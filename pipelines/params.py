@@ -124,6 +124,9 @@ def load_params(path: str | Path = PARAMS_FILE, **sections: type) -> Params:
 
     Every top-level key must be a known section; each requested section is checked key by key.
     """
+    unsupported = sorted(set(sections) - set(SECTIONS))
+    if unsupported:
+        raise TypeError(f"load_params: {unsupported[0]!r} is not a params.yaml section ({', '.join(SECTIONS)})")
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (run the stage from the repository root)")

@@ -5,7 +5,6 @@ experiment run in A travels to B with `dvc exp push` / `dvc exp pull` / `dvc exp
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines.io import sha256_file
 from test_end_to_end import STAGES, Workspace, ran_stages, tiny_project
 
 METRICS = ["reports/scoreboard.json", "reports/metrics.json", "reports/train/metrics.json", "reports/index.json"]
@@ -24,7 +24,7 @@ def _digests(root: Path, rel: str) -> dict[str, str]:
     """sha256 of every file of an out (a file or a folder), keyed by its path in the repo."""
     path = root / rel
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    return {str(p.relative_to(root)): sha256_file(p) for p in files}
 
 
 def _cached_outs(root: Path) -> list[str]:

@@ -16,6 +16,7 @@ from pipelines.encoders.clip import ClipEncoder
 from pipelines.encoders.config import KVConfig, ModelConfig
 from pipelines.encoders.facts import FactEncoder, fact_texts
 from pipelines.encoders.images import image_batches
+from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
 from pipelines.schema import FIELDS
 from pipelines.store import create_store
@@ -46,14 +47,6 @@ def check_items(items: pd.DataFrame, where: str) -> None:
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise PipelineError(f"{where}: row {row} repeats item_id {items['item_id'].iloc[row]!r}")
-
-
-def clip_texts(items: pd.DataFrame) -> list[str]:
-    """The CLIP text of each item: its title, then its description when it has one."""
-    return [
-        f"{title}. {desc}" if desc else str(title)
-        for title, desc in zip(items["title"].fillna(""), items["desc"].fillna(""))
-    ]
 
 
 def encode_image_keys(

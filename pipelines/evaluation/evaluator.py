@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
+import faiss
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,7 @@ from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric
 from pipelines.evaluation.tasks import Task, TaskTable
 from pipelines.index import build_index, configure_search, search, search_excluding_groups
+from pipelines.encoders.texts import clip_texts
 from pipelines.schema import UNKNOWN, raw_column
 
 log = logging.getLogger(__name__)
@@ -84,11 +86,8 @@ def prompt_text(template: str, value: str) -> str:
 
 
 def catalog_texts(meta: pd.DataFrame) -> np.ndarray:
-    """Each item's text as its CLIP text key encodes it (pipelines/encoders/kv.clip_texts): title, then desc."""
-    return np.array([
-        f"{title}. {desc}" if desc else str(title)
-        for title, desc in zip(meta["title"].fillna("").astype(str), meta["desc"].fillna("").astype(str))
-    ], dtype=object)
+    """Each item's text exactly as its CLIP text key was encoded from."""
+    return np.array(clip_texts(meta), dtype=object)
 
 
 def sample_benchmark_queries(candidates: np.ndarray, max_queries: int, seed: int, task: str) -> np.ndarray:
@@ -180,7 +179,7 @@ def run_model(
             f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
         )
     index = _search_index(images, settings)
-    documents = {"image": (images, index)}
+    indexes = {"image": index}  # per document kind; image+text is built on first use
     groups = meta["group_key"].astype(str).to_numpy()
     scores = pd.DataFrame(index=query_table.index)
     neighbours = np.zeros((0, GALLERY_RESULTS), dtype=np.int64)
@@ -199,9 +198,9 @@ def run_model(
                 _attribute_scores(scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks)
             continue
         depth = task.results(table.depth)
-        if task.documents not in documents:
-            documents[task.documents] = _mixed_documents(model, catalog, images, cfg.benchmark.image_weight, settings)
-        _, doc_index = documents[task.documents]
+        if task.documents not in indexes:
+            indexes[task.documents] = _search_index(_mixed_documents(model, catalog, images, cfg.benchmark.image_weight), settings)
+        doc_index = indexes[task.documents]
         relevant_total = None
         if task.query == "title":
             queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
@@ -230,25 +229,23 @@ def _search_index(vectors: np.ndarray, settings: SearchSettings):
     return index
 
 
-def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    rows = np.array(vectors, dtype=np.float32, order="C")  # a copy: faiss normalises in place
+    faiss.normalize_L2(rows)
+    return rows
 
 
 def mix_documents(images: np.ndarray, texts: np.ndarray, image_weight: float) -> np.ndarray:
     """The benchmark's image+text documents: normalize(w * image + (1 - w) * text), each side L2-normalised first."""
-    mixed = image_weight * l2_normalize(images) + (1.0 - image_weight) * l2_normalize(texts)
-    return l2_normalize(np.ascontiguousarray(mixed, dtype=np.float32))
+    return _unit_rows(image_weight * _unit_rows(images) + (1.0 - image_weight) * _unit_rows(texts))
 
 
-def _mixed_documents(model: ModelSpace, catalog: Catalog, images: np.ndarray, image_weight: float, settings: SearchSettings):
-    """The model's image+text documents (its own image embeddings and its map of the CLIP text keys) and their index."""
+def _mixed_documents(model: ModelSpace, catalog: Catalog, images: np.ndarray, image_weight: float) -> np.ndarray:
+    """The model's image+text documents: its own image embeddings and its map of the CLIP text keys."""
     texts = np.asarray(model.map_text(np.asarray(catalog.text_keys, dtype=np.float32)), dtype=np.float32)
     if texts.shape != images.shape:
         raise PipelineError(f"{model.name} image+text documents: the text side maps to shape {texts.shape}, the images are {images.shape}")
-    mixed = mix_documents(images, texts, image_weight)
-    return mixed, _search_index(mixed, settings)
+    return mix_documents(images, texts, image_weight)
 
 
 def _text_ids(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

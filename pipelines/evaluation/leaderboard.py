@@ -38,11 +38,6 @@ def _is_recall(task: Task) -> bool:
     return task.metrics[0].startswith("recall@")
 
 
-def _average_name(task: Task) -> str:
-    """AvgRecall / AvgP, the public board's mean of its @1 and @10 columns."""
-    return "avg_recall" if _is_recall(task) else "avg_p"
-
-
 def task_row(values: dict, task: Task) -> list[float] | None:
     """[@1, @10, MRR, average of @1 and @10] of one task from a model's metrics_detail entry; None without queries."""
     cells = [values.get(f"{task.name}/{metric}") for metric in task.metrics]
@@ -64,7 +59,7 @@ def benchmark_headline(detail: dict, table: TaskTable) -> dict:
             if row is None:
                 continue
             if _is_recall(task):
-                entry[f"{task.name}/{_average_name(task)}"] = round(row[-1], HEADLINE_DECIMALS)
+                entry[f"{task.name}/avg_recall"] = round(row[-1], HEADLINE_DECIMALS)
             else:
                 field_averages.append(row[-1])
         if field_averages:
@@ -175,12 +170,12 @@ def benchmark_ground_truth(per_query: pd.DataFrame, meta: pd.DataFrame, table: T
     or the rule for field values, whose lists the items table holds)."""
     texts = catalog_texts(meta)
     ids = meta["item_id"].astype(str).to_numpy()
-    by_text = pd.Series(ids).groupby(texts, sort=False).agg(" ".join)
+    by_text = pd.Series(ids).groupby(texts, sort=False).agg(list)
     rows = []
     for task in benchmark_tasks(table):
         asked = per_query.loc[per_query["task"] == task.name, "query"].astype(str).tolist()
         if task.query == "text":
-            rows += [(task.name, q, len(by_text[q].split(" ")), by_text[q]) for q in asked]
+            rows += [(task.name, q, len(by_text[q]), " ".join(by_text[q])) for q in asked]
         else:
             column = raw_column(task.field)
             counts = meta[column].astype(str).value_counts()

@@ -40,7 +40,7 @@ def ranked_metric(name: str, relevant: np.ndarray, relevant_total: np.ndarray | 
     """One value per query of metric `name` (p@K, recall@K, hit@K, attribute@K, mrr) over ranked lists.
 
     `relevant_total[q]`, when given, is how many relevant documents query q has in the whole catalog: recall@K
-    then divides by it (the relevant documents the list missed are appended after it), not by the hits in the list.
+    then divides the hits in the top K by it, not by the relevant documents the list happens to hold.
 
     `relevant[q, j]` says whether the j-th result of query q is relevant; padding (no result) is False,
     so it counts as a miss and P@K keeps K as its denominator. The lists are already ranked (by FAISS),
@@ -55,21 +55,20 @@ def ranked_metric(name: str, relevant: np.ndarray, relevant_total: np.ndarray | 
         return np.zeros(0, dtype=np.float64)
     metric = _metric(name)
     if relevant_total is not None and name.startswith("recall@"):
-        relevant = _with_missed(relevant, np.asarray(relevant_total))
-        depth = relevant.shape[1]
+        return _recall_over_total(relevant, int(name.partition("@")[2]), np.asarray(relevant_total))
     preds = torch.arange(depth, 0, -1, dtype=torch.float64).repeat(queries)
     indexes = torch.arange(queries, dtype=torch.long).repeat_interleave(depth)
     metric.update(preds, torch.from_numpy(relevant.reshape(-1)), indexes)
     return metric.compute().double().numpy()
 
 
-def _with_missed(relevant: np.ndarray, relevant_total: np.ndarray) -> np.ndarray:
-    """`relevant` with each query's relevant documents that are not in its list appended as hits after it."""
+def _recall_over_total(relevant: np.ndarray, k: int, relevant_total: np.ndarray) -> np.ndarray:
+    """Recall@K against every relevant document of the catalog: hits in the top K over `relevant_total`."""
     if relevant_total.shape != (len(relevant),):
         raise PipelineError(f"relevant_total must hold one count per query ({len(relevant)}), got shape {relevant_total.shape}")
-    missed = relevant_total - relevant.sum(axis=1)
-    if (missed < 0).any():
-        q = int(np.flatnonzero(missed < 0)[0])
-        raise PipelineError(f"query {q}: {int(relevant[q].sum())} relevant results listed, but relevant_total says {int(relevant_total[q])}")
-    tail = np.arange(int(missed.max(initial=0)))[None, :] < missed[:, None]
-    return np.concatenate([relevant, tail], axis=1)
+    listed = relevant.sum(axis=1)
+    if (listed > relevant_total).any():
+        q = int(np.flatnonzero(listed > relevant_total)[0])
+        raise PipelineError(f"query {q}: {int(listed[q])} relevant results listed, but relevant_total says {int(relevant_total[q])}")
+    hits = relevant[:, :k].sum(axis=1).astype(np.float64)
+    return np.divide(hits, relevant_total, out=np.zeros(len(hits)), where=relevant_total > 0)

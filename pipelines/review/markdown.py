@@ -139,7 +139,7 @@ def _summary(review: Review) -> list[str]:
         f"- **Params changed:** {len(review.params)}; **headline metrics changed:** "
         f"{len(changed_metrics)} of {len(review.metrics)}",
         f"- BASE is `{review.base.label}`, HEAD is `{review.head.label}`"
-        + (" (the working tree, files on disk)" if review.head.rev is None else "")
+        + (" (the working tree, files on disk)" if review.head.is_workspace else "")
         + "; results are read from git and the files on disk, nothing was rerun.",
         *_notes(review, "summary"),
     ]

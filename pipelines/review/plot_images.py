@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 FORMATS = ("svg", "png")
 PNG_SCALE = 1.5
 
+PLOTS_DIR = "plots"  # beside report.md
+
 
 @dataclass(frozen=True)
 class PlotImage:
@@ -25,7 +27,6 @@ class PlotImage:
 
     title: str
     file: str | None
-    revisions: tuple[str, ...]
     notes: tuple[str, ...] = ()
 
 
@@ -35,7 +36,7 @@ def plots_diff(root: Path, base: Side, head: Side) -> tuple[dict[str, Any], list
     DVC reads each revision's plot files from git (our plots are `cache: false` outs, committed) or, for
     cached outs, from the DVC cache; the working tree side reads the files on disk. Nothing is rerun.
     """
-    revs = [base.name] + ([head.name] if head.rev is not None else [])
+    revs = [base.name] + ([head.name] if not head.is_workspace else [])
     command = [sys.executable, "-m", "dvc", "plots", "diff", "--json", *revs]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     try:
@@ -94,15 +95,14 @@ def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "plot"
 
 
-def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, expected: list[str],
-                 subdir: str = "plots") -> list[PlotImage]:
-    """Write one image per plot id into `review_dir/subdir`; note the revisions (of `expected`) a plot lacks and why."""
+def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, expected: list[str]) -> list[PlotImage]:
+    """Write one image per plot id into `review_dir/plots/`; note the revisions (of `expected`) a plot lacks and why."""
     errors: dict[str, list[str]] = {}
     for error in diff.get("errors") or []:
         source = f"`{error['source']}`" if error.get("source") else "its data"
         errors.setdefault(error.get("name", ""), []).append(
             f"absent at {error.get('rev', '?')}: {source} ({error.get('type', 'error')})")
-    out_dir = review_dir / subdir
+    out_dir = review_dir / PLOTS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     images, used = [], set()
     for title, entries in (diff.get("data") or {}).items():
@@ -122,5 +122,5 @@ def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, e
                 log.warning("plot %r not rendered: %s", title, exc)
                 notes.append(f"not rendered: {str(exc).splitlines()[0]}")
                 file = None
-            images.append(PlotImage(title, None if file is None else f"{subdir}/{file}", revisions, tuple(notes)))
+            images.append(PlotImage(title, None if file is None else f"{PLOTS_DIR}/{file}", tuple(notes)))
     return images

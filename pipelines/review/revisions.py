@@ -6,7 +6,7 @@ import logging
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -33,11 +33,14 @@ class ReviewError(PipelineError):
 
 @dataclass(frozen=True)
 class Side:
-    """One revision of the project; `rev` None is the working tree, read from disk."""
+    """One revision of the project; `sha` None is the working tree, read from disk."""
 
     name: str  # what the user typed (`origin/main`), or `workspace`
-    rev: str | None = None
     sha: str | None = None
+
+    @property
+    def is_workspace(self) -> bool:
+        return self.sha is None
 
     @property
     def label(self) -> str:
@@ -67,43 +70,43 @@ def resolve_side(root: Path, rev: str | None) -> Side:
     if result.returncode != 0 or not result.stdout.strip():
         raise ReviewError(f"unknown git revision '{rev}' in {root} (for a pull request's base, fetch it first: "
                           f"git fetch origin; a shallow clone needs fetch-depth: 0)")
-    return Side(rev, rev, result.stdout.strip())
+    return Side(rev, result.stdout.strip())
 
 
 class Snapshot:
-    """Read the project's files at one side; a file the side lacks reads as None."""
+    """Read the project's files at one side; a file the side lacks reads as None. Each file is read once."""
 
     def __init__(self, root: Path, side: Side):
         self.root = root
         self.side = side
+        self._texts: dict[str, str | None] = {}
 
     def read_text(self, path: str) -> str | None:
-        if self.side.rev is None:
+        if path not in self._texts:
+            self._texts[path] = self._read(path)
+        return self._texts[path]
+
+    def _read(self, path: str) -> str | None:
+        if self.side.is_workspace:
             file = self.root / path
             return file.read_text(encoding="utf-8") if file.is_file() else None
-        blob = _git(self.root, "rev-parse", "--verify", "--quiet", f"{self.side.sha}:{path}")
-        if blob.returncode != 0:
+        shown = _git(self.root, "cat-file", "blob", f"{self.side.sha}:{path}")
+        if shown.returncode != 0:  # absent at this revision, or a folder
             log.debug("%s is absent at %s", path, self.side.label)
-            return None
-        shown = _git(self.root, "cat-file", "blob", blob.stdout.strip())
-        if shown.returncode != 0:  # a tree, not a file
             return None
         return shown.stdout
 
     def read_json(self, path: str) -> Any | None:
-        text = self.read_text(path)
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReviewError(f"{path} at {self.side.label} is not valid JSON: {exc}") from exc
+        return self._parsed(path, json.loads, json.JSONDecodeError, "JSON")
 
     def read_yaml(self, path: str) -> Any | None:
+        return self._parsed(path, yaml.safe_load, yaml.YAMLError, "YAML")
+
+    def _parsed(self, path: str, loads: Callable[[str], Any], error: type[Exception], kind: str) -> Any | None:
         text = self.read_text(path)
         if text is None:
             return None
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ReviewError(f"{path} at {self.side.label} is not valid YAML: {exc}") from exc
+            return loads(text)
+        except error as exc:
+            raise ReviewError(f"{path} at {self.side.label} is not valid {kind}: {exc}") from exc

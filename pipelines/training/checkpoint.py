@@ -28,10 +28,10 @@ def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def training_code_hash(stage: str = "stages.train") -> str:
+def training_code_hash() -> str:
     """Fingerprint of every project file the train stage loads (the set its DVC deps declare):
     a checkpoint written by other code is never resumed."""
-    return files_hash(stage_files(stage))
+    return files_hash(stage_files("stages.train"))
 
 
 def rng_state() -> dict:

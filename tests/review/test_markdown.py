@@ -8,7 +8,7 @@ from pipelines.review.scoreboard_changes import UP, TargetChange, TargetResult, 
 
 
 def _review(**fields) -> Review:
-    return Review(Side("main", "main", "a" * 40), Side("workspace"), **fields)
+    return Review(Side("main", "a" * 40), Side("workspace"), **fields)
 
 
 def test_cap_lines_keeps_the_head_and_says_what_was_cut():
@@ -31,7 +31,7 @@ def test_values():
 
 def test_a_huge_review_is_capped_at_200_lines():
     review = _review(params=[ParamChange(f"p{i}", i, i + 1) for i in range(30)],
-                     plots=[PlotImage(f"plot {i}", f"plots/p{i}.svg", ("main", "workspace")) for i in range(80)])
+                     plots=[PlotImage(f"plot {i}", f"plots/p{i}.svg") for i in range(80)])
     text = render_report(review)
     assert len(text.splitlines()) == MAX_LINES
     assert "_… and 5 more rows not shown._" in text  # params table: 25 rows at most
@@ -61,8 +61,8 @@ def test_absent_sections_and_notes_are_said_in_words():
 
 
 def test_with_an_artifact_url_images_are_listed_not_embedded():
-    plots = [PlotImage("Learning rate", "plots/learning-rate.png", ("main", "workspace")),
-             PlotImage("Broken", None, ("main",), ("not rendered: bad spec",))]
+    plots = [PlotImage("Learning rate", "plots/learning-rate.png"),
+             PlotImage("Broken", None, ("not rendered: bad spec",))]
     text = render_report(_review(plots=plots, artifact_url="https://ci.example/runs/7"))
     assert "![" not in text
     assert "workflow artifact `review` of [this run](https://ci.example/runs/7)" in text

@@ -21,6 +21,7 @@ texts, the store writer, the loader) is the same code either way; the model is a
 Catalogs are made by the pipeline's own ingest + normalize stages from the sample generator
 (`data.source: sample`) in `--workdir`, and reused when already there.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,6 @@ import yaml
 from pipelines.encoders import ClipEncoder, ModelConfig
 from pipelines.encoders.images import load_rgb
 from pipelines.encoders.kv import encode_image_keys
-
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig
 from pipelines.store import StoreWriter
@@ -101,8 +101,12 @@ def stage_path(encoder: ClipEncoder, paths: list[str], root: Path, batch_size: i
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         writer = StoreWriter(Path(tmp), len(paths), {"image_keys": encoder.dim, "text_keys": 1, "fact_values": 1})
         rate = encode_image_keys(
-            encoder, paths, lambda block: writer.append("image_keys", block),
-            batch_size=batch_size, workers=workers, root=root,
+            encoder,
+            paths,
+            lambda block: writer.append("image_keys", block),
+            batch_size=batch_size,
+            workers=workers,
+            root=root,
         )
         assert writer.rows_written("image_keys") == len(paths)
     return rate
@@ -115,9 +119,12 @@ def throughput(args: argparse.Namespace) -> None:
     paths = pd.read_parquet(folder / ITEMS)["image_path"].tolist()
     encoder = ClipEncoder.from_config(params.model, params.seed, params.runtime.device)
     batch = torch.stack([encoder.preprocess(load_rgb(folder / p)) for p in paths[:batch_size]])
-    print(f"\n{params.model.arch} ({params.model.pretrained}), {encoder.device}, torch threads "
-          f"{torch.get_num_threads()}, batch {batch_size}, {args.rounds} rounds x {args.images} images "
-          f"of the {args.items}-item sample", flush=True)
+    print(
+        f"\n{params.model.arch} ({params.model.pretrained}), {encoder.device}, torch threads "
+        f"{torch.get_num_threads()}, batch {batch_size}, {args.rounds} rounds x {args.images} images "
+        f"of the {args.items}-item sample",
+        flush=True,
+    )
     stage_path(encoder, paths[: batch_size * 2], folder, batch_size, args.workers[0])  # warm-up
     rates: dict[str, list[float]] = {}
     ratios: dict[str, list[float]] = {}
@@ -129,7 +136,7 @@ def throughput(args: argparse.Namespace) -> None:
         chunk = paths[first : first + args.images]
         for workers in args.workers:
             pair, cpu_ms = {}, {}
-            for side in (("bare", "stage") if round_index % 2 == 0 else ("stage", "bare")):
+            for side in ("bare", "stage") if round_index % 2 == 0 else ("stage", "bare"):
                 cpu = cpu_seconds()
                 if side == "bare":
                     pair[side] = bare_forward(encoder, batch, len(chunk))
@@ -140,9 +147,12 @@ def throughput(args: argparse.Namespace) -> None:
             rates.setdefault("bare", []).append(pair["bare"])
             rates.setdefault(f"stage/{workers}", []).append(pair["stage"])
             ratios.setdefault(f"stage/{workers}", []).append(pair["stage"] / pair["bare"])
-            print(f"round {round_index + 1}, workers {workers}: bare {pair['bare']:.1f}/s "
-                  f"({cpu_ms['bare']:.1f} CPU-ms/img), stage {pair['stage']:.1f}/s ({cpu_ms['stage']:.1f} CPU-ms/img), "
-                  f"ratio {pair['stage'] / pair['bare']:.3f}", flush=True)
+            print(
+                f"round {round_index + 1}, workers {workers}: bare {pair['bare']:.1f}/s "
+                f"({cpu_ms['bare']:.1f} CPU-ms/img), stage {pair['stage']:.1f}/s ({cpu_ms['stage']:.1f} CPU-ms/img), "
+                f"ratio {pair['stage'] / pair['bare']:.3f}",
+                flush=True,
+            )
     # Load-independent cross-check: CPU seconds per image of the two parts of the stage. When
     # every core is busy (no idle core to overlap on), the stage can be no slower than
     # forward / (forward + decode&preprocess) of the bare rate.
@@ -154,17 +164,23 @@ def throughput(args: argparse.Namespace) -> None:
     cpu = time.process_time()
     bare_forward(encoder, batch, len(sample))
     forward_ms = (time.process_time() - cpu) / len(sample) * 1e3
-    print(f"\nCPU per image: decode+preprocess {prep_ms:.2f} ms, forward {forward_ms:.2f} ms (all threads); "
-          f"saturated-CPU bound on the ratio: {forward_ms / (forward_ms + prep_ms):.3f}")
-    print("\n| path | workers | images/s (median) | wall ratio to bare, same round (median; min-max) "
-          "| CPU-time ratio bare/stage (median) |")
+    print(
+        f"\nCPU per image: decode+preprocess {prep_ms:.2f} ms, forward {forward_ms:.2f} ms (all threads); "
+        f"saturated-CPU bound on the ratio: {forward_ms / (forward_ms + prep_ms):.3f}"
+    )
+    print(
+        "\n| path | workers | images/s (median) | wall ratio to bare, same round (median; min-max) "
+        "| CPU-time ratio bare/stage (median) |"
+    )
     print("|---|---|---|---|---|")
     print(f"| bare model.encode_image | - | {statistics.median(rates['bare']):.1f} | 1 | 1 |")
     for workers in args.workers:
         key = f"stage/{workers}"
-        print(f"| stage image path | {workers} | {statistics.median(rates[key]):.1f} | "
-              f"{statistics.median(ratios[key]):.3f} ({min(ratios[key]):.3f}-{max(ratios[key]):.3f}) | "
-              f"{statistics.median(cpu_ratios[key]):.3f} |")
+        print(
+            f"| stage image path | {workers} | {statistics.median(rates[key]):.1f} | "
+            f"{statistics.median(ratios[key]):.3f} ({min(ratios[key]):.3f}-{max(ratios[key]):.3f}) | "
+            f"{statistics.median(cpu_ratios[key]):.3f} |"
+        )
 
 
 def peak_rss(args: argparse.Namespace) -> None:
@@ -192,7 +208,11 @@ def peak_rss(args: argparse.Namespace) -> None:
         rows.append((rows_in, int(rss_kib) / 1024, float(seconds)))
         summary = [line for line in result.stderr.splitlines() if "wrote artifacts/store" in line]
         print(f"[{folder.name}] {summary[-1].split(': ', 1)[-1] if summary else 'no summary line'}", flush=True)
-    arch = "2-layer stand-in (local-dir)" if args.rss_arch == "tiny" else load_params(REPO / "params.yaml", model=ModelConfig).model.arch
+    arch = (
+        "2-layer stand-in (local-dir)"
+        if args.rss_arch == "tiny"
+        else load_params(REPO / "params.yaml", model=ModelConfig).model.arch
+    )
     print(f"\nencode_kv peak RSS (stage process and its loader workers), backbone {arch}")
     print("| items | peak RSS (MiB) | vs first | stage seconds |")
     print("|---|---|---|---|")

@@ -7,6 +7,7 @@ The data is a Gaussian mixture on the unit sphere (uniform noise in 512-d has no
 structure and is unrealistically hard for every approximate index). Queries are held-out draws
 from the same mixture. Target: HNSW32 recall@10 ≥ 0.95 at ≥ 5× the queries/s of Flat.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,11 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=1.0)
     parser.add_argument("--ef-search", type=int, default=128)
-    parser.add_argument("--ivfpq", default="IVF256,PQ64np",
-                        help="IVF-PQ factory string (np: no polysemous training, which takes minutes here)")
+    parser.add_argument(
+        "--ivfpq",
+        default="IVF256,PQ64np",
+        help="IVF-PQ factory string (np: no polysemous training, which takes minutes here)",
+    )
     parser.add_argument("--nprobe", type=int, default=16)
     parser.add_argument("--train-size", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
@@ -52,9 +56,11 @@ def main() -> None:
     faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     vectors = mixture(args.n + args.queries, args.dim, args.clusters, args.spread, rng)
-    vectors, queries = vectors[: args.n], vectors[args.n:]
-    print(f"{args.n} × {args.dim}-d vectors, {args.clusters} clusters (spread {args.spread}), "
-          f"{args.queries} held-out queries, k={K}, {args.threads} threads")
+    vectors, queries = vectors[: args.n], vectors[args.n :]
+    print(
+        f"{args.n} × {args.dim}-d vectors, {args.clusters} clusters (spread {args.spread}), "
+        f"{args.queries} held-out queries, k={K}, {args.threads} threads"
+    )
 
     rows, truth, flat_qps = [], None, None
     for factory in ["Flat", "HNSW32", args.ivfpq]:
@@ -73,8 +79,10 @@ def main() -> None:
         print(f"{factory:<16}{build_s:>9.1f}{recall:>11.4f}{qps:>12.0f}{ratio:>8.1f}{size:>11.0f}")
     hnsw = rows[1]
     verdict = "met" if hnsw[2] >= 0.95 and hnsw[4] >= 5 else "MISSED"
-    print(f"target HNSW32 recall@10 ≥ 0.95 at ≥ 5× Flat queries/s: {verdict} "
-          f"(recall {hnsw[2]:.4f}, {hnsw[4]:.1f}× Flat, efSearch {args.ef_search})")
+    print(
+        f"target HNSW32 recall@10 ≥ 0.95 at ≥ 5× Flat queries/s: {verdict} "
+        f"(recall {hnsw[2]:.4f}, {hnsw[4]:.1f}× Flat, efSearch {args.ef_search})"
+    )
 
 
 if __name__ == "__main__":

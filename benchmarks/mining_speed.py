@@ -6,6 +6,7 @@ timed on the cached search result), the whole miner end to end, and the ratio of
 work to the search. Then build_pairs on the same catalog and the last index's negatives, with the
 default n_pairs and mix. Run: python benchmarks/mining_speed.py [--train 20000] [--others 8000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,10 @@ import pandas as pd
 from pipelines.index import build_index, configure_search, search_excluding_groups
 from pipelines.mining import mine_hard_negatives
 from pipelines.mining.config import MiningConfig
-from pipelines.runtime import SearchRuntime
 from pipelines.mining.negatives import FETCH_EXTRA, FETCH_SLACK
 from pipelines.pairs import build_pairs
 from pipelines.pairs.config import PairsConfig
+from pipelines.runtime import SearchRuntime
 from pipelines.schema import FIELDS, UNKNOWN, vocabulary
 
 
@@ -57,10 +58,14 @@ def main() -> None:
     batch_size = SearchRuntime().batch_size  # runtime.mining.batch_size
     groups = meta["group_key"].to_numpy()
     fetch = min(len(meta), math.ceil(cfg.k * len(meta) / args.train * FETCH_SLACK) + FETCH_EXTRA)
-    print(f"catalog: {args.train} train + {args.others} other items, dim {args.dim}, k {cfg.k} (fetch {fetch}), "
-          f"per_anchor {cfg.per_anchor}, batch {batch_size}")
-    print(f"{'index':<8} {'build s':>8} {'search s':>9} {'miner s':>9} {'total s':>8} {'miner/srch':>10} "
-          f"{'anchors':>8} {'negatives':>10}")
+    print(
+        f"catalog: {args.train} train + {args.others} other items, dim {args.dim}, k {cfg.k} (fetch {fetch}), "
+        f"per_anchor {cfg.per_anchor}, batch {batch_size}"
+    )
+    print(
+        f"{'index':<8} {'build s':>8} {'search s':>9} {'miner s':>9} {'total s':>8} {'miner/srch':>10} "
+        f"{'anchors':>8} {'negatives':>10}"
+    )
     for factory in args.factories:
         started = time.perf_counter()
         index = build_index(keys, factory, train_size=len(keys), seed=args.seed)
@@ -82,15 +87,20 @@ def main() -> None:
         started = time.perf_counter()
         result = mine_hard_negatives(meta, keys, neighbours, cfg, seed=args.seed)  # use_signals without labels
         mined = time.perf_counter() - started
-        print(f"{factory:<8} {built:>8.2f} {searched:>9.2f} {own:>9.2f} {mined:>8.2f} {own / searched:>10.2f} "
-              f"{result.report['anchors']:>8} {result.report['negatives']:>10}")
+        print(
+            f"{factory:<8} {built:>8.2f} {searched:>9.2f} {own:>9.2f} {mined:>8.2f} {own / searched:>10.2f} "
+            f"{result.report['anchors']:>8} {result.report['negatives']:>10}"
+        )
 
     pairs_cfg = PairsConfig()
     started = time.perf_counter()
     pairs = build_pairs(meta, result.negatives, pairs_cfg, seed=args.seed)
     elapsed = time.perf_counter() - started
-    print(f"build_pairs: {len(meta)} items ({args.train} train), n_pairs {pairs_cfg.n_pairs}: {elapsed:.2f} s, "
-          f"{pairs.stats['pairs']} pairs {pairs.stats['count']}")
+    print(
+        f"build_pairs: {len(meta)} items ({args.train} train), n_pairs {pairs_cfg.n_pairs}: {elapsed:.2f} s, "
+        f"{pairs.stats['pairs']} pairs {pairs.stats['count']}"
+    )
+
 
 if __name__ == "__main__":
     main()

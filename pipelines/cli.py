@@ -1,10 +1,11 @@
 """The entry point every stage runs through: logging, one-line errors, a non-zero exit on failure."""
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from pipelines.errors import PipelineError
 

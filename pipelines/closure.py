@@ -3,11 +3,12 @@
 DVC reruns a stage only when a declared dep changes, so a stage's deps must cover this set (a test compares
 it with dvc.yaml), and the training resume key hashes it so a checkpoint from other code is never resumed.
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PROJECT_PACKAGES = ("pipelines", "stages")
@@ -61,7 +62,7 @@ def files_hash(paths: list[str], root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
@@ -109,12 +110,16 @@ def _lazy_table(package: str, root: Path) -> dict[str, str]:
 
 
 def _named_data_files(tree: ast.Module, folder: Path) -> set[Path]:
-    entries = {p.name: p for p in folder.iterdir()
-               if p.suffix != ".py" and p.name != "__pycache__" and not (p / "__init__.py").is_file()}
+    entries = {
+        p.name: p
+        for p in folder.iterdir()
+        if p.suffix != ".py" and p.name != "__pycache__" and not (p / "__init__.py").is_file()
+    }
     named = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in entries:
             entry = entries[node.value]
-            named.update(f for f in entry.rglob("*") if f.is_file() and "__pycache__" not in f.parts) if entry.is_dir() \
-                else named.add(entry)
+            named.update(
+                f for f in entry.rglob("*") if f.is_file() and "__pycache__" not in f.parts
+            ) if entry.is_dir() else named.add(entry)
     return named

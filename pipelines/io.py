@@ -1,4 +1,5 @@
 """Atomic writers: every output appears complete under its final name, or not at all."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,8 +8,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 

@@ -1,8 +1,10 @@
 """Lazy package exports (PEP 562): loading params imports every package, which must not import torch."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
-from typing import Any, Callable
+from typing import Any
 
 
 def lazy_exports(package: str, table: dict[str, list[str]]) -> tuple[Callable[[str], Any], list[str]]:

@@ -1,4 +1,5 @@
 """The one params loader: reads params.yaml into validated dataclasses, naming any bad key."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,9 +62,7 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if origin is Literal:
         allowed = get_args(hint)
         if value not in allowed:
-            raise ParamsError(
-                f"params.yaml: '{key}' must be one of {', '.join(map(repr, allowed))}, got {value!r}"
-            )
+            raise ParamsError(f"params.yaml: '{key}' must be one of {', '.join(map(repr, allowed))}, got {value!r}")
         return value
     if origin in (Union, types.UnionType):
         options = get_args(hint)
@@ -111,8 +110,21 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
 
 # Every top-level key params.yaml may hold. A stage builds only the sections it reads (each section's
 # dataclass lives beside the code that uses it), so loading params never imports another stage's code.
-SECTIONS = ("seed", "data", "schema", "model", "kv", "signals", "index", "mining", "pairs", "train", "eval",
-            "scoreboard", "runtime")
+SECTIONS = (
+    "seed",
+    "data",
+    "schema",
+    "model",
+    "kv",
+    "signals",
+    "index",
+    "mining",
+    "pairs",
+    "train",
+    "eval",
+    "scoreboard",
+    "runtime",
+)
 
 
 class Params(SimpleNamespace):
@@ -138,7 +150,9 @@ def load_params(path: str | Path = PARAMS_FILE, **sections: type) -> Params:
         raise ParamsError(f"{path}: must be a mapping of sections, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise ParamsError(f"params.yaml: unknown key '{unknown[0]}' (known keys in 'top level': {', '.join(sorted(SECTIONS))})")
+        raise ParamsError(
+            f"params.yaml: unknown key '{unknown[0]}' (known keys in 'top level': {', '.join(sorted(SECTIONS))})"
+        )
     seed = _coerce(int, raw.get("seed", 42), "seed")
     return Params(seed=seed, **{name: build(cls, raw.get(name, {}), name) for name, cls in sections.items()})
 

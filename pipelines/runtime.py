@@ -2,6 +2,7 @@
 
 No stage lists `runtime` among its DVC params, so changing one of these reruns nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class NormalizeRuntime:
-    workers: int = 2                  # image validation processes
+    workers: int = 2  # image validation processes
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -18,9 +19,9 @@ class NormalizeRuntime:
 
 @dataclass(frozen=True)
 class EncodeRuntime:
-    batch_size: int = 32              # images per CLIP forward
-    workers: int = 2                  # DataLoader processes for decoding and preprocessing
-    text_batch_size: int = 64         # facts per sentence-encoder forward
+    batch_size: int = 32  # images per CLIP forward
+    workers: int = 2  # DataLoader processes for decoding and preprocessing
+    text_batch_size: int = 64  # facts per sentence-encoder forward
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.text_batch_size < 1:
@@ -31,7 +32,7 @@ class EncodeRuntime:
 
 @dataclass(frozen=True)
 class ThreadsRuntime:
-    threads: int = 0                  # CPU threads (0 = the library's default)
+    threads: int = 0  # CPU threads (0 = the library's default)
 
     def __post_init__(self) -> None:
         if self.threads < 0:
@@ -40,7 +41,7 @@ class ThreadsRuntime:
 
 @dataclass(frozen=True)
 class SearchRuntime:
-    batch_size: int = 1024            # queries per FAISS search call
+    batch_size: int = 1024  # queries per FAISS search call
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -49,7 +50,7 @@ class SearchRuntime:
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    device: str = "auto"              # auto | cpu | cuda | cuda:N, for encode_kv, train and evaluate
+    device: str = "auto"  # auto | cpu | cuda | cuda:N, for encode_kv, train and evaluate
     normalize: NormalizeRuntime = field(default_factory=NormalizeRuntime)
     encode: EncodeRuntime = field(default_factory=EncodeRuntime)
     index: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=2))

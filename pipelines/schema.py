@@ -1,4 +1,5 @@
 """The fixed attribute schema: field names and each field's canonical values (from schema.yaml)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,8 +9,16 @@ import yaml
 
 UNKNOWN = "unknown"
 FIELDS = (
-    "category", "color", "style", "season", "material",
-    "pattern", "gender", "fit", "sleeve_length", "neckline",
+    "category",
+    "color",
+    "style",
+    "season",
+    "material",
+    "pattern",
+    "gender",
+    "fit",
+    "sleeve_length",
+    "neckline",
 )
 # Raw catalog fields kept verbatim beside the schema (items.parquet columns `raw_<name>`, "" when the catalog
 # lacks one): the public KAGL benchmark's query fields, named as Myntra names them; normalize/fields.yaml maps

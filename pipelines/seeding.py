@@ -1,4 +1,5 @@
 """One seed drives every random number generator."""
+
 from __future__ import annotations
 
 import random

@@ -1,4 +1,5 @@
 """Build the FAISS indexes over the store's image (and text) keys and measure recall against exact search."""
+
 import logging
 
 import faiss
@@ -14,7 +15,7 @@ from pipelines.store import open_store
 
 log = logging.getLogger("stages.build_index")
 
-INDEX_METRICS = "reports/index.json"        # recall@10 per index: the DVC metric
+INDEX_METRICS = "reports/index.json"  # recall@10 per index: the DVC metric
 INDEX_DETAIL = "reports/index_detail.json"  # factory, rows, dim, size and search knobs per index
 
 
@@ -34,9 +35,16 @@ def main() -> None:
     write_json_atomic(headline, INDEX_METRICS)
     write_json_atomic(detail, INDEX_DETAIL)
     for name, measured in built.items():  # timings differ run to run: the log has them, the outs do not
-        log.info("%s index (%s, %d×%d): recall@10 %.4f, built in %.2f s, %.0f queries/s", name, cfg.factory,
-                 measured.report["rows"], measured.report["dim"], measured.report["recall_at_10"],
-                 measured.timings["build_s"], measured.timings["queries_per_s"])
+        log.info(
+            "%s index (%s, %d×%d): recall@10 %.4f, built in %.2f s, %.0f queries/s",
+            name,
+            cfg.factory,
+            measured.report["rows"],
+            measured.report["dim"],
+            measured.report["recall_at_10"],
+            measured.timings["build_s"],
+            measured.timings["queries_per_s"],
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Encode the key/value store: frozen CLIP image and text keys plus sentence-encoded attribute facts."""
+
 import logging
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def main() -> None:
     )
     log.info(
         "wrote %s: %d items; %.1f images/s, %.1f CLIP texts/s, %.1f facts/s; store %s",
-        STORE, report.rows, report.images_per_s, report.texts_per_s, report.facts_per_s,
+        STORE,
+        report.rows,
+        report.images_per_s,
+        report.texts_per_s,
+        report.facts_per_s,
         report.manifest["store_hash"][:12],
     )
     if report.manifest["model"]["untrained"]:

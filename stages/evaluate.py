@@ -1,4 +1,5 @@
 """Evaluate the frozen baseline and the fine-tuned model with the same code, queries and index settings."""
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,10 @@ def main() -> None:
     seed_everything(params.seed)
     store = open_store(STORE)
     if store.model["untrained"]:
-        log.warning("the backbone %s is untrained (seeded random weights): baseline numbers are near chance",
-                    store.model["arch"])
+        log.warning(
+            "the backbone %s is untrained (seeded random weights): baseline numbers are near chance",
+            store.model["arch"],
+        )
     finetuned = load_finetuned(MODEL, store, params.runtime.device)
     clip = ClipEncoder.from_manifest(store.model, device=params.runtime.device)
     catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
@@ -52,22 +55,30 @@ def main() -> None:
     ]
     settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
     result = run_evaluation(
-        catalog, models, cfg, settings, seed=params.seed, image_root=IMAGE_ROOT,
+        catalog,
+        models,
+        cfg,
+        settings,
+        seed=params.seed,
+        image_root=IMAGE_ROOT,
         catalog_label=f"{store.rows:,} catalog items (store {store.store_hash[:12]})",
         backbone_label=backbone_label(store.model),
     )
 
     write_parquet_atomic(result.per_query, PER_QUERY)
-    write_json_atomic({
-        "store_hash": store.store_hash,
-        "backbone": store.model,
-        "untrained_backbone": bool(store.model["untrained"]),
-        "finetuned": {key: finetuned.info.get(key) for key in ("kind", "best_epoch", "params_hash", "store_hash")},
-        "index": {"factory": index.factory, "ef_search": index.ef_search, "nprobe": index.nprobe},
-        "queries": result.queries,
-        "bootstrap": cfg.bootstrap,
-        "seed": params.seed,
-    }, RUN_CARD)
+    write_json_atomic(
+        {
+            "store_hash": store.store_hash,
+            "backbone": store.model,
+            "untrained_backbone": bool(store.model["untrained"]),
+            "finetuned": {key: finetuned.info.get(key) for key in ("kind", "best_epoch", "params_hash", "store_hash")},
+            "index": {"factory": index.factory, "ef_search": index.ef_search, "nprobe": index.nprobe},
+            "queries": result.queries,
+            "bootstrap": cfg.bootstrap,
+            "seed": params.seed,
+        },
+        RUN_CARD,
+    )
     write_json_atomic(result.metrics, METRICS)
     write_json_atomic(result.detail, DETAIL)
     write_json_atomic(result.intervals, INTERVALS)
@@ -79,7 +90,9 @@ def main() -> None:
     write_text_atomic(result.leaderboard, LEADERBOARD)
     write_text_atomic(result.ground_truth.to_csv(sep="\t", index=False, lineterminator="\n"), GROUND_TRUTH)
     for key in result.metrics["baseline"]:
-        log.info("%s: baseline %s, finetuned %s", key, result.metrics["baseline"][key], result.metrics["finetuned"].get(key))
+        log.info(
+            "%s: baseline %s, finetuned %s", key, result.metrics["baseline"][key], result.metrics["finetuned"].get(key)
+        )
 
 
 def backbone_label(model: dict) -> str:

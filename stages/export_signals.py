@@ -1,4 +1,5 @@
 """Export prototype concept signals: per-dimension prototypes from train items, gated top-K signals per item."""
+
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
 from pipelines.params import load_params

@@ -1,4 +1,5 @@
 """Ingest the catalog named by `data.source` into data/raw/: its original layout plus manifest.json."""
+
 from __future__ import annotations
 
 from pipelines.catalog import ingest_catalog, parse_source

@@ -1,4 +1,5 @@
 """Mine hard negatives: baseline neighbours that share the category but differ on a target attribute."""
+
 from __future__ import annotations
 
 import logging
@@ -50,12 +51,14 @@ def main() -> None:
     doc_groups = store.meta["group_key"].astype(str).to_numpy()
 
     def neighbours(queries: np.ndarray, k: int, query_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return search_excluding_groups(index, queries, k, query_groups.astype(str), doc_groups,
-                                       batch_size=params.runtime.mining.batch_size)
+        return search_excluding_groups(
+            index, queries, k, query_groups.astype(str), doc_groups, batch_size=params.runtime.mining.batch_size
+        )
 
     started = time.perf_counter()
-    result = mine_hard_negatives(store.meta, store.image_keys, neighbours, cfg, params.seed, labels,
-                                 where=str(STORE_DIR / "meta.parquet"))
+    result = mine_hard_negatives(
+        store.meta, store.image_keys, neighbours, cfg, params.seed, labels, where=str(STORE_DIR / "meta.parquet")
+    )
     log.info("mining took %.2f s for %d anchors", time.perf_counter() - started, result.report["anchors"])
     with atomic_dir(MINING_DIR) as out:  # the whole DVC out is replaced at once, stale files included
         write_parquet_atomic(result.negatives, out / NEGATIVES_FILE)

@@ -1,4 +1,5 @@
 """Normalize the ingested catalog: canonical attributes, product groups, splits, readable images, data profile."""
+
 from __future__ import annotations
 
 from pipelines.catalog import read_raw_catalog

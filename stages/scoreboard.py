@@ -1,4 +1,5 @@
 """Score the fine-tuned model against the baseline on the locked targets; optionally fail CI on a miss."""
+
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,13 @@ from pathlib import Path
 from pipelines.cli import run_stage
 from pipelines.errors import PipelineError
 from pipelines.evaluation import (
-    EvalConfig, ScoreboardConfig, compute_scoreboard, missed, scoreboard_detail, scoreboard_json, scoreboard_markdown,
+    EvalConfig,
+    ScoreboardConfig,
+    compute_scoreboard,
+    missed,
+    scoreboard_detail,
+    scoreboard_json,
+    scoreboard_markdown,
 )
 from pipelines.io import read_json, read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -27,7 +34,10 @@ def main() -> None:
     per_query = read_parquet(PER_QUERY, "the evaluate stage")
     run = read_json(RUN_CARD)
     results = compute_scoreboard(
-        cfg.targets, per_query, resamples=params.eval.bootstrap, seed=params.seed,
+        cfg.targets,
+        per_query,
+        resamples=params.eval.bootstrap,
+        seed=params.seed,
     )
     untrained = bool(run.get("untrained_backbone", False))
     write_json_atomic(scoreboard_json(results), SCOREBOARD_JSON)

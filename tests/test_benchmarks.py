@@ -1,4 +1,5 @@
 """The benchmark scripts (`make bench`) still run: each on a tiny workload, checking the table it prints."""
+
 from __future__ import annotations
 
 import os
@@ -11,12 +12,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 CASES = {
-    "index_recall": (["--n", "3000", "--dim", "32", "--queries", "50", "--clusters", "20", "--train-size", "2000",
-                      "--ivfpq", "IVF8,PQ8x4np", "--nprobe", "4"], ["HNSW32", "Flat", "IVF8,PQ8x4np"]),
+    "index_recall": (
+        [
+            "--n",
+            "3000",
+            "--dim",
+            "32",
+            "--queries",
+            "50",
+            "--clusters",
+            "20",
+            "--train-size",
+            "2000",
+            "--ivfpq",
+            "IVF8,PQ8x4np",
+            "--nprobe",
+            "4",
+        ],
+        ["HNSW32", "Flat", "IVF8,PQ8x4np"],
+    ),
     "mining_speed": (["--train", "500", "--others", "200", "--dim", "32"], ["HNSW32", "Flat", "build_pairs:"]),
     "normalize_throughput": (["--items", "80", "--workers", "1", "--image-size", "32"], ["items/s"]),
-    "encode_throughput": (["--items", "80", "--images", "32", "--rounds", "1", "--workers", "0", "--batch-size", "16"],
-                          ["| bare model.encode_image |", "| stage image path | 0 |"]),
+    "encode_throughput": (
+        ["--items", "80", "--images", "32", "--rounds", "1", "--workers", "0", "--batch-size", "16"],
+        ["| bare model.encode_image |", "| stage image path | 0 |"],
+    ),
 }
 
 
@@ -26,8 +46,14 @@ def test_benchmark_prints_its_table(script, tmp_path):
     args, expected = CASES[script]
     if script == "encode_throughput":
         args = [*args, "--workdir", str(tmp_path)]
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / f"{script}.py"), *args], cwd=REPO,
-                          capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"}, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / f"{script}.py"), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     for text in expected:
         assert text in done.stdout, done.stdout

@@ -1,4 +1,5 @@
 """A stage's bad input becomes one line on stderr and exit code 1; --verbose shows the traceback."""
+
 import subprocess
 import sys
 import textwrap
@@ -6,7 +7,8 @@ import textwrap
 
 def _run(tmp_path, *args):
     script = tmp_path / "stage.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         from pipelines.cli import run_stage
         from pipelines.errors import PipelineError
 
@@ -14,7 +16,8 @@ def _run(tmp_path, *args):
             raise PipelineError("items.parquet: row 3 has no item_id")
 
         run_stage(main)
-    """))
+    """)
+    )
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
 
 

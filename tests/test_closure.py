@@ -1,4 +1,5 @@
 """The import closure a stage's deps must cover: imports anywhere, parent packages, lazy exports, named data files."""
+
 from pathlib import Path
 
 from pipelines.closure import files_hash, stage_files
@@ -11,27 +12,37 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 
 def test_closure_follows_lazy_exports_function_imports_and_data_files(tmp_path):
-    _write(tmp_path, {
-        "stages/__init__.py": "",
-        "stages/fit.py": "from pipelines.kit import train\n\ndef main():\n    from pipelines.extra import helper\n",
-        "pipelines/__init__.py": "",
-        "pipelines/lazy.py": "def lazy_exports(package, table): ...\n",
-        "pipelines/kit/__init__.py": "from pipelines.lazy import lazy_exports\n"
-                                     "__getattr__, __all__ = lazy_exports(__name__, {'loop': ['train'], 'unused': ['other']})\n",
-        "pipelines/kit/loop.py": "from pathlib import Path\nTABLE = Path(__file__).with_name('table.yaml')\n"
-                                 "DIR = Path(__file__).parent / 'data'\nfrom . import losses\n",
-        "pipelines/kit/losses.py": "",
-        "pipelines/kit/unused.py": "import pipelines.never\n",
-        "pipelines/kit/table.yaml": "a: 1\n",
-        "pipelines/kit/data/one.csv": "x\n",
-        "pipelines/kit/notes.txt": "not named by any module\n",
-        "pipelines/extra.py": "import numpy\nhelper = 1\n",
-        "pipelines/never.py": "",
-    })
+    _write(
+        tmp_path,
+        {
+            "stages/__init__.py": "",
+            "stages/fit.py": "from pipelines.kit import train\n\ndef main():\n    from pipelines.extra import helper\n",
+            "pipelines/__init__.py": "",
+            "pipelines/lazy.py": "def lazy_exports(package, table): ...\n",
+            "pipelines/kit/__init__.py": "from pipelines.lazy import lazy_exports\n"
+            "__getattr__, __all__ = lazy_exports(__name__, {'loop': ['train'], 'unused': ['other']})\n",
+            "pipelines/kit/loop.py": "from pathlib import Path\nTABLE = Path(__file__).with_name('table.yaml')\n"
+            "DIR = Path(__file__).parent / 'data'\nfrom . import losses\n",
+            "pipelines/kit/losses.py": "",
+            "pipelines/kit/unused.py": "import pipelines.never\n",
+            "pipelines/kit/table.yaml": "a: 1\n",
+            "pipelines/kit/data/one.csv": "x\n",
+            "pipelines/kit/notes.txt": "not named by any module\n",
+            "pipelines/extra.py": "import numpy\nhelper = 1\n",
+            "pipelines/never.py": "",
+        },
+    )
     assert stage_files("stages.fit", tmp_path) == [
-        "pipelines/__init__.py", "pipelines/extra.py", "pipelines/kit/__init__.py", "pipelines/kit/data/one.csv",
-        "pipelines/kit/loop.py", "pipelines/kit/losses.py", "pipelines/kit/table.yaml", "pipelines/lazy.py",
-        "stages/__init__.py", "stages/fit.py",
+        "pipelines/__init__.py",
+        "pipelines/extra.py",
+        "pipelines/kit/__init__.py",
+        "pipelines/kit/data/one.csv",
+        "pipelines/kit/loop.py",
+        "pipelines/kit/losses.py",
+        "pipelines/kit/table.yaml",
+        "pipelines/lazy.py",
+        "stages/__init__.py",
+        "stages/fit.py",
     ]
 
 

@@ -1,4 +1,5 @@
 """The real DVC workflow on a tiny sample: repro, no-op repro, exp run -S, queue, metrics/plots diff, dag."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,16 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = [
-    "ingest", "normalize", "encode_kv", "export_signals", "build_index",
-    "mine_negatives", "build_pairs", "train", "evaluate", "scoreboard",
+    "ingest",
+    "normalize",
+    "encode_kv",
+    "export_signals",
+    "build_index",
+    "mine_negatives",
+    "build_pairs",
+    "train",
+    "evaluate",
+    "scoreboard",
 ]
 # Small enough for a couple of minutes on 2 CPU cores; every stage still does its real work.
 TINY = {
@@ -43,7 +52,10 @@ def _merge(base: dict, override: dict) -> dict:
 def _project_files() -> list[str]:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     return [name for name in listed if name and (REPO / name).is_file()]
 
@@ -54,9 +66,15 @@ class Workspace:
     def __init__(self, root: Path):
         self.root = root
         bin_dir = str(Path(sys.executable).parent)
-        self.env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                    "PYTHONDONTWRITEBYTECODE": "1", "GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": "e2e@example.com",
-                    "GIT_COMMITTER_NAME": "e2e", "GIT_COMMITTER_EMAIL": "e2e@example.com"}
+        self.env = {
+            **os.environ,
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "GIT_AUTHOR_NAME": "e2e",
+            "GIT_AUTHOR_EMAIL": "e2e@example.com",
+            "GIT_COMMITTER_NAME": "e2e",
+            "GIT_COMMITTER_EMAIL": "e2e@example.com",
+        }
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(args, cwd=self.root, env=self.env, capture_output=True, text=True)
@@ -151,8 +169,14 @@ LEAF_PROBES = [
     ("eval.ks", [1, 10], ["evaluate"]),
     ("scoreboard.fail_on_miss", True, ["scoreboard"]),
 ]
-RUNTIME_CHANGES = {"device": "cpu", "normalize": {"workers": 1}, "encode": {"batch_size": 7, "workers": 1, "text_batch_size": 5},
-                   "index": {"threads": 1}, "mining": {"batch_size": 33}, "train": {"threads": 2}}
+RUNTIME_CHANGES = {
+    "device": "cpu",
+    "normalize": {"workers": 1},
+    "encode": {"batch_size": 7, "workers": 1, "text_batch_size": 5},
+    "index": {"threads": 1},
+    "mining": {"batch_size": 33},
+    "train": {"threads": 2},
+}
 
 
 def _with_param(root: Path, key: str, value) -> None:
@@ -176,7 +200,9 @@ def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_re
             (workspace.root / "params.yaml").write_text(committed)
             _with_param(workspace.root, key, value)
             changed = json.loads(workspace.dvc("status", "--json").stdout)
-            assert sorted(changed) == sorted(readers), f"changing {key} invalidated {sorted(changed)}, expected {readers}"
+            assert sorted(changed) == sorted(readers), (
+                f"changing {key} invalidated {sorted(changed)}, expected {readers}"
+            )
     finally:
         (workspace.root / "params.yaml").write_text(committed)
     assert json.loads(workspace.dvc("status", "--json").stdout) == {}
@@ -235,11 +261,18 @@ def test_dag_draws_the_graph(workspace):
     names = dict(re.findall(r'(node\d+)\["([^"]+)"\]', dag))
     edges = {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", dag)}
     assert sorted(names.values()) == sorted(STAGES)
-    assert {("train", "evaluate"), ("evaluate", "scoreboard"), ("ingest", "normalize"), ("normalize", "encode_kv")} <= edges, edges
+    assert {
+        ("train", "evaluate"),
+        ("evaluate", "scoreboard"),
+        ("ingest", "normalize"),
+        ("normalize", "encode_kv"),
+    } <= edges, edges
 
 
 def diff_rows(workspace: Workspace) -> list[str]:
-    return [line for line in workspace.dvc("metrics", "diff", "--md").stdout.splitlines() if line.startswith("| reports/")]
+    return [
+        line for line in workspace.dvc("metrics", "diff", "--md").stdout.splitlines() if line.startswith("| reports/")
+    ]
 
 
 @pytest.mark.slow

@@ -1,15 +1,22 @@
 """Atomic writers leave either the complete new output or the old one, never a half-written file."""
+
 import hashlib
 import json
 
 import pandas as pd
 import pytest
 
+from pipelines.errors import PipelineError
 from pipelines.io import (
-    atomic_dir, atomic_path, read_json, read_parquet, sha256_file, write_json_atomic, write_parquet_atomic,
+    atomic_dir,
+    atomic_path,
+    read_json,
+    read_parquet,
+    sha256_file,
+    write_json_atomic,
+    write_parquet_atomic,
     write_torch_atomic,
 )
-from pipelines.errors import PipelineError
 
 
 def test_json_is_sorted_and_stable(tmp_path):

@@ -4,6 +4,7 @@ at most 50 numeric or boolean values in all, and no float with more than 4 decim
 These read the working tree, so they check whatever `dvc repro` last wrote: after a change to what a stage
 writes, rerun the pipeline and commit its reports before expecting them to pass.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,11 @@ def read_metrics(path: str):
     """The file's content with every JSON float as the Decimal of its literal, so 0.12345 keeps its 5 digits."""
     file = REPO / path
     if not file.is_file():
-        pytest.fail(f"MISSING: {path} is declared under `metrics:` in dvc.yaml but the working tree has no such "
-                    "file; run `dvc repro` and commit the reports", pytrace=False)
+        pytest.fail(
+            f"MISSING: {path} is declared under `metrics:` in dvc.yaml but the working tree has no such "
+            "file; run `dvc repro` and commit the reports",
+            pytrace=False,
+        )
     text = file.read_text(encoding="utf-8")
     return json.loads(text, parse_float=Decimal) if file.suffix == ".json" else yaml.safe_load(text)
 
@@ -55,8 +59,11 @@ def test_dvc_yaml_declares_metrics():
 
 @pytest.mark.parametrize("path", declared_metrics())
 def test_metric_floats_have_at_most_four_decimals(path):
-    long = [f"{key}={value}" for key, value in leaves(read_metrics(path))
-            if isinstance(value, (float, Decimal)) and decimals(value) > MAX_DECIMALS]
+    long = [
+        f"{key}={value}"
+        for key, value in leaves(read_metrics(path))
+        if isinstance(value, (float, Decimal)) and decimals(value) > MAX_DECIMALS
+    ]
     assert not long, f"{path}: {len(long)} values with more than {MAX_DECIMALS} decimals, e.g. {long[:5]}"
 
 
@@ -68,13 +75,18 @@ def test_metrics_hold_at_most_fifty_values_in_all():
         f"{counts}; move breakdowns, counts and intervals to plain reports"
     )
     if missing:
-        pytest.fail(f"MISSING: {', '.join(missing)} declared under `metrics:` in dvc.yaml but absent (the others "
-                    f"hold {counts}); run `dvc repro` and commit the reports", pytrace=False)
+        pytest.fail(
+            f"MISSING: {', '.join(missing)} declared under `metrics:` in dvc.yaml but absent (the others "
+            f"hold {counts}); run `dvc repro` and commit the reports",
+            pytrace=False,
+        )
 
 
 def test_the_checks_themselves():
-    content = json.loads('{"a": {"x": 0.1235, "y": 0.12345, "n": 3, "ok": true, "note": "s", "none": null}, "l": [1.5]}',
-                         parse_float=Decimal)
+    content = json.loads(
+        '{"a": {"x": 0.1235, "y": 0.12345, "n": 3, "ok": true, "note": "s", "none": null}, "l": [1.5]}',
+        parse_float=Decimal,
+    )
     found = dict(leaves(content))
     assert list(found) == ["a.x", "a.y", "a.n", "a.ok", "l[0]"]
     assert [decimals(found[k]) for k in ("a.x", "a.y", "a.n", "l[0]")] == [4, 5, 0, 1]

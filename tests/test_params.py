@@ -1,4 +1,5 @@
 """The params loader: the committed params.yaml loads, and every kind of bad key is named."""
+
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,26 @@ from pipelines.index.config import IndexConfig
 from pipelines.mining.config import MiningConfig
 from pipelines.normalize import SchemaConfig
 from pipelines.pairs.config import PairsConfig
-from pipelines.params import SECTIONS, ParamsError, build, load_params
+from pipelines.params import SECTIONS, ParamsError, load_params
 from pipelines.runtime import RuntimeConfig
 from pipelines.signals.config import SignalsConfig
 from pipelines.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = {"data": DataConfig, "schema": SchemaConfig, "model": ModelConfig, "kv": KVConfig, "signals": SignalsConfig,
-           "index": IndexConfig, "mining": MiningConfig, "pairs": PairsConfig, "train": TrainConfig, "eval": EvalConfig,
-           "scoreboard": ScoreboardConfig, "runtime": RuntimeConfig}
+CONFIGS = {
+    "data": DataConfig,
+    "schema": SchemaConfig,
+    "model": ModelConfig,
+    "kv": KVConfig,
+    "signals": SignalsConfig,
+    "index": IndexConfig,
+    "mining": MiningConfig,
+    "pairs": PairsConfig,
+    "train": TrainConfig,
+    "eval": EvalConfig,
+    "scoreboard": ScoreboardConfig,
+    "runtime": RuntimeConfig,
+}
 
 
 def test_committed_params_load_with_defaults_matching_dataclasses():

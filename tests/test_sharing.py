@@ -3,6 +3,7 @@
 Clone A builds the tiny project once, `dvc push` + `git push`; a fresh clone B pulls instead of recomputing. Then an
 experiment run in A travels to B with `dvc exp push` / `dvc exp pull` / `dvc exp apply`. No network is used.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_end_to_end import STAGES, Workspace, ran_stages, tiny_project
 
 from pipelines.io import sha256_file
-from test_end_to_end import STAGES, Workspace, ran_stages, tiny_project
 
 METRICS = ["reports/scoreboard.json", "reports/metrics.json", "reports/train/metrics.json", "reports/index.json"]
 EXP_METRICS = ["reports/scoreboard.json", "reports/metrics.json", "reports/train/metrics.json"]
@@ -33,7 +34,7 @@ def _cached_outs(root: Path) -> list[str]:
     cached = []
     for stage in stages.values():
         for out in stage.get("outs", []):
-            name, opts = (next(iter(out.items())) if isinstance(out, dict) else (out, {}))
+            name, opts = next(iter(out.items())) if isinstance(out, dict) else (out, {})
             if opts.get("cache", True):
                 cached.append(name)
     return cached

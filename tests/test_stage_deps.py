@@ -4,6 +4,7 @@ The code side follows each stage's real import closure (`pipelines.closure`, laz
 included); the params side reads which `params.<section>.<leaf>` a stage's script uses, where a section or
 sub-section handed whole to library code counts as every leaf below it. `runtime` is read but never declared.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,9 @@ def declared_files(name: str) -> set[str]:
             continue
         path = REPO / dep
         assert path.exists(), f"stage {name!r}: dep {dep} does not exist"
-        found = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        found = (
+            [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        )
         files.update(p.relative_to(REPO).as_posix() for p in found)
     return files
 
@@ -50,12 +53,15 @@ def test_stage_deps_are_the_files_it_loads(name):
     loaded = set(stage_files(stage_module(name), REPO))
     declared = declared_files(name)
     undeclared = sorted(loaded - declared)
-    assert not undeclared, f"stage {name!r} loads {undeclared[0]}, which is not among its deps in dvc.yaml ({len(undeclared)} such files: {undeclared})"
+    assert not undeclared, (
+        f"stage {name!r} loads {undeclared[0]}, which is not among its deps in dvc.yaml ({len(undeclared)} such files: {undeclared})"
+    )
     unused = sorted(declared - loaded)
     assert not unused, f"stage {name!r} declares {unused[0]} in dvc.yaml but never loads it ({unused})"
 
 
 # -- params --------------------------------------------------------------------------------------------------------
+
 
 def _leaves(cls: type, prefix: str) -> set[str]:
     hints = get_type_hints(cls)
@@ -88,9 +94,9 @@ def params_read(module: str) -> set[str]:
     path = REPO / (module.replace(".", "/") + ".py")
     tree = ast.parse(path.read_text(encoding="utf-8"))
     namespace = vars(importlib.import_module(module))
-    roots: dict[str, list[str]] = {}          # local name -> attribute path below `params`
+    roots: dict[str, list[str]] = {}  # local name -> attribute path below `params`
     sections: dict[str, type] = {"seed": int}
-    aliases: set[ast.AST] = set()             # the right-hand sides of alias assignments
+    aliases: set[ast.AST] = set()  # the right-hand sides of alias assignments
 
     def chain(node: ast.AST) -> tuple[str, list[str]] | None:
         attrs = []
@@ -104,8 +110,12 @@ def params_read(module: str) -> set[str]:
             continue
         if isinstance(node.value, ast.Call) and getattr(node.value.func, "id", "") == "load_params":
             roots[node.targets[0].id] = []
-            sections.update({kw.arg: eval(compile(ast.Expression(kw.value), str(path), "eval"), namespace)
-                             for kw in node.value.keywords})
+            sections.update(
+                {
+                    kw.arg: eval(compile(ast.Expression(kw.value), str(path), "eval"), namespace)
+                    for kw in node.value.keywords
+                }
+            )
         elif (found := chain(node.value)) and found[0] in roots and found[1]:
             roots[node.targets[0].id] = roots[found[0]] + found[1]
             aliases.add(node.value)
@@ -132,8 +142,12 @@ def declared_params(name: str) -> set[str]:
 def test_stage_params_are_the_leaf_keys_it_reads(name):
     read = params_read(stage_module(name))
     declared = declared_params(name)
-    assert not sorted(read - declared), f"stage {name!r} reads {sorted(read - declared)} but dvc.yaml does not list them"
-    assert not sorted(declared - read), f"stage {name!r} lists {sorted(declared - read)} in dvc.yaml but never reads them"
+    assert not sorted(read - declared), (
+        f"stage {name!r} reads {sorted(read - declared)} but dvc.yaml does not list them"
+    )
+    assert not sorted(declared - read), (
+        f"stage {name!r} lists {sorted(declared - read)} in dvc.yaml but never reads them"
+    )
 
 
 def test_params_are_leaf_keys_and_runtime_is_no_stage_param():
@@ -148,13 +162,14 @@ def test_params_are_leaf_keys_and_runtime_is_no_stage_param():
     for name in STAGES:
         for key in declared_params(name):
             assert key.split(".")[0] != "runtime", f"stage {name!r} lists {key}: runtime knobs change only speed"
-            assert not isinstance(value(key), dict) or key in LEAF_MAPPINGS, \
+            assert not isinstance(value(key), dict) or key in LEAF_MAPPINGS, (
                 f"stage {name!r} lists the section {key!r}; list its leaf keys"
-
+            )
 
 
 def test_external_paths_are_templated_deps():
     """The catalog and the checkpoint are deps of every stage that reads them, through their params."""
+
     def deps(name):
         return STAGES[name]["deps"]
 

@@ -1,4 +1,5 @@
 """The `data` params section: which catalog to ingest, and how much of it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

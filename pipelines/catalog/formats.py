@@ -1,4 +1,5 @@
 """The catalog layouts ingest accepts (Myntra styles.csv, H&M articles.csv), read from formats.yaml."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,21 +15,21 @@ FORMATS_FILE = Path(__file__).with_name("formats.yaml")
 @dataclass(frozen=True)
 class KaggleInfo:
     kind: Literal["dataset", "competition"]
-    default: str          # slug used when the source says just `kaggle`
-    url: str              # page template with {slug}
+    default: str  # slug used when the source says just `kaggle`
+    url: str  # page template with {slug}
     license: str
 
 
 @dataclass(frozen=True)
 class CatalogFormat:
-    name: str                     # "myntra" | "hm"
-    csv: str                      # file name of the table, e.g. "styles.csv"
-    columns: tuple[str, ...]      # the exact header
+    name: str  # "myntra" | "hm"
+    csv: str  # file name of the table, e.g. "styles.csv"
+    columns: tuple[str, ...]  # the exact header
     id_column: str
-    id_width: int                 # 0: plain integer of any length; >0: digits zero-padded to this width
-    class_column: str             # strata of the stratified subsample
-    image: str                    # image path template relative to the CSV's folder
-    repair_extra_fields: bool     # join surplus fields back into the last column
+    id_width: int  # 0: plain integer of any length; >0: digits zero-padded to this width
+    class_column: str  # strata of the stratified subsample
+    image: str  # image path template relative to the CSV's folder
+    repair_extra_fields: bool  # join surplus fields back into the last column
     kaggle: KaggleInfo
     local_license: str
 

@@ -1,4 +1,5 @@
 """Download a Kaggle dataset or competition zip (once, into a cache folder) with the `kaggle` package."""
+
 from __future__ import annotations
 
 import contextlib

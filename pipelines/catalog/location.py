@@ -1,4 +1,5 @@
 """Where a local catalog lives: find its table and images in a folder or a Kaggle zip, and copy them out."""
+
 from __future__ import annotations
 
 import logging
@@ -8,10 +9,11 @@ import re
 import shutil
 import threading
 import zipfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from tqdm import tqdm
 
@@ -31,8 +33,8 @@ _IMAGES_MEMBER = re.compile(r"^((?:[^/]+/)*)images/")
 class CatalogFiles(Protocol):
     """A catalog's table and images, wherever they are stored."""
 
-    where: str            # the catalog folder (or zip) as named in messages
-    table_where: str      # the table, as named in messages
+    where: str  # the catalog folder (or zip) as named in messages
+    table_where: str  # the table, as named in messages
 
     def read_table(self) -> bytes: ...
 
@@ -59,7 +61,9 @@ def locate_catalog(path: Path, fmt: CatalogFormat) -> CatalogFiles:
         raise CatalogError(f"data.source: no {fmt.csv} found in {path} or up to {MAX_DEPTH} folders below{hint}")
     with_images = [c for c in candidates if (c.parent / "images").is_dir()]
     if not with_images:
-        raise CatalogError(f"{candidates[0]}: no images/ folder beside it (expected {fmt.image.format(id='<id>', id3='<id3>')})")
+        raise CatalogError(
+            f"{candidates[0]}: no images/ folder beside it (expected {fmt.image.format(id='<id>', id3='<id3>')})"
+        )
     if len(candidates) > 1:
         log.info("found %d copies of %s; using %s", len(candidates), fmt.csv, with_images[0])
     return _directory_catalog(with_images[0].parent, fmt)
@@ -82,7 +86,7 @@ def _find_tables(root: Path, name: str) -> tuple[list[Path], tuple[str, str] | N
     return [Path(p) for _, p in sorted(found)], other
 
 
-def _directory_catalog(root: Path, fmt: CatalogFormat) -> "DirectoryCatalog":
+def _directory_catalog(root: Path, fmt: CatalogFormat) -> DirectoryCatalog:
     return DirectoryCatalog(root=root, table=root / fmt.csv)
 
 
@@ -138,7 +142,7 @@ class ZipCatalog:
     """A catalog still inside its Kaggle zip: members are read directly, nothing else is extracted."""
 
     path: Path
-    prefix: str                 # folder of the table inside the zip, "" or "myntradataset/"
+    prefix: str  # folder of the table inside the zip, "" or "myntradataset/"
     table_member: str
     members: frozenset[str]
     where: str = field(init=False)
@@ -152,7 +156,7 @@ class ZipCatalog:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, fmt: CatalogFormat) -> "ZipCatalog":
+    def open(cls, path: Path, fmt: CatalogFormat) -> ZipCatalog:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = frozenset(archive.namelist())
@@ -223,8 +227,9 @@ class ZipCatalog:
 def _parallel_copy(images: Sequence[str], out_dir: Path, copy: Callable[[str], None]) -> None:
     for folder in sorted({posixpath.dirname(i) for i in images}):
         (out_dir / folder).mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool, tqdm(
-        total=len(images), desc="copy images", unit="img", disable=None
-    ) as bar:
+    with (
+        ThreadPoolExecutor(max_workers=COPY_THREADS) as pool,
+        tqdm(total=len(images), desc="copy images", unit="img", disable=None) as bar,
+    ):
         for _ in pool.map(copy, images):
             bar.update()

@@ -1,4 +1,5 @@
 """The raw catalog (`data/raw/`): ingest writes it in the original Kaggle layout, normalize reads it back."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,8 @@ MAX_LISTED_IDS = 100  # dropped ids listed in the manifest per reason (the count
 class RawCatalog:
     """An ingested catalog: `frame` holds every original column as str, plus `image_file`."""
 
-    format: str              # "myntra" | "hm"
-    frame: pd.DataFrame      # image_file: posix path relative to the raw folder, e.g. images/1234.jpg
+    format: str  # "myntra" | "hm"
+    frame: pd.DataFrame  # image_file: posix path relative to the raw folder, e.g. images/1234.jpg
     manifest: dict
 
 
@@ -66,7 +67,11 @@ def ingest_catalog(source: CatalogSource, out_dir: Path, *, max_items: int, seed
     write_json_atomic(manifest, out_dir / MANIFEST_FILE)
     log.info(
         "ingested %s: %d rows, %d images, %d repaired, dropped %s%s in %.1f s",
-        source.spec, manifest["rows"], manifest["images"], manifest["repaired_rows"], manifest["dropped"],
+        source.spec,
+        manifest["rows"],
+        manifest["images"],
+        manifest["repaired_rows"],
+        manifest["dropped"],
         f", subsampled from {manifest['subsampled_from']}" if manifest["subsampled_from"] else "",
         time.perf_counter() - started,
     )

@@ -6,16 +6,18 @@ sleeve length are visible). `plan_sample_catalog` returns the same rows with the
 canonical schema values the pixels show), which tests and rule-extractor checks can compare against.
 The tables (article types, long tail, colours, name phrases, geometry) live in `sample_catalog.yaml`.
 """
+
 from __future__ import annotations
 
 import io
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import yaml
@@ -29,8 +31,16 @@ from pipelines.schema import FIELDS, UNKNOWN
 log = logging.getLogger(__name__)
 
 HEADER = (
-    "id", "gender", "masterCategory", "subCategory", "articleType",
-    "baseColour", "season", "year", "usage", "productDisplayName",
+    "id",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "baseColour",
+    "season",
+    "year",
+    "usage",
+    "productDisplayName",
 )
 COLUMN = {name: i for i, name in enumerate(HEADER)}
 JPEG_QUALITY = 90
@@ -53,14 +63,14 @@ class SampleItem:
     """One row of the sample catalog: what styles.csv says, what the image shows, and the image's fate."""
 
     id: int
-    product: int                 # rows with the same product are views of one article (same name)
-    view: int                    # 0 for the first image of a product
-    fields: tuple[str, ...]      # the CSV values in HEADER order, as written (NA / empty warts included)
-    truth: Mapping[str, str]     # schema field -> canonical value the pixels show (`unknown`: not applicable)
-    article_type: str            # the true articleType (also fields[4])
-    base_colour: str             # the true Myntra colour drawn (fields[5] may say NA)
-    image: str                   # ok | missing | zero_byte | truncated
-    malformed: bool              # the name holds an unquoted comma, so the line has 11 fields
+    product: int  # rows with the same product are views of one article (same name)
+    view: int  # 0 for the first image of a product
+    fields: tuple[str, ...]  # the CSV values in HEADER order, as written (NA / empty warts included)
+    truth: Mapping[str, str]  # schema field -> canonical value the pixels show (`unknown`: not applicable)
+    article_type: str  # the true articleType (also fields[4])
+    base_colour: str  # the true Myntra colour drawn (fields[5] may say NA)
+    image: str  # ok | missing | zero_byte | truncated
+    malformed: bool  # the name holds an unquoted comma, so the line has 11 fields
 
     @property
     def line(self) -> str:
@@ -78,17 +88,17 @@ class SampleReport:
 
     rows: int
     products: int
-    images: int                          # image files written (zero-byte and truncated included)
+    images: int  # image files written (zero-byte and truncated included)
     malformed_rows: int
     malformed_ids: tuple[int, ...]
-    na_values: Mapping[str, int]         # column -> rows with a literal NA
-    empty_fields: Mapping[str, int]      # column -> rows with an empty value
-    missing_images: tuple[int, ...]      # ids whose image file was not written
+    na_values: Mapping[str, int]  # column -> rows with a literal NA
+    empty_fields: Mapping[str, int]  # column -> rows with an empty value
+    missing_images: tuple[int, ...]  # ids whose image file was not written
     zero_byte_images: tuple[int, ...]
     truncated_images: tuple[int, ...]
-    multi_view_groups: int               # products drawn more than once
-    multi_view_rows: int                 # rows belonging to those products
-    article_types: Mapping[str, int]     # articleType -> rows
+    multi_view_groups: int  # products drawn more than once
+    multi_view_rows: int  # rows belonging to those products
+    article_types: Mapping[str, int]  # articleType -> rows
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (lists, sorted mappings)."""
@@ -136,8 +146,13 @@ def generate_sample_catalog(out_dir: Path, items: int, image_size: int, seed: in
     log.info(
         "sample catalog: %d rows, %d products, %d multi-view groups, %d malformed rows, "
         "%d missing / %d zero-byte / %d truncated images",
-        report.rows, report.products, report.multi_view_groups, report.malformed_rows,
-        len(report.missing_images), len(report.zero_byte_images), len(report.truncated_images),
+        report.rows,
+        report.products,
+        report.multi_view_groups,
+        report.malformed_rows,
+        len(report.missing_images),
+        len(report.zero_byte_images),
+        len(report.truncated_images),
     )
     return report
 
@@ -166,11 +181,19 @@ def plan_sample_catalog(items: int, seed: int) -> list[SampleItem]:
         fields = [str(int(item_id)), *row["fields"]]
         for column, value in warts["fields"].get(i, ()):
             fields[COLUMN[column]] = value
-        plan.append(SampleItem(
-            id=int(item_id), product=row["product"], view=row["view"], fields=tuple(fields),
-            truth=row["truth"], article_type=row["article_type"], base_colour=row["base_colour"],
-            image=warts["image"].get(i, "ok"), malformed=i in warts["malformed"],
-        ))
+        plan.append(
+            SampleItem(
+                id=int(item_id),
+                product=row["product"],
+                view=row["view"],
+                fields=tuple(fields),
+                truth=row["truth"],
+                article_type=row["article_type"],
+                base_colour=row["base_colour"],
+                image=warts["image"].get(i, "ok"),
+                malformed=i in warts["malformed"],
+            )
+        )
     return plan
 
 
@@ -245,7 +268,7 @@ class _Weighted:
         return self.keys[int(np.searchsorted(self.cum, rng.random() * self.cum[-1], side="right"))]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _weighted(path: tuple[str, ...]) -> _Weighted:
     node: Any = _tables()
     for key in path:
@@ -291,23 +314,41 @@ def _plan_product(rng: np.random.Generator, article_type: str, tables: Mapping[s
     colour = _weighted(palette)(rng)
     year = _weighted(("years",))(rng)
     truth = {
-        "category": spec["category"], "color": tables["colours"][colour]["color"],
-        "style": tables["usages"][usage], "season": tables["seasons"][season], "material": material,
-        "pattern": pattern, "gender": tables["genders"][gender], "fit": fit,
-        "sleeve_length": sleeve, "neckline": neckline,
+        "category": spec["category"],
+        "color": tables["colours"][colour]["color"],
+        "style": tables["usages"][usage],
+        "season": tables["seasons"][season],
+        "material": material,
+        "pattern": pattern,
+        "gender": tables["genders"][gender],
+        "fit": fit,
+        "sleeve_length": sleeve,
+        "neckline": neckline,
     }
     assert set(truth) == set(FIELDS)
     brands = tables["brands"][spec["brands"]]
     brand = brands[int(rng.integers(len(brands)))]
     name = _product_name(rng, spec, article_type, brand, gender, colour, truth, tables)
     fields = [gender, spec["master"], spec["sub"], article_type, colour, season, year, usage, name]
-    return {"fields": fields, "truth": truth, "article_type": article_type, "base_colour": colour,
-            "brand": brand, "gender_word": _weighted(("gender_words", gender))(rng)}
+    return {
+        "fields": fields,
+        "truth": truth,
+        "article_type": article_type,
+        "base_colour": colour,
+        "brand": brand,
+        "gender_word": _weighted(("gender_words", gender))(rng),
+    }
 
 
 def _product_name(
-    rng: np.random.Generator, spec: Mapping[str, Any], article_type: str, brand: str, gender: str, colour: str,
-    truth: Mapping[str, str], tables: Mapping[str, Any],
+    rng: np.random.Generator,
+    spec: Mapping[str, Any],
+    article_type: str,
+    brand: str,
+    gender: str,
+    colour: str,
+    truth: Mapping[str, str],
+    tables: Mapping[str, Any],
 ) -> str:
     """Brand first, then some attributes in one of Myntra's word orders, the noun last (mostly)."""
     mention = tables["mention"]
@@ -337,7 +378,10 @@ def _wart_count(rate: float, items: int) -> int:
 
 
 def _assign_warts(
-    rng: np.random.Generator, rows: list[dict[str, Any]], views: list[int], tables: Mapping[str, Any],
+    rng: np.random.Generator,
+    rows: list[dict[str, Any]],
+    views: list[int],
+    tables: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Pick disjoint rows for each wart; malformed names go to single-view tees (graphic ones first)."""
     n = len(rows)
@@ -368,8 +412,11 @@ def _assign_warts(
         fields.setdefault(i, []).append(("productDisplayName", name))
     everyone = range(n)
     for wart, column, value in (
-        ("na_usage", "usage", "NA"), ("na_colour", "baseColour", "NA"), ("empty_season", "season", ""),
-        ("empty_year", "year", ""), ("empty_usage", "usage", ""),
+        ("na_usage", "usage", "NA"),
+        ("na_colour", "baseColour", "NA"),
+        ("empty_season", "season", ""),
+        ("empty_year", "year", ""),
+        ("empty_usage", "usage", ""),
     ):
         for i in draw(_wart_count(rates[wart], n), everyone):
             fields.setdefault(i, []).append((column, value))
@@ -397,12 +444,12 @@ class _Look:
     """Everything that makes one product look like itself in every view."""
 
     size: int
-    seed: int                   # the catalog's seed (texture and print tiles)
+    seed: int  # the catalog's seed (texture and print tiles)
     truth: Mapping[str, str]
     variant: str
-    base: np.ndarray            # float32 RGB fill, jittered shade of the Myntra colour
-    overlay: np.ndarray         # float32 RGB of the pattern's contrast colour
-    width: float                # fit and cut (multiplies garment widths)
+    base: np.ndarray  # float32 RGB fill, jittered shade of the Myntra colour
+    overlay: np.ndarray  # float32 RGB of the pattern's contrast colour
+    width: float  # fit and cut (multiplies garment widths)
     length: float
     pattern_period: float
     pattern_phase: tuple[float, float]
@@ -414,8 +461,7 @@ class _Look:
     graphic: int
 
 
-def _product_look(item: SampleItem, spec: Mapping[str, Any], size: int, seed: int,
-                  tables: Mapping[str, Any]) -> _Look:
+def _product_look(item: SampleItem, spec: Mapping[str, Any], size: int, seed: int, tables: Mapping[str, Any]) -> _Look:
     rng = np.random.default_rng([seed, 1, item.product])
     material = item.truth["material"]
     palette = tables["material_colours"].get(material, {})
@@ -426,12 +472,22 @@ def _product_look(item: SampleItem, spec: Mapping[str, Any], size: int, seed: in
     overlay = np.asarray(contrast[int(rng.integers(len(contrast)))], dtype=np.float32)
     fit = tables["fit_width"][item.truth["fit"]]
     return _Look(
-        size=size, seed=seed, truth=item.truth, variant=spec.get("variant", ""), base=base, overlay=overlay,
-        width=fit * rng.uniform(0.95, 1.05), length=rng.uniform(0.95, 1.04),
-        pattern_period=size * rng.uniform(1 / 10.5, 1 / 7), pattern_phase=tuple(rng.uniform(0, size, 2)),
-        stripe_ratio=rng.uniform(0.3, 0.48), stripes_vertical=spec.get("stripes") == "vertical",
-        tile_index=int(rng.integers(_TILE_VARIANTS)), tile_offset=tuple(int(v) for v in rng.integers(0, size, 2)),
-        highlight=(rng.uniform(0.3, 0.6), rng.uniform(-0.8, -0.3)), graphic=int(rng.integers(4)),
+        size=size,
+        seed=seed,
+        truth=item.truth,
+        variant=spec.get("variant", ""),
+        base=base,
+        overlay=overlay,
+        width=fit * rng.uniform(0.95, 1.05),
+        length=rng.uniform(0.95, 1.04),
+        pattern_period=size * rng.uniform(1 / 10.5, 1 / 7),
+        pattern_phase=tuple(rng.uniform(0, size, 2)),
+        stripe_ratio=rng.uniform(0.3, 0.48),
+        stripes_vertical=spec.get("stripes") == "vertical",
+        tile_index=int(rng.integers(_TILE_VARIANTS)),
+        tile_offset=tuple(int(v) for v in rng.integers(0, size, 2)),
+        highlight=(rng.uniform(0.3, 0.6), rng.uniform(-0.8, -0.3)),
+        graphic=int(rng.integers(4)),
     )
 
 
@@ -483,7 +539,7 @@ def _tiles(size: int, seed: int) -> dict[str, np.ndarray]:
 
 def _smooth_noise(rng: np.random.Generator, big: int, cells: int) -> np.ndarray:
     coarse = Image.fromarray((rng.uniform(0, 255, (cells, cells))).astype(np.uint8), "L")
-    return (np.asarray(coarse.resize((big, big), Image.Resampling.BICUBIC), dtype=np.float32) / 127.5 - 1.0)
+    return np.asarray(coarse.resize((big, big), Image.Resampling.BICUBIC), dtype=np.float32) / 127.5 - 1.0
 
 
 def _draw_flower(draw: ImageDraw.ImageDraw, cx: float, cy: float, step: float, rng: np.random.Generator) -> None:
@@ -504,8 +560,11 @@ def _draw_print_motif(draw: ImageDraw.ImageDraw, cx: float, cy: float, step: flo
         pts = [(cx + r * math.cos(a + k * 2.094), cy + r * math.sin(a + k * 2.094)) for k in range(3)]
         draw.polygon(pts, fill=255)
     elif kind == 1:  # leaf-like stroke
-        draw.line([(cx - r * math.cos(a), cy - r * math.sin(a)), (cx + r * math.cos(a), cy + r * math.sin(a))],
-                  fill=255, width=max(1, int(r * 0.6)))
+        draw.line(
+            [(cx - r * math.cos(a), cy - r * math.sin(a)), (cx + r * math.cos(a), cy + r * math.sin(a))],
+            fill=255,
+            width=max(1, int(r * 0.6)),
+        )
     else:  # diamond
         draw.polygon([(cx, cy - r), (cx + r * 0.6, cy), (cx, cy + r), (cx - r * 0.6, cy)], fill=255)
 
@@ -514,7 +573,7 @@ def _texture(look: _Look, tiles: Mapping[str, np.ndarray]) -> tuple[np.ndarray, 
     """Material as pixels: (multiplicative, additive) maps. Denim twill, leather sheen, knit ribs, plain cotton."""
     s = look.size
     oy, ox = look.tile_offset
-    crop = {k: v[oy:oy + s, ox:ox + s] for k, v in tiles.items() if v.ndim == 2}
+    crop = {k: v[oy : oy + s, ox : ox + s] for k, v in tiles.items() if v.ndim == 2}
     material = look.truth["material"]
     return _TEXTURES.get(material, _TEXTURES["cotton"])(look, crop)
 
@@ -536,9 +595,9 @@ def _leather(look: _Look, t: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.n
     s = look.size
     xx, yy = (v / np.float32(s) for v in _coordinates(s))
     pos, slope = look.highlight
-    band = np.exp(-(((yy - pos) - slope * (xx - 0.5)) ** 2) / (2 * 0.07 ** 2))
+    band = np.exp(-(((yy - pos) - slope * (xx - 0.5)) ** 2) / (2 * 0.07**2))
     grain = 0.02 * t["noise"]
-    return 0.85 + 0.25 * band + grain + 0.08 * (0.5 - yy), 80.0 * band ** 2
+    return 0.85 + 0.25 * band + grain + 0.08 * (0.5 - yy), 80.0 * band**2
 
 
 def _knit(look: _Look, t: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -547,7 +606,11 @@ def _knit(look: _Look, t: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndar
 
 
 _TEXTURES: dict[str, Callable[[_Look, Mapping[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]] = {
-    "cotton": _cotton, "canvas": _canvas, "denim": _denim, "leather": _leather, "knit": _knit,
+    "cotton": _cotton,
+    "canvas": _canvas,
+    "denim": _denim,
+    "leather": _leather,
+    "knit": _knit,
 }
 
 
@@ -594,14 +657,18 @@ def _dotted(look: _Look, tiles: Mapping[str, np.ndarray]) -> np.ndarray:
 def _tiled(kind: str) -> Callable[[_Look, Mapping[str, np.ndarray]], np.ndarray]:
     def alpha(look: _Look, tiles: Mapping[str, np.ndarray]) -> np.ndarray:
         oy, ox = look.tile_offset
-        return tiles[kind][look.tile_index, oy:oy + look.size, ox:ox + look.size]
+        return tiles[kind][look.tile_index, oy : oy + look.size, ox : ox + look.size]
+
     return alpha
 
 
 # graphic: one big chest print, drawn by the silhouette (see _Top._graphic); solid: plain fabric
 _PATTERNS: dict[str, Callable[[_Look, Mapping[str, np.ndarray]], np.ndarray]] = {
-    "striped": _striped, "checked": _checked, "dotted": _dotted,
-    "floral": _tiled("floral"), "printed": _tiled("printed"),
+    "striped": _striped,
+    "checked": _checked,
+    "dotted": _dotted,
+    "floral": _tiled("floral"),
+    "printed": _tiled("printed"),
 }
 
 
@@ -678,8 +745,9 @@ class _Drawer:
         a, b, d, e = cos, sin, -sin, cos
         cx, cy = c + tx, c + ty
         coeffs = (a, b, c - a * cx - b * cy, d, e, c - d * cx - e * cy)
-        return image.transform((s, s), Image.Transform.AFFINE, coeffs,
-                               resample=Image.Resampling.BILINEAR, fillcolor=background)
+        return image.transform(
+            (s, s), Image.Transform.AFFINE, coeffs, resample=Image.Resampling.BILINEAR, fillcolor=background
+        )
 
 
 class _Top(_Drawer):
@@ -703,8 +771,14 @@ class _Top(_Drawer):
             self.shoulder = (0.5 - hw * 1.03, sy + 0.035)
             armhole = []
         self.armpit = (0.5 - hw, sy + 0.165)
-        left = [(0.5 - nw, sy - 0.01), self.shoulder, *armhole, self.armpit,
-                (0.5 - hw * sil["waist"], self.waist_y), (0.5 - hw * sil["hem_flare"], self.hem)]
+        left = [
+            (0.5 - nw, sy - 0.01),
+            self.shoulder,
+            *armhole,
+            self.armpit,
+            (0.5 - hw * sil["waist"], self.waist_y),
+            (0.5 - hw * sil["hem_flare"], self.hem),
+        ]
         self.torso = left + self.mirror(left)
         self.sleeves = [] if self.sleeve == "sleeveless" else self._sleeve_quads()
 
@@ -746,11 +820,19 @@ class _Top(_Drawer):
         kind = self.look.graphic
         if kind == 0:  # badge: disc with a ring
             draw.ellipse(self.pts([(cx - r, cy - r), (cx + r, cy + r)]), fill=colour)
-            draw.ellipse(self.pts([(cx - r * 0.6, cy - r * 0.6), (cx + r * 0.6, cy + r * 0.6)]),
-                         outline=tuple(int(v) for v in self.look.base), width=self.w(0.02))
+            draw.ellipse(
+                self.pts([(cx - r * 0.6, cy - r * 0.6), (cx + r * 0.6, cy + r * 0.6)]),
+                outline=tuple(int(v) for v in self.look.base),
+                width=self.w(0.02),
+            )
         elif kind == 1:  # star
-            star = [(cx + (r if k % 2 == 0 else r * 0.45) * math.sin(k * math.pi / 5),
-                     cy - (r if k % 2 == 0 else r * 0.45) * math.cos(k * math.pi / 5)) for k in range(10)]
+            star = [
+                (
+                    cx + (r if k % 2 == 0 else r * 0.45) * math.sin(k * math.pi / 5),
+                    cy - (r if k % 2 == 0 else r * 0.45) * math.cos(k * math.pi / 5),
+                )
+                for k in range(10)
+            ]
             draw.polygon(self.pts(star), fill=colour)
         elif kind == 2:  # slogan: three bars of block letters
             for k, width in enumerate((0.9, 1.2, 0.7)):
@@ -759,11 +841,11 @@ class _Top(_Drawer):
         else:  # number on a panel
             draw.rectangle(self.pts([(cx - r, cy - r), (cx + r, cy + r)]), fill=colour)
             seven = [(cx - r * 0.3, cy - r * 0.6), (cx + r * 0.3, cy - r * 0.6), (cx - r * 0.2, cy + r * 0.7)]
-            draw.line(self.pts(seven),
-                      fill=tuple(int(v) for v in self.look.base), width=self.w(0.03))
+            draw.line(self.pts(seven), fill=tuple(int(v) for v in self.look.base), width=self.w(0.03))
 
 
 # ---- necklines: a mask edit (cut or add) and a trim, both at the top of the garment ----
+
 
 def _round_box(t: _Top) -> list[Point]:
     return t.pts([(0.5 - t.nw, 2 * t.sy - t.neck_bottom - 0.02), (0.5 + t.nw, t.neck_bottom)])
@@ -782,8 +864,12 @@ def _neck_v(t: _Top, draw: ImageDraw.ImageDraw) -> None:
 
 
 def _trim_v(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
-    draw.line(t.pts([(0.5 - t.nw, t.sy - 0.01), (0.5, t.neck_bottom), (0.5 + t.nw, t.sy - 0.01)]),
-              fill=seam, width=t.w(0.022), joint="curve")
+    draw.line(
+        t.pts([(0.5 - t.nw, t.sy - 0.01), (0.5, t.neck_bottom), (0.5 + t.nw, t.sy - 0.01)]),
+        fill=seam,
+        width=t.w(0.022),
+        joint="curve",
+    )
 
 
 def _neck_square(t: _Top, draw: ImageDraw.ImageDraw) -> None:
@@ -836,15 +922,20 @@ def _trim_high(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
 def _neck_collar(t: _Top, draw: ImageDraw.ImageDraw) -> None:
     k = t.sil["collar"]
     draw.rectangle(t.pts([(0.5 - t.nw, t.sy - 0.05), (0.5 + t.nw, t.sy)]), fill=255)  # collar stand
-    draw.polygon(t.pts([(0.5 - t.nw * 0.55, t.sy - 0.02), (0.5 + t.nw * 0.55, t.sy - 0.02),
-                        (0.5, t.sy + 0.03 * k)]), fill=0)
+    draw.polygon(
+        t.pts([(0.5 - t.nw * 0.55, t.sy - 0.02), (0.5 + t.nw * 0.55, t.sy - 0.02), (0.5, t.sy + 0.03 * k)]), fill=0
+    )
 
 
 def _collar_flaps(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB, spread: float, depth: float) -> None:
     k = t.sil["collar"]
     fill = _shade(t.look.base, 0.86) if t.look.truth["pattern"] == "solid" else tuple(int(v) for v in t.look.base)
-    left = [(0.5 - t.nw * 1.05, t.sy - 0.045), (0.5 - 0.004, t.sy + depth * k),
-            (0.5 - t.nw * spread * k, t.sy + (depth + 0.02) * k), (0.5 - t.nw * 1.35, t.sy + 0.01)]
+    left = [
+        (0.5 - t.nw * 1.05, t.sy - 0.045),
+        (0.5 - 0.004, t.sy + depth * k),
+        (0.5 - t.nw * spread * k, t.sy + (depth + 0.02) * k),
+        (0.5 - t.nw * 1.35, t.sy + 0.01),
+    ]
     for flap in (left, [(1 - x, y) for x, y in left]):
         draw.polygon(t.pts(flap), fill=fill, outline=seam, width=t.w(0.012))
 
@@ -884,18 +975,31 @@ def _no_op(*_: Any) -> None:
 
 
 _NECK_MASKS: dict[str, Callable[[_Top, ImageDraw.ImageDraw], None]] = {
-    "round": _neck_round, "v_neck": _neck_v, "square": _neck_square, "boat": _neck_boat,
-    "off_shoulder": _neck_off_shoulder, "high": _neck_high, "collar": _neck_collar, "polo": _neck_collar,
+    "round": _neck_round,
+    "v_neck": _neck_v,
+    "square": _neck_square,
+    "boat": _neck_boat,
+    "off_shoulder": _neck_off_shoulder,
+    "high": _neck_high,
+    "collar": _neck_collar,
+    "polo": _neck_collar,
     "hood": _neck_hood,
 }
 _NECK_TRIMS: dict[str, Callable[[_Top, ImageDraw.ImageDraw, RGB], None]] = {
-    "round": _trim_round, "v_neck": _trim_v, "square": _trim_square, "boat": _trim_boat,
-    "off_shoulder": _trim_off_shoulder, "high": _trim_high, "collar": _trim_collar, "polo": _trim_polo,
+    "round": _trim_round,
+    "v_neck": _trim_v,
+    "square": _trim_square,
+    "boat": _trim_boat,
+    "off_shoulder": _trim_off_shoulder,
+    "high": _trim_high,
+    "collar": _trim_collar,
+    "polo": _trim_polo,
     "hood": _trim_hood,
 }
 
 
 # ---- hems, cuffs, fronts, pockets ----
+
 
 def _hem_line(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     half = t.hw * t.sil["hem_flare"]
@@ -950,8 +1054,16 @@ def _cuff_rib(t: _Top, draw: ImageDraw.ImageDraw, quad: list[Point], seam: RGB) 
     draw.polygon(t.pts(band), fill=_shade(t.look.base, 0.8))
     a, b, c, d = band
     for f in (0.25, 0.5, 0.75):
-        draw.line(t.pts([(a[0] + (d[0] - a[0]) * f, a[1] + (d[1] - a[1]) * f),
-                         (b[0] + (c[0] - b[0]) * f, b[1] + (c[1] - b[1]) * f)]), fill=seam, width=1)
+        draw.line(
+            t.pts(
+                [
+                    (a[0] + (d[0] - a[0]) * f, a[1] + (d[1] - a[1]) * f),
+                    (b[0] + (c[0] - b[0]) * f, b[1] + (c[1] - b[1]) * f),
+                ]
+            ),
+            fill=seam,
+            width=1,
+        )
     draw.line(t.pts([a, d]), fill=seam, width=t.w(0.01))
 
 
@@ -1003,8 +1115,13 @@ def _front_waist_seam(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     draw.line(t.pts([(0.5 - half, t.waist_y), (0.5 + half, t.waist_y)]), fill=seam, width=t.w(0.014))
 
 
-_FRONTS = {"none": _no_op, "buttons": _front_buttons, "cardigan": _front_cardigan, "zip": _front_zip,
-           "waist_seam": _front_waist_seam}
+_FRONTS = {
+    "none": _no_op,
+    "buttons": _front_buttons,
+    "cardigan": _front_cardigan,
+    "zip": _front_zip,
+    "waist_seam": _front_waist_seam,
+}
 
 
 def _pocket_chest(t: _Top, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
@@ -1033,10 +1150,16 @@ class _Legs(_Drawer):
         self.band = 0.05
         self.crotch = self.wy + sil["rise"]
         self.hem = self.wy + (sil["hem_y"] - self.wy) * look.length
-        self.leg = sil["leg_hem"] * look.width ** 1.5
+        self.leg = sil["leg_hem"] * look.width**1.5
         self.gap = 0.012
-        self.left = [(0.5 - self.ww, self.wy), (0.5, self.wy), (0.5, self.crotch), (0.5 - self.gap, self.hem),
-                     (0.5 - self.gap - self.leg, self.hem), (0.5 - self.ww * 1.04, self.wy + 0.13)]
+        self.left = [
+            (0.5 - self.ww, self.wy),
+            (0.5, self.wy),
+            (0.5, self.crotch),
+            (0.5 - self.gap, self.hem),
+            (0.5 - self.gap - self.leg, self.hem),
+            (0.5 - self.ww * 1.04, self.wy + 0.13),
+        ]
 
     def draw_mask(self, draw: ImageDraw.ImageDraw) -> None:
         draw.polygon(self.pts(self.left), fill=255)
@@ -1055,16 +1178,22 @@ class _Legs(_Drawer):
 
     def hem_lines(self, draw: ImageDraw.ImageDraw, colour: RGB, depth: float) -> None:
         for x0, x1 in ((0.5 - self.gap - self.leg, 0.5 - self.gap), (0.5 + self.gap, 0.5 + self.gap + self.leg)):
-            draw.line(self.pts([(x0 + 0.004, self.hem - depth), (x1 - 0.004, self.hem - depth)]),
-                      fill=colour, width=self.w(0.008))
+            draw.line(
+                self.pts([(x0 + 0.004, self.hem - depth), (x1 - 0.004, self.hem - depth)]),
+                fill=colour,
+                width=self.w(0.008),
+            )
 
 
 def _trims_jeans(legs: _Legs, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     stitch = (206, 150, 64)
     wy, ww, band = legs.wy, legs.ww, legs.band
     top = wy + band
-    draw.line(legs.pts([(0.5 + 0.04, top), (0.5 + 0.04, legs.crotch - 0.06), (0.5 + 0.005, legs.crotch - 0.02)]),
-              fill=stitch, width=legs.w(0.008))  # fly J-stitch
+    draw.line(
+        legs.pts([(0.5 + 0.04, top), (0.5 + 0.04, legs.crotch - 0.06), (0.5 + 0.005, legs.crotch - 0.02)]),
+        fill=stitch,
+        width=legs.w(0.008),
+    )  # fly J-stitch
     r = 0.085
     draw.arc(legs.pts([(0.5 - ww - r, top - r), (0.5 - ww + r, top + r)]), 0, 90, fill=stitch, width=legs.w(0.009))
     draw.arc(legs.pts([(0.5 + ww - r, top - r), (0.5 + ww + r, top + r)]), 90, 180, fill=stitch, width=legs.w(0.009))
@@ -1072,8 +1201,10 @@ def _trims_jeans(legs: _Legs, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     for x in (0.5 - ww + r * 0.9, 0.5 + ww - r * 0.9):  # rivets
         draw.ellipse(legs.pts([(x - 0.008, top - 0.004), (x + 0.008, top + 0.012)]), fill=(190, 150, 90))
     draw.ellipse(legs.pts([(0.5 - 0.014, wy + 0.01), (0.5 + 0.014, wy + 0.038)]), fill=(190, 150, 90))
-    for outer_top, outer_hem in (((0.5 - ww * 1.04 + 0.012, wy + 0.13), (0.5 - legs.gap - legs.leg + 0.01, legs.hem)),
-                                 ((0.5 + ww * 1.04 - 0.012, wy + 0.13), (0.5 + legs.gap + legs.leg - 0.01, legs.hem))):
+    for outer_top, outer_hem in (
+        ((0.5 - ww * 1.04 + 0.012, wy + 0.13), (0.5 - legs.gap - legs.leg + 0.01, legs.hem)),
+        ((0.5 + ww * 1.04 - 0.012, wy + 0.13), (0.5 + legs.gap + legs.leg - 0.01, legs.hem)),
+    ):
         draw.line(legs.pts([outer_top, outer_hem]), fill=stitch, width=1)
     legs.hem_lines(draw, stitch, 0.025)
 
@@ -1083,12 +1214,18 @@ def _trims_trousers(legs: _Legs, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     draw.rectangle(legs.pts([(0.5 - 0.012, wy + 0.015), (0.5 + 0.012, wy + 0.035)]), fill=seam)  # hook
     draw.line(legs.pts([(0.5 + 0.03, wy + band), (0.5 + 0.03, legs.crotch - 0.04)]), fill=seam, width=1)
     for sign in (-1, 1):
-        draw.line(legs.pts([(0.5 + sign * ww * 0.7, wy + band), (0.5 + sign * ww * 1.02, wy + 0.15)]),
-                  fill=seam, width=legs.w(0.01))  # slanted side pockets
+        draw.line(
+            legs.pts([(0.5 + sign * ww * 0.7, wy + band), (0.5 + sign * ww * 1.02, wy + 0.15)]),
+            fill=seam,
+            width=legs.w(0.01),
+        )  # slanted side pockets
         top = 0.5 + sign * ww * 0.5
         bottom = 0.5 + sign * (legs.gap + legs.leg / 2)
-        draw.line(legs.pts([(top, wy + band + 0.02), (bottom, legs.hem - 0.01)]),
-                  fill=_shade(legs.look.base, 0.72), width=legs.w(0.008))  # pressed crease
+        draw.line(
+            legs.pts([(top, wy + band + 0.02), (bottom, legs.hem - 0.01)]),
+            fill=_shade(legs.look.base, 0.72),
+            width=legs.w(0.008),
+        )  # pressed crease
 
 
 def _trims_shorts(legs: _Legs, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
@@ -1096,8 +1233,11 @@ def _trims_shorts(legs: _Legs, draw: ImageDraw.ImageDraw, seam: RGB) -> None:
     for x in (0.5 - 0.02, 0.5 + 0.02):  # drawstring
         draw.line(legs.pts([(0.5, wy + band / 2), (x, wy + band + 0.09)]), fill=seam, width=legs.w(0.01))
     for sign in (-1, 1):
-        draw.line(legs.pts([(0.5 + sign * legs.ww * 0.7, wy + band), (0.5 + sign * legs.ww * 1.02, wy + 0.15)]),
-                  fill=seam, width=legs.w(0.01))
+        draw.line(
+            legs.pts([(0.5 + sign * legs.ww * 0.7, wy + band), (0.5 + sign * legs.ww * 1.02, wy + 0.15)]),
+            fill=seam,
+            width=legs.w(0.01),
+        )
     legs.hem_lines(draw, seam, 0.035)
 
 
@@ -1116,8 +1256,19 @@ class _Skirt(_Drawer):
 
     def draw_mask(self, draw: ImageDraw.ImageDraw) -> None:
         wy, ww, hem, fl = self.wy, self.ww, self.hem, self.flare
-        draw.polygon(self.pts([(0.5 - ww, wy), (0.5 + ww, wy), (0.5 + fl, hem), (0.5 + fl * 0.5, hem + 0.015),
-                               (0.5 - fl * 0.5, hem + 0.015), (0.5 - fl, hem)]), fill=255)
+        draw.polygon(
+            self.pts(
+                [
+                    (0.5 - ww, wy),
+                    (0.5 + ww, wy),
+                    (0.5 + fl, hem),
+                    (0.5 + fl * 0.5, hem + 0.015),
+                    (0.5 - fl * 0.5, hem + 0.015),
+                    (0.5 - fl, hem),
+                ]
+            ),
+            fill=255,
+        )
 
     def draw_details(self, draw: ImageDraw.ImageDraw) -> None:
         seam = _shade(self.look.base, 0.6)
@@ -1127,24 +1278,56 @@ class _Skirt(_Drawer):
             stitch = (206, 150, 64)
             draw.line(self.pts([(0.5, wy + 0.045), (0.5, self.hem + 0.012)]), fill=stitch, width=self.w(0.008))
             hem = self.hem - 0.02
-            draw.line(self.pts([(0.5 - self.flare * 0.97, hem), (0.5 + self.flare * 0.97, hem)]),
-                      fill=stitch, width=1)
+            draw.line(self.pts([(0.5 - self.flare * 0.97, hem), (0.5 + self.flare * 0.97, hem)]), fill=stitch, width=1)
         else:
             for f in (-0.6, -0.2, 0.2, 0.6):  # pleats fanning out
-                draw.line(self.pts([(0.5 + f * ww, wy + 0.05), (0.5 + f * self.flare, self.hem)]),
-                          fill=_shade(self.look.base, 0.8), width=1)
+                draw.line(
+                    self.pts([(0.5 + f * ww, wy + 0.05), (0.5 + f * self.flare, self.hem)]),
+                    fill=_shade(self.look.base, 0.8),
+                    width=1,
+                )
 
 
 class _Shoe(_Drawer):
     """Shoes in side view: upper, collar opening, sole; laces and stripes by variant."""
 
     UPPERS = {
-        "casual": [(0.14, 0.70), (0.15, 0.47), (0.22, 0.455), (0.33, 0.50), (0.42, 0.43), (0.47, 0.445),
-                   (0.62, 0.53), (0.80, 0.585), (0.88, 0.64), (0.87, 0.70)],
-        "sports": [(0.13, 0.70), (0.14, 0.45), (0.22, 0.43), (0.33, 0.48), (0.42, 0.40), (0.48, 0.42),
-                   (0.63, 0.52), (0.80, 0.57), (0.88, 0.63), (0.87, 0.70)],
-        "formal": [(0.14, 0.70), (0.15, 0.52), (0.24, 0.51), (0.34, 0.545), (0.45, 0.50), (0.50, 0.51),
-                   (0.66, 0.57), (0.82, 0.62), (0.91, 0.665), (0.89, 0.70)],
+        "casual": [
+            (0.14, 0.70),
+            (0.15, 0.47),
+            (0.22, 0.455),
+            (0.33, 0.50),
+            (0.42, 0.43),
+            (0.47, 0.445),
+            (0.62, 0.53),
+            (0.80, 0.585),
+            (0.88, 0.64),
+            (0.87, 0.70),
+        ],
+        "sports": [
+            (0.13, 0.70),
+            (0.14, 0.45),
+            (0.22, 0.43),
+            (0.33, 0.48),
+            (0.42, 0.40),
+            (0.48, 0.42),
+            (0.63, 0.52),
+            (0.80, 0.57),
+            (0.88, 0.63),
+            (0.87, 0.70),
+        ],
+        "formal": [
+            (0.14, 0.70),
+            (0.15, 0.52),
+            (0.24, 0.51),
+            (0.34, 0.545),
+            (0.45, 0.50),
+            (0.50, 0.51),
+            (0.66, 0.57),
+            (0.82, 0.62),
+            (0.91, 0.665),
+            (0.89, 0.70),
+        ],
     }
     SOLES = {"casual": (0.67, 0.745), "sports": (0.655, 0.76), "formal": (0.69, 0.72)}
 
@@ -1159,8 +1342,9 @@ class _Shoe(_Drawer):
         seam = _shade(self.look.base, 0.55)
         sole_colour = (40, 32, 28) if variant == "formal" or leather else (236, 234, 228)
         y0, y1 = self.SOLES[variant]
-        draw.rounded_rectangle(self.pts([(0.12, y0), (0.9, y1)]), radius=self.w(0.02), fill=sole_colour,
-                               outline=(90, 90, 90), width=1)
+        draw.rounded_rectangle(
+            self.pts([(0.12, y0), (0.9, y1)]), radius=self.w(0.02), fill=sole_colour, outline=(90, 90, 90), width=1
+        )
         if variant == "formal":
             draw.rectangle(self.pts([(0.14, y1), (0.26, y1 + 0.03)]), fill=(35, 28, 24))  # heel block
         opening = self.UPPERS[variant][1:4]
@@ -1168,8 +1352,11 @@ class _Shoe(_Drawer):
         if variant != "formal":
             for k in range(4):  # laces across the vamp
                 x, y = 0.45 + 0.045 * k, 0.47 + 0.025 * k
-                draw.line(self.pts([(x - 0.02, y - 0.02), (x + 0.03, y + 0.01)]), fill=(245, 245, 240) if
-                          _luma(self.look.base) < 150 else (40, 40, 40), width=self.w(0.014))
+                draw.line(
+                    self.pts([(x - 0.02, y - 0.02), (x + 0.03, y + 0.01)]),
+                    fill=(245, 245, 240) if _luma(self.look.base) < 150 else (40, 40, 40),
+                    width=self.w(0.014),
+                )
             if not leather:  # rubber toe cap
                 draw.chord(self.pts([(0.76, y0 - 0.07), (0.92, y0 + 0.04)]), 270, 90, fill=sole_colour)
         else:
@@ -1188,8 +1375,11 @@ class _Bag(_Drawer):
 
     def draw_details(self, draw: ImageDraw.ImageDraw) -> None:
         seam = _shade(self.look.base, 0.55)
-        draw.line(self.pts([(0.27, 0.42), (0.29, 0.56), (0.5, 0.61), (0.71, 0.56), (0.73, 0.42)]),
-                  fill=seam, width=self.w(0.012))
+        draw.line(
+            self.pts([(0.27, 0.42), (0.29, 0.56), (0.5, 0.61), (0.71, 0.56), (0.73, 0.42)]),
+            fill=seam,
+            width=self.w(0.012),
+        )
         gold = (206, 172, 70)
         draw.ellipse(self.pts([(0.475, 0.575), (0.525, 0.625)]), fill=gold)
         for x in (0.33, 0.67):  # handle rings

@@ -1,4 +1,5 @@
 """`data.source`: which catalog ingest reads (the generated sample, a local Myntra/H&M copy, or Kaggle)."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,8 @@ from pathlib import Path
 from typing import Literal
 
 from pipelines.catalog.formats import catalog_format, format_names
-from pipelines.io import same_path
 from pipelines.errors import PipelineError
+from pipelines.io import same_path
 
 ACCEPTED_FORMS = (
     "sample",
@@ -31,10 +32,10 @@ class SourceError(PipelineError):
 class CatalogSource:
     """A parsed `data.source`: exactly one of `path` / `kaggle` is set unless kind is "sample"."""
 
-    spec: str                                   # the param as written
+    spec: str  # the param as written
     kind: Literal["sample", "myntra", "hm"]
-    path: Path | None = None                    # local folder, zip, or the CSV itself
-    kaggle: str | None = None                   # dataset slug (myntra) or competition name (hm)
+    path: Path | None = None  # local folder, zip, or the CSV itself
+    kaggle: str | None = None  # dataset slug (myntra) or competition name (hm)
 
 
 def parse_source(spec: str, catalog: str | None = None) -> CatalogSource:
@@ -56,7 +57,7 @@ def parse_source(spec: str, catalog: str | None = None) -> CatalogSource:
     if not rest:
         raise SourceError(f"params.yaml: data.source {spec!r} names no folder, zip or kaggle slug after '{scheme}:'")
     if rest == "kaggle" or rest.startswith("kaggle:"):
-        return CatalogSource(spec=spec, kind=scheme, kaggle=_kaggle_slug(spec, scheme, rest[len("kaggle:"):]))
+        return CatalogSource(spec=spec, kind=scheme, kaggle=_kaggle_slug(spec, scheme, rest[len("kaggle:") :]))
     if catalog is not None and not same_path(rest, catalog):
         raise SourceError(
             f"params.yaml: data.source {spec!r} reads {rest!r} but data.catalog (the path DVC tracks) is "

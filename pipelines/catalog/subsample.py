@@ -1,8 +1,9 @@
 """`data.max_items`: a seeded, stratified subsample in which rare classes survive."""
+
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,9 +36,7 @@ def stratified_subsample(classes: Sequence[str], n: int, seed: int, floor: int =
         rest = counts - base
         sizes = base + _largest_remainder(n - int(base.sum()), rest)
     chosen = [
-        rng.choice(np.flatnonzero(inverse == c), size=int(size), replace=False)
-        for c, size in enumerate(sizes)
-        if size
+        rng.choice(np.flatnonzero(inverse == c), size=int(size), replace=False) for c, size in enumerate(sizes) if size
     ]
     picked = np.sort(np.concatenate(chosen))
     assert len(picked) == n, (len(picked), n)

@@ -1,13 +1,14 @@
 """The catalog table (Myntra styles.csv, H&M articles.csv): strict parsing, the known repairs, and writing back."""
+
 from __future__ import annotations
 
 import csv
 import io
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from pipelines.catalog.formats import CatalogFormat
 from pipelines.errors import PipelineError
@@ -26,12 +27,12 @@ class CatalogError(PipelineError):
 class CatalogTable:
     """A parsed table: every value a str exactly as in the file ("NA" and "" included)."""
 
-    where: str                    # the file, as named in messages
+    where: str  # the file, as named in messages
     fmt: CatalogFormat
-    rows: list[list[str]]         # one list of values per item, in `fmt.columns` order, file order
-    lines: list[int]              # 1-based line (header = 1) where each row starts
-    repaired_lines: list[int]     # lines whose surplus fields were joined back into the last column
-    padded_ids: int               # ids given back their leading zero
+    rows: list[list[str]]  # one list of values per item, in `fmt.columns` order, file order
+    lines: list[int]  # 1-based line (header = 1) where each row starts
+    repaired_lines: list[int]  # lines whose surplus fields were joined back into the last column
+    padded_ids: int  # ids given back their leading zero
 
     @property
     def ids(self) -> list[str]:
@@ -90,9 +91,7 @@ def parse_catalog_table(data: bytes, fmt: CatalogFormat, where: str) -> CatalogT
         record[id_index] = item_id
         padded += was_padded
         if item_id in seen:
-            raise CatalogError(
-                f"{where}: duplicate {fmt.id_column} {item_id} on lines {seen[item_id]} and {start}"
-            )
+            raise CatalogError(f"{where}: duplicate {fmt.id_column} {item_id} on lines {seen[item_id]} and {start}")
         seen[item_id] = start
         rows.append(record)
         lines.append(start)
@@ -149,9 +148,7 @@ def _check_id(value: str, fmt: CatalogFormat, where: str, line: int) -> tuple[st
     # "0108775015" comes back as 108775015. Nine digits are that case, so the zero is put back.
     if len(value) == fmt.id_width - 1:
         return value.zfill(fmt.id_width), True
-    raise CatalogError(
-        f"{where}: line {line}: {fmt.id_column} must have {fmt.id_width} digits, got {value!r}"
-    )
+    raise CatalogError(f"{where}: line {line}: {fmt.id_column} must have {fmt.id_width} digits, got {value!r}")
 
 
 def write_catalog_table(table: CatalogTable, keep: Iterable[int], path: Path) -> None:

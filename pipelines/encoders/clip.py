@@ -1,11 +1,12 @@
 """One wrapper around open_clip: builds the backbone with its own transforms and encodes L2-normalised features."""
+
 from __future__ import annotations
 
 import contextlib
 import difflib
 import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import open_clip
@@ -61,11 +62,11 @@ class ClipEncoder:
         self.dim = dim
 
     @classmethod
-    def from_config(cls, model_cfg: ModelConfig, seed: int, device: str = "auto") -> "ClipEncoder":
+    def from_config(cls, model_cfg: ModelConfig, seed: int, device: str = "auto") -> ClipEncoder:
         return cls.build(model_cfg.arch, model_cfg.pretrained, model_cfg.precision, device, seed)
 
     @classmethod
-    def from_manifest(cls, model: Mapping, device: str = "auto") -> "ClipEncoder":
+    def from_manifest(cls, model: Mapping, device: str = "auto") -> ClipEncoder:
         """Rebuild the backbone a store was encoded with (same weights, bit for bit, for `none`)."""
         check_model_description(model, "store manifest")
         encoder = cls.build(model["arch"], model["pretrained"], model["precision"], device, int(model["seed"]))
@@ -77,7 +78,7 @@ class ClipEncoder:
         return encoder
 
     @classmethod
-    def build(cls, arch: str, pretrained: str, precision: str, device: str, seed: int) -> "ClipEncoder":
+    def build(cls, arch: str, pretrained: str, precision: str, device: str, seed: int) -> ClipEncoder:
         check_arch(arch)
         if precision not in PRECISIONS:
             raise PipelineError(f"model.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -98,8 +99,12 @@ class ClipEncoder:
         }
         encoder = cls(model, preprocess, open_clip.get_tokenizer(arch), torch_device, description, dim=0)
         config = open_clip.get_model_config(arch)
-        encoder.dim = int(config["embed_dim"]) if config and "embed_dim" in config else encoder.encode_texts([""]).shape[1]
-        log.info("backbone %s (pretrained=%s) on %s, %s, dim %d", arch, pretrained, torch_device, precision, encoder.dim)
+        encoder.dim = (
+            int(config["embed_dim"]) if config and "embed_dim" in config else encoder.encode_texts([""]).shape[1]
+        )
+        log.info(
+            "backbone %s (pretrained=%s) on %s, %s, dim %d", arch, pretrained, torch_device, precision, encoder.dim
+        )
         return encoder
 
     @contextlib.contextmanager

@@ -1,4 +1,5 @@
 """The `model` and `kv` params sections: the frozen backbone and the text fact encoder."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ class ModelConfig:
         if not self.arch.strip():
             raise ValueError("model.arch must name an open_clip architecture, got an empty string")
         if not self.pretrained.strip():
-            raise ValueError("model.pretrained must be none, an open_clip tag or a checkpoint path, got an empty string")
+            raise ValueError(
+                "model.pretrained must be none, an open_clip tag or a checkpoint path, got an empty string"
+            )
         local = self.local_weights()
         if local is not None and not same_path(local, self.checkpoint):
             key = "model.arch" if self.arch.startswith(LOCAL_DIR) else "model.pretrained"
@@ -35,7 +38,7 @@ class ModelConfig:
     def local_weights(self) -> str | None:
         """The local checkpoint file or model folder the backbone loads, or None (seeded random or a download)."""
         if self.arch.startswith(LOCAL_DIR):
-            return self.arch[len(LOCAL_DIR):]
+            return self.arch[len(LOCAL_DIR) :]
         if self.pretrained != "none" and (Path(self.pretrained).suffix or "/" in self.pretrained):
             return self.pretrained
         return None

@@ -1,4 +1,5 @@
 """The torch device named by `runtime.device`."""
+
 from __future__ import annotations
 
 import torch

@@ -1,11 +1,12 @@
 """Attribute facts as text ("category: shirts; color: blue") and their sentence-transformers encoding."""
+
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd

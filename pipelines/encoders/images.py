@@ -1,8 +1,9 @@
 """Image decoding and preprocessing in DataLoader workers, overlapped with the model's forward pass."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import torch
 from PIL import Image

@@ -1,12 +1,13 @@
 """The encode_kv pass: items -> CLIP image keys, CLIP text keys and fact values, streamed into a store."""
+
 from __future__ import annotations
 
 import dataclasses
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,5 @@
 """The text of an item as the CLIP text tower reads it (kept apart so evaluation can use it without the encoders)."""
+
 from __future__ import annotations
 
 import pandas as pd

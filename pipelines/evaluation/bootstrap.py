@@ -1,4 +1,5 @@
 """Seeded bootstrap intervals over per-query scores (numpy only: the scoreboard stage never imports torch)."""
+
 from __future__ import annotations
 
 import zlib

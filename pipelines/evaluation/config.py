@@ -1,4 +1,5 @@
 """The `eval` and `scoreboard` params sections."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,16 @@ from dataclasses import dataclass, field
 from pipelines.schema import FIELDS, check_fields, vocabulary
 
 DEFAULT_ATTRIBUTES = [
-    "category", "color", "pattern", "material", "neckline",
-    "sleeve_length", "style", "season", "gender", "fit",
+    "category",
+    "color",
+    "pattern",
+    "material",
+    "neckline",
+    "sleeve_length",
+    "style",
+    "season",
+    "gender",
+    "fit",
 ]
 
 # `neckline@10` (image->image attribute@K) or `<task>/<metric>` (any key of metrics_detail.json).
@@ -19,8 +28,9 @@ _TASK_METRIC = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(@[1-9][0-9]*)?$")
 @dataclass(frozen=True)
 class BenchmarkConfig:
     """The public KAGL benchmark's terms (Marqo's fashion eval): query sampling and document mix."""
-    max_queries: int = 2000     # per task: a seeded sample of the distinct texts / field values beyond this
-    image_weight: float = 0.9   # image+text documents: normalize(w * image + (1 - w) * text)
+
+    max_queries: int = 2000  # per task: a seeded sample of the distinct texts / field values beyond this
+    image_weight: float = 0.9  # image+text documents: normalize(w * image + (1 - w) * text)
 
     def __post_init__(self) -> None:
         if self.max_queries < 1:

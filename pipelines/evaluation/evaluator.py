@@ -6,23 +6,24 @@ trained text head for the fine-tuned model). The public benchmark's image+text d
 the same two (normalize(w * image + (1 - w) * mapped text key)). Baseline and fine-tuned therefore share
 every line of search and scoring code, the same queries and the same FAISS index configuration.
 """
+
 from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import faiss
 import numpy as np
 import pandas as pd
 
+from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric
 from pipelines.evaluation.tasks import Task, TaskTable
 from pipelines.index import build_index, configure_search, search, search_excluding_groups
-from pipelines.encoders.texts import clip_texts
 from pipelines.schema import UNKNOWN, raw_column
 
 log = logging.getLogger(__name__)
@@ -34,22 +35,25 @@ REQUIRED_COLUMNS = ("item_id", "group_key", "split", "image_path")
 @dataclass(frozen=True)
 class Catalog:
     """What every model shares: item metadata, CLIP text keys of the items, and the CLIP prompt encoder."""
-    meta: pd.DataFrame                                  # row i = document i (items.parquet columns)
-    text_keys: np.ndarray                               # (N, D) CLIP text features of title + desc
-    encode_prompts: Callable[[list[str]], np.ndarray]   # prompts -> (M, D) CLIP text features
+
+    meta: pd.DataFrame  # row i = document i (items.parquet columns)
+    text_keys: np.ndarray  # (N, D) CLIP text features of title + desc
+    encode_prompts: Callable[[list[str]], np.ndarray]  # prompts -> (M, D) CLIP text features
 
 
 @dataclass(frozen=True)
 class ModelSpace:
     """A model as the evaluator sees it."""
+
     name: str
-    image_embeddings: np.ndarray                        # (N, d) L2-normalised, row i = catalog item i
-    map_text: Callable[[np.ndarray], np.ndarray]        # (M, D) CLIP text features -> (M, d)
+    image_embeddings: np.ndarray  # (N, d) L2-normalised, row i = catalog item i
+    map_text: Callable[[np.ndarray], np.ndarray]  # (M, D) CLIP text features -> (M, d)
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     """The FAISS index every model is searched with (the `index` params)."""
+
     factory: str
     ef_search: int
     nprobe: int
@@ -60,7 +64,7 @@ class SearchSettings:
 @dataclass(frozen=True)
 class ModelRun:
     name: str
-    scores: pd.DataFrame      # one row per query-table row, one column per metric (NaN where it does not apply)
+    scores: pd.DataFrame  # one row per query-table row, one column per metric (NaN where it does not apply)
     image_neighbours: np.ndarray  # (image queries, >= 5) catalog rows retrieved for the i2i queries
 
 
@@ -107,7 +111,9 @@ def text_queries(meta: pd.DataFrame, max_queries: int, seed: int, task: str) -> 
     return texts[rows], rows
 
 
-def field_queries(meta: pd.DataFrame, field: str, skip: tuple[str, ...], max_queries: int, seed: int, task: str) -> np.ndarray:
+def field_queries(
+    meta: pd.DataFrame, field: str, skip: tuple[str, ...], max_queries: int, seed: int, task: str
+) -> np.ndarray:
     """The distinct values of kept raw field `field` in the whole catalog, sorted, `skip` values (case-folded)
     left out; sampled beyond `max_queries`."""
     values = sorted({v for v in meta[raw_column(field)].astype(str) if v.casefold() not in skip})
@@ -135,7 +141,9 @@ def build_query_table(
             for attribute in cfg.attributes:
                 frame[attribute] = meta[attribute].to_numpy()[rows]
         elif task.query == "field":
-            values = field_queries(meta, task.field, table.skip_field_values, cfg.benchmark.max_queries, seed, task.name)
+            values = field_queries(
+                meta, task.field, table.skip_field_values, cfg.benchmark.max_queries, seed, task.name
+            )
             frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
             for attribute in cfg.attributes:
                 frame[attribute] = UNKNOWN
@@ -195,11 +203,15 @@ def run_model(
             _, ids = search_excluding_groups(index, images[items], depth, groups[items], groups)
             neighbours = ids
             for attribute in cfg.attributes:
-                _attribute_scores(scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks)
+                _attribute_scores(
+                    scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks
+                )
             continue
         depth = task.results(table.depth)
         if task.documents not in indexes:
-            indexes[task.documents] = _search_index(_mixed_documents(model, catalog, images, cfg.benchmark.image_weight), settings)
+            indexes[task.documents] = _search_index(
+                _mixed_documents(model, catalog, images, cfg.benchmark.image_weight), settings
+            )
         doc_index = indexes[task.documents]
         relevant_total = None
         if task.query == "title":
@@ -244,7 +256,9 @@ def _mixed_documents(model: ModelSpace, catalog: Catalog, images: np.ndarray, im
     """The model's image+text documents: its own image embeddings and its map of the CLIP text keys."""
     texts = np.asarray(model.map_text(np.asarray(catalog.text_keys, dtype=np.float32)), dtype=np.float32)
     if texts.shape != images.shape:
-        raise PipelineError(f"{model.name} image+text documents: the text side maps to shape {texts.shape}, the images are {images.shape}")
+        raise PipelineError(
+            f"{model.name} image+text documents: the text side maps to shape {texts.shape}, the images are {images.shape}"
+        )
     return mix_documents(images, texts, image_weight)
 
 
@@ -259,8 +273,13 @@ def attribute_column(attribute: str, k: int) -> str:
 
 
 def _attribute_scores(
-    scores: pd.DataFrame, rows: np.ndarray, ids: np.ndarray, doc_values: np.ndarray,
-    query_values: np.ndarray, attribute: str, ks: list[int],
+    scores: pd.DataFrame,
+    rows: np.ndarray,
+    ids: np.ndarray,
+    doc_values: np.ndarray,
+    query_values: np.ndarray,
+    attribute: str,
+    ks: list[int],
 ) -> None:
     """attribute@K per query: share of the top K whose value equals the query's. Queries whose own
     value is unknown are skipped (NaN); unknown results and empty slots count as misses."""
@@ -298,8 +317,12 @@ def _title_search(index, queries, query_images, items, groups, depth, task: Task
 
 
 def evaluate_models(
-    models: list[ModelSpace], catalog: Catalog, queries: np.ndarray, table: TaskTable,
-    cfg: EvalConfig, settings: SearchSettings,
+    models: list[ModelSpace],
+    catalog: Catalog,
+    queries: np.ndarray,
+    table: TaskTable,
+    cfg: EvalConfig,
+    settings: SearchSettings,
 ) -> tuple[pd.DataFrame, dict[str, ModelRun]]:
     """Run every model on the same query table. Returns the per-query table (the query columns, then
     `<model>/<metric>` for each model) and the runs."""

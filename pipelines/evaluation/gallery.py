@@ -1,4 +1,5 @@
 """The weakness gallery: a self-contained HTML page of the worst image->image queries and their top results."""
+
 from __future__ import annotations
 
 import base64
@@ -64,7 +65,9 @@ def render_gallery(
         f"({' → '.join(models)}). Each result lists the query's known attributes: matched in "
         "<span class='hit'>green</span>, missed in <span class='miss'>red</span> with the result's value "
         "(an unknown value counts as a miss, as in the metric).</p><table>",
-        "<tr><th>query</th>" + "".join(f"<th colspan='{_width(neighbours)}'>{html.escape(m)}</th>" for m in models) + "</tr>",
+        "<tr><th>query</th>"
+        + "".join(f"<th colspan='{_width(neighbours)}'>{html.escape(m)}</th>" for m in models)
+        + "</tr>",
     ]
     for _, query in worst.iterrows():
         row = int(query["row"])
@@ -104,8 +107,10 @@ def _result_cell(result: int, query: int, meta: pd.DataFrame, attributes: list[s
         css = "hit" if mine == theirs else "miss"
         text = attribute if mine == theirs else f"{attribute}: {theirs}"
         labels.append(f"<span class='{css}'>{html.escape(text)}</span>")
-    return (f"<td><img src='{thumb(result)}' alt='result'>{html.escape(str(meta['item_id'].iat[result]))}"
-            f"<br>{'<br>'.join(labels)}</td>")
+    return (
+        f"<td><img src='{thumb(result)}' alt='result'>{html.escape(str(meta['item_id'].iat[result]))}"
+        f"<br>{'<br>'.join(labels)}</td>"
+    )
 
 
 def _thumbnail(path: Path) -> str:

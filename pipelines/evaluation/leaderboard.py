@@ -1,5 +1,6 @@
 """The public KAGL benchmark's view of an evaluation: reports/leaderboard.md beside the published rows, the
 ground truth that was asked, and the benchmark's headline numbers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from pipelines.evaluation.tasks import Task, TaskTable, benchmark_tasks
 from pipelines.schema import raw_column
 
 REFERENCE_FILE = Path(__file__).with_name("leaderboard_reference.yaml")
-DECIMALS = 3            # as the public board prints
-HEADLINE_DECIMALS = 4   # reports/metrics.json
+DECIMALS = 3  # as the public board prints
+HEADLINE_DECIMALS = 4  # reports/metrics.json
 FIELD_TASKS = "kagl_fields"  # headline key prefix of the field tasks' mean: `kagl_fields/mean_avg_p`
 
 
@@ -77,8 +78,16 @@ def _title(task: Task) -> str:
 
 
 def leaderboard_markdown(
-    detail: dict, queries: dict[str, int], table: TaskTable, *, catalog: str, backbone: str, image_weight: float,
-    max_queries: int, reference: Reference | None = None, trained_on: dict[str, int] | None = None,
+    detail: dict,
+    queries: dict[str, int],
+    table: TaskTable,
+    *,
+    catalog: str,
+    backbone: str,
+    image_weight: float,
+    max_queries: int,
+    reference: Reference | None = None,
+    trained_on: dict[str, int] | None = None,
 ) -> str:
     """reports/leaderboard.md: our rows (every model of `detail`) per benchmark task, the published rows beside them.
 
@@ -97,7 +106,7 @@ def leaderboard_markdown(
         f"{catalog}, backbone {backbone}.",
         f"Reference rows: {reference.source} ({reference.url}). They are the **full KAGL catalog (44,434 items) "
         "with pretrained weights**; read them as the scale a pretrained model reaches, and compare our rows with "
-        "them only for a full-catalog run with the same backbone (README, \"The public benchmark\").",
+        'them only for a full-catalog run with the same backbone (README, "The public benchmark").',
         "",
         "How the tasks are asked (pipelines/evaluation/tasks.yaml, as the benchmark's configs/KAGL.json):",
         "- text-to-image: the query is an item's text (title, then description) as it is; documents are the image "
@@ -138,9 +147,12 @@ def leaderboard_markdown(
             "",
             f"`{task.name}`: {count} queries ({where}); documents: {task.documents}."
             + ("" if count else " No queries: this catalog has no such field (H&M has no season or usage).")
-            + (f" {trained_on[task.name]} of them are texts of train-split items: the fine-tuned heads were trained "
-               "on those text-image pairs, so its row is not zero-shot like the published ones."
-               if trained_on.get(task.name) else ""),
+            + (
+                f" {trained_on[task.name]} of them are texts of train-split items: the fine-tuned heads were trained "
+                "on those text-image pairs, so its row is not zero-shot like the published ones."
+                if trained_on.get(task.name)
+                else ""
+            ),
             "",
             f"| Model | {average} | {kind}@1 | {kind}@10 | MRR |",
             "|---|---|---|---|---|",
@@ -149,7 +161,9 @@ def leaderboard_markdown(
             row = task_row(detail[model], task)
             lines.append(f"| **ours: {model}** | " + " | ".join(_cell(v) for v in _ordered(row)) + " |")
         for name, values in reference.models.items():
-            lines.append(f"| {name} (published) | " + " | ".join(_cell(v) for v in _ordered(_reference_row(values, task))) + " |")
+            lines.append(
+                f"| {name} (published) | " + " | ".join(_cell(v) for v in _ordered(_reference_row(values, task))) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
 """Per-query retrieval metrics over ranked result lists (torchmetrics)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,6 @@ from torchmetrics.retrieval import (
     RetrievalPrecision,
     RetrievalRecall,
 )
-
 from torchmetrics.retrieval.base import RetrievalMetric
 
 from pipelines.errors import PipelineError
@@ -65,10 +65,14 @@ def ranked_metric(name: str, relevant: np.ndarray, relevant_total: np.ndarray | 
 def _recall_over_total(relevant: np.ndarray, k: int, relevant_total: np.ndarray) -> np.ndarray:
     """Recall@K against every relevant document of the catalog: hits in the top K over `relevant_total`."""
     if relevant_total.shape != (len(relevant),):
-        raise PipelineError(f"relevant_total must hold one count per query ({len(relevant)}), got shape {relevant_total.shape}")
+        raise PipelineError(
+            f"relevant_total must hold one count per query ({len(relevant)}), got shape {relevant_total.shape}"
+        )
     listed = relevant.sum(axis=1)
     if (listed > relevant_total).any():
         q = int(np.flatnonzero(listed > relevant_total)[0])
-        raise PipelineError(f"query {q}: {int(listed[q])} relevant results listed, but relevant_total says {int(relevant_total[q])}")
+        raise PipelineError(
+            f"query {q}: {int(listed[q])} relevant results listed, but relevant_total says {int(relevant_total[q])}"
+        )
     hits = relevant[:, :k].sum(axis=1).astype(np.float64)
     return np.divide(hits, relevant_total, out=np.zeros(len(hits)), where=relevant_total > 0)

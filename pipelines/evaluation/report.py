@@ -1,13 +1,14 @@
 """Summaries of the per-query table: the headline, the full metric table with intervals, per-category and per-value
 breakdowns, plot data."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from pipelines.evaluation.bootstrap import bootstrap_generator, bootstrap_interval
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import attribute_column
-from pipelines.evaluation.bootstrap import bootstrap_generator, bootstrap_interval
 from pipelines.evaluation.tasks import I2I, TaskTable
 from pipelines.schema import UNKNOWN
 
@@ -97,7 +98,9 @@ def by_value(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dic
             for model in models:
                 entry: dict[str, float | int] = {"n": int(len(group))}
                 for k in sorted(cfg.ks):
-                    entry[attribute_column(attribute, k)] = _round(_values(group, model, attribute_column(attribute, k)).mean())
+                    entry[attribute_column(attribute, k)] = _round(
+                        _values(group, model, attribute_column(attribute, k)).mean()
+                    )
                 out[model][f"{attribute}={value}"] = entry
     return out
 

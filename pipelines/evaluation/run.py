@@ -1,4 +1,5 @@
 """The evaluate stage's library entry point: run every model, then summarise into the report payloads."""
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,15 @@ from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import Catalog, ModelSpace, SearchSettings, evaluate_models, select_queries
 from pipelines.evaluation.gallery import render_gallery, worst_queries
 from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
-from pipelines.evaluation.report import attribute_bars, by_category, by_value, headline, metric_table, plot_k, recall_curve
+from pipelines.evaluation.report import (
+    attribute_bars,
+    by_category,
+    by_value,
+    headline,
+    metric_table,
+    plot_k,
+    recall_curve,
+)
 from pipelines.evaluation.tasks import I2I, TaskTable, load_task_table
 
 log = logging.getLogger(__name__)
@@ -20,17 +29,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict               # reports/metrics.json: the headline (a DVC metric)
-    detail: dict                # reports/metrics_detail.json: every metric at every K, with query counts
-    intervals: dict             # reports/metrics_ci.json
-    by_category: dict           # reports/metrics_by_category.json
-    by_value: dict              # reports/metrics_by_value.json
+    metrics: dict  # reports/metrics.json: the headline (a DVC metric)
+    detail: dict  # reports/metrics_detail.json: every metric at every K, with query counts
+    intervals: dict  # reports/metrics_ci.json
+    by_category: dict  # reports/metrics_by_category.json
+    by_value: dict  # reports/metrics_by_value.json
     recall_curve: pd.DataFrame  # reports/plots/recall_at_k.csv
     attribute_bars: pd.DataFrame  # reports/plots/attribute_at_10.csv
-    per_query: pd.DataFrame     # every query's score per model (the scoreboard's paired bootstrap reads it)
-    gallery_html: str           # reports/gallery.html
-    queries: dict[str, int]     # queries per task
-    leaderboard: str            # reports/leaderboard.md: the public KAGL benchmark's tasks beside its published rows
+    per_query: pd.DataFrame  # every query's score per model (the scoreboard's paired bootstrap reads it)
+    gallery_html: str  # reports/gallery.html
+    queries: dict[str, int]  # queries per task
+    leaderboard: str  # reports/leaderboard.md: the public KAGL benchmark's tasks beside its published rows
     ground_truth: pd.DataFrame  # reports/benchmark_ground_truth.tsv: the benchmark queries asked and what is relevant
 
 
@@ -57,8 +66,14 @@ def run_evaluation(
     worst = worst_queries(per_query, names[-1], cfg.gallery_attributes, k, cfg.gallery_queries)
     image_rows = per_query.loc[per_query["task"] == I2I, "row"].to_numpy()
     gallery = render_gallery(
-        worst, {name: run.image_neighbours for name, run in runs.items()}, image_rows, catalog.meta,
-        cfg.gallery_attributes, k, image_root, title="Weakness gallery: worst image-to-image queries",
+        worst,
+        {name: run.image_neighbours for name, run in runs.items()},
+        image_rows,
+        catalog.meta,
+        cfg.gallery_attributes,
+        k,
+        image_root,
+        title="Weakness gallery: worst image-to-image queries",
     )
     counts = per_query.groupby("task", sort=False).size()
     queries_per_task = {task.name: int(counts.get(task.name, 0)) for task in table.tasks}
@@ -66,8 +81,13 @@ def run_evaluation(
     for model, values in benchmark_headline(detail, table).items():
         metrics[model].update(values)
     leaderboard = leaderboard_markdown(
-        detail, queries_per_task, table, catalog=catalog_label, backbone=backbone_label,
-        image_weight=cfg.benchmark.image_weight, max_queries=cfg.benchmark.max_queries,
+        detail,
+        queries_per_task,
+        table,
+        catalog=catalog_label,
+        backbone=backbone_label,
+        image_weight=cfg.benchmark.image_weight,
+        max_queries=cfg.benchmark.max_queries,
         trained_on=trained_on_queries(per_query, catalog.meta, table),
     )
     return Evaluation(

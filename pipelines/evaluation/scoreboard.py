@@ -1,4 +1,5 @@
 """The scoreboard: fine-tuned vs baseline on the locked targets (params `scoreboard.targets`), pass or miss each."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation.config import Target
 from pipelines.evaluation.bootstrap import bootstrap_generator, paired_delta_interval
+from pipelines.evaluation.config import Target
 from pipelines.evaluation.tasks import I2I
 
 BASELINE, FINETUNED = "baseline", "finetuned"
@@ -31,10 +32,10 @@ class TargetResult:
     n: int
     baseline: float | None
     finetuned: float | None
-    delta: float | None        # points
-    delta_lo: float | None     # points
-    delta_hi: float | None     # points
-    status: str                # pass | miss | no data
+    delta: float | None  # points
+    delta_lo: float | None  # points
+    delta_hi: float | None  # points
+    status: str  # pass | miss | no data
     note: str
 
     @property
@@ -63,12 +64,28 @@ def _score(target, per_query, resamples, seed) -> TargetResult:
     metric_key = f"{I2I}/{target.metric}" if attribute_metric else target.metric
     baseline, finetuned = _paired_scores(target, metric_key, per_query)
     if len(baseline) == 0:
-        return TargetResult(target.metric, target.slice, target.min_delta, 0, None, None, None, None, None,
-                            "no data", f"no test query in slice {target.slice} has a known value for {target.metric}; "
-                            "the target cannot pass until the test split holds such items")
+        return TargetResult(
+            target.metric,
+            target.slice,
+            target.min_delta,
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "no data",
+            f"no test query in slice {target.slice} has a known value for {target.metric}; "
+            "the target cannot pass until the test split holds such items",
+        )
     # to the metrics files' precision, so the scoreboard and metrics_detail.json agree digit for digit
-    values = {BASELINE: round(float(baseline.mean()), VALUE_DECIMALS), FINETUNED: round(float(finetuned.mean()), VALUE_DECIMALS)}
-    interval = paired_delta_interval(baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}"))
+    values = {
+        BASELINE: round(float(baseline.mean()), VALUE_DECIMALS),
+        FINETUNED: round(float(finetuned.mean()), VALUE_DECIMALS),
+    }
+    interval = paired_delta_interval(
+        baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}")
+    )
     # Rounded before the comparison: 0.4 - 0.3 is 9.999999999999998 points, which meets a +10 target.
     delta = round((values[FINETUNED] - values[BASELINE]) * POINTS, 4)
     passed = delta >= target.min_delta
@@ -76,9 +93,17 @@ def _score(target, per_query, resamples, seed) -> TargetResult:
     if interval[0] * POINTS <= 0 <= interval[1] * POINTS:
         note = (note + "; " if note else "") + "the interval includes 0: not distinguishable from noise"
     return TargetResult(
-        target.metric, target.slice, target.min_delta, len(baseline), values[BASELINE], values[FINETUNED],
-        delta, round(interval[0] * POINTS, 4), round(interval[1] * POINTS, 4),
-        "pass" if passed else "miss", note,
+        target.metric,
+        target.slice,
+        target.min_delta,
+        len(baseline),
+        values[BASELINE],
+        values[FINETUNED],
+        delta,
+        round(interval[0] * POINTS, 4),
+        round(interval[1] * POINTS, 4),
+        "pass" if passed else "miss",
+        note,
     )
 
 
@@ -95,7 +120,9 @@ def _paired_scores(target, metric_key, per_query) -> tuple[np.ndarray, np.ndarra
     if target.slice != "all":
         attribute, _, value = target.slice.partition("=")
         if attribute not in rows.columns:
-            raise PipelineError(f"scoreboard target {target.name}: evaluate's per-query scores have no {attribute!r} column")
+            raise PipelineError(
+                f"scoreboard target {target.name}: evaluate's per-query scores have no {attribute!r} column"
+            )
         rows = rows[rows[attribute] == value]
     pairs = rows[columns].dropna().to_numpy(dtype=np.float64)
     return pairs[:, 0], pairs[:, 1]

@@ -1,4 +1,5 @@
 """The retrieval task table (tasks.yaml): query side, relevance rule, exclusion and metrics per task."""
+
 from __future__ import annotations
 
 import re
@@ -34,11 +35,11 @@ class Task:
     relevance: Literal["attributes", "self", "value", "same_text"]
     exclude: Literal["group", "group_others", "none"]
     metrics: tuple[str, ...]
-    attribute: str | None = None       # prompt tasks: the schema field whose canonical values are prompted
-    field: str | None = None           # field tasks: the kept raw field (RAW_FIELDS) whose values are the queries
+    attribute: str | None = None  # prompt tasks: the schema field whose canonical values are prompted
+    field: str | None = None  # field tasks: the kept raw field (RAW_FIELDS) whose values are the queries
     documents: Literal["image", "image+text"] = "image"
-    depth: int | None = None           # results retrieved per query (and MRR's cut-off); None: the table's depth
-    benchmark: str | None = None       # the public benchmark's name for the task: it goes on the leaderboard
+    depth: int | None = None  # results retrieved per query (and MRR's cut-off); None: the table's depth
+    benchmark: str | None = None  # the public benchmark's name for the task: it goes on the leaderboard
 
     def cutoffs(self) -> list[int]:
         """The K of every `<metric>@K` this task reports."""
@@ -60,7 +61,9 @@ class TaskTable:
 def parse_task_table(raw: object, where: str) -> TaskTable:
     """Validate a task table mapping (the content of tasks.yaml); `where` names it in errors."""
     if not isinstance(raw, dict) or not {"depth", "skip_prompt_values", "tasks"} <= set(raw) <= _TABLE_KEYS:
-        raise PipelineError(f"{where}: expected the keys depth, skip_prompt_values, tasks (and optionally skip_field_values)")
+        raise PipelineError(
+            f"{where}: expected the keys depth, skip_prompt_values, tasks (and optionally skip_field_values)"
+        )
     depth = raw["depth"]
     if not isinstance(depth, int) or depth < 1:
         raise PipelineError(f"{where}: depth must be a positive whole number, got {depth!r}")
@@ -81,7 +84,9 @@ def parse_task_table(raw: object, where: str) -> TaskTable:
             task.attribute is not None and task.attribute not in FIELDS
         ):
             raise PipelineError(f"{at} ({task.name}): prompt tasks, and only they, name a schema `attribute`")
-        if (task.query == "field") != (task.field is not None) or (task.field is not None and task.field not in RAW_FIELDS):
+        if (task.query == "field") != (task.field is not None) or (
+            task.field is not None and task.field not in RAW_FIELDS
+        ):
             raise PipelineError(
                 f"{at} ({task.name}): field tasks, and only they, name a kept raw `field` ({', '.join(RAW_FIELDS)})"
             )
@@ -95,7 +100,9 @@ def parse_task_table(raw: object, where: str) -> TaskTable:
         for metric in task.metrics:
             match = _METRIC.match(metric)
             if not match or bool(match["attr"]) != (task.relevance == "attributes"):
-                raise PipelineError(f"{at} ({task.name}): unsupported metric {metric!r} for relevance {task.relevance!r}")
+                raise PipelineError(
+                    f"{at} ({task.name}): unsupported metric {metric!r} for relevance {task.relevance!r}"
+                )
             if match["kind"] == "recall" and task.relevance not in _KNOWN_TOTAL:
                 # Recall needs the number of relevant documents in the whole catalog, which a top-`depth`
                 # list does not carry; the evaluator counts it for these rules only.

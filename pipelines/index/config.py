@@ -1,4 +1,5 @@
 """The `index` params section: which FAISS index to build and how to search it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Build an index from the `index` params and measure it: recall@10 against exact search, size, and (for the
 log only) build time and queries/s."""
+
 from __future__ import annotations
 
 import time
@@ -12,11 +13,11 @@ from pipelines.index.config import IndexConfig
 from pipelines.index.faiss_index import (
     build_index,
     configure_search,
-    search_params,
     exact_neighbours,
     index_bytes,
     recall_at_k,
     search,
+    search_params,
 )
 
 RECALL_K = 10
@@ -31,7 +32,9 @@ RECALL_KEY = "recall_at_10"  # the headline: reports/index.json holds only this,
 @dataclass(frozen=True)
 class MeasuredIndex:
     index: faiss.Index
-    report: dict   # flat, deterministic: factory, rows, dim, recall_at_10, eval_queries, bytes_per_vector, ef_search, nprobe
+    report: (
+        dict  # flat, deterministic: factory, rows, dim, recall_at_10, eval_queries, bytes_per_vector, ef_search, nprobe
+    )
     timings: dict  # build_s, queries_per_s: they differ run to run, so they go to the log, never into a hashed out
 
 

@@ -1,4 +1,5 @@
 """FAISS indexes over the store's keys: build from a factory string, tune search, search, save and reopen."""
+
 from __future__ import annotations
 
 import logging
@@ -157,7 +158,9 @@ def search_excluding_groups(
     query_groups = np.asarray(query_groups)
     doc_groups = np.asarray(doc_groups)
     if query_groups.shape != (len(queries),):
-        raise PipelineError(f"search_excluding_groups: query_groups has shape {query_groups.shape}, expected ({len(queries)},)")
+        raise PipelineError(
+            f"search_excluding_groups: query_groups has shape {query_groups.shape}, expected ({len(queries)},)"
+        )
     if doc_groups.shape != (index.ntotal,):
         raise PipelineError(
             f"search_excluding_groups: doc_groups has shape {doc_groups.shape}, expected ({index.ntotal},) "
@@ -167,7 +170,7 @@ def search_excluding_groups(
         raise PipelineError(f"search_excluding_groups: k must be at least 1, got {k}")
     # One integer code per group, shared by queries and documents, so the filter is an integer compare.
     codes, _ = pd.factorize(np.concatenate([query_groups.astype(object), doc_groups.astype(object)]))
-    query_codes, doc_codes = codes[: len(queries)], codes[len(queries):]
+    query_codes, doc_codes = codes[: len(queries)], codes[len(queries) :]
 
     scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     ids = np.full((len(queries), k), -1, dtype=np.int64)
@@ -182,7 +185,9 @@ def search_excluding_groups(
             # A stable sort on "not kept" moves kept hits to the front in their original rank order.
             order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
             taken = np.take_along_axis(keep, order, axis=1)
-            scores[pending, : order.shape[1]] = np.where(taken, np.take_along_axis(found_scores, order, axis=1), -np.inf)
+            scores[pending, : order.shape[1]] = np.where(
+                taken, np.take_along_axis(found_scores, order, axis=1), -np.inf
+            )
             ids[pending, : order.shape[1]] = np.where(taken, np.take_along_axis(found_ids, order, axis=1), -1)
             if fetch >= index.ntotal:
                 break
@@ -301,7 +306,16 @@ def _faiss_message(exc: RuntimeError) -> str:
 
 
 __all__ = [
-    "build_index", "configure_search", "exact_neighbours", "index_bytes", "open_index", "recall_at_k",
-    "save_index", "search", "search_excluding_groups", "search_params", "suggest_factory",
+    "build_index",
+    "configure_search",
+    "exact_neighbours",
+    "index_bytes",
+    "open_index",
+    "recall_at_k",
+    "save_index",
+    "search",
+    "search_excluding_groups",
+    "search_params",
+    "suggest_factory",
     "training_vectors_needed",
 ]

@@ -1,7 +1,8 @@
 """Schema attributes as integer codes (-1 = unknown), so item-to-item comparisons are array operations."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -1,8 +1,10 @@
 """The `mining` params section: hard negatives from the baseline index."""
+
 from __future__ import annotations
 
-from pipelines.schema import check_fields
 from dataclasses import dataclass, field
+
+from pipelines.schema import check_fields
 
 
 @dataclass(frozen=True)
@@ -30,4 +32,6 @@ class MiningConfig:
         if not 0.0 <= self.relative_margin < 1.0:
             raise ValueError(f"mining.relative_margin must be in [0, 1), got {self.relative_margin}")
         if not -1.0 < self.max_similarity <= 1.0:
-            raise ValueError(f"mining.max_similarity must be in (-1, 1] (inner product of unit vectors), got {self.max_similarity}")
+            raise ValueError(
+                f"mining.max_similarity must be in (-1, 1] (inner product of unit vectors), got {self.max_similarity}"
+            )

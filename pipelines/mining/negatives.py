@@ -1,10 +1,11 @@
 """Hard-negative mining: baseline neighbours that share the anchor's category but differ on a target attribute."""
+
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ NeighbourSearch = Callable[[np.ndarray, int, np.ndarray], tuple[np.ndarray, np.n
 @dataclass(frozen=True)
 class MiningResult:
     negatives: pd.DataFrame  # NEGATIVE_COLUMNS, ordered by anchor then rank
-    report: dict             # shallow metrics for reports/mining.json
+    report: dict  # shallow metrics for reports/mining.json
 
 
 def select_anchors(eligible: np.ndarray, max_anchors: int, seed: int) -> np.ndarray:
@@ -166,35 +167,62 @@ def mine_hard_negatives(
     kept &= np.cumsum(kept, axis=1) <= cfg.per_anchor
 
     q, j = np.nonzero(kept)  # row-major: by anchor, then by rank
-    negatives = pd.DataFrame({
-        "anchor_id": item_ids.to_numpy()[anchors[q]],
-        "negative_id": item_ids.to_numpy()[ids[q, j]],
-        "rank": rank[q, j].astype(np.int32),
-        "similarity": scores[q, j].astype(np.float32),
-        "differs": _attribute_lists(differs[q, j], attrs),
-        "from_signals": _attribute_lists(differs[q, j] & ~differs_known[q, j], attrs),
-    })
-    report = _report(negatives, differs[q, j], differs_known[q, j], attrs, len(anchors), train_count, cfg,
-                     pool=in_pool, candidate=candidate, within_margin=within_margin, too_similar=too_similar,
-                     with_reference=int((~np.isnan(reference)).sum()))
-    log.info("mined %d hard negatives for %d of %d anchors", len(negatives),
-             report["anchors_with_negatives"], len(anchors))
+    negatives = pd.DataFrame(
+        {
+            "anchor_id": item_ids.to_numpy()[anchors[q]],
+            "negative_id": item_ids.to_numpy()[ids[q, j]],
+            "rank": rank[q, j].astype(np.int32),
+            "similarity": scores[q, j].astype(np.float32),
+            "differs": _attribute_lists(differs[q, j], attrs),
+            "from_signals": _attribute_lists(differs[q, j] & ~differs_known[q, j], attrs),
+        }
+    )
+    report = _report(
+        negatives,
+        differs[q, j],
+        differs_known[q, j],
+        attrs,
+        len(anchors),
+        train_count,
+        cfg,
+        pool=in_pool,
+        candidate=candidate,
+        within_margin=within_margin,
+        too_similar=too_similar,
+        with_reference=int((~np.isnan(reference)).sum()),
+    )
+    log.info(
+        "mined %d hard negatives for %d of %d anchors", len(negatives), report["anchors_with_negatives"], len(anchors)
+    )
     return MiningResult(negatives=negatives, report=report)
 
 
 def _attribute_lists(flags: np.ndarray, attrs: Sequence[str]) -> np.ndarray:
     """Comma-joined names of the flagged attributes per row, via a lookup over the 2^A flag patterns."""
     bits = (flags.astype(np.int64) << np.arange(len(attrs))).sum(axis=1)
-    table = np.array([",".join(a for i, a in enumerate(attrs) if mask >> i & 1) for mask in range(1 << len(attrs))],
-                     dtype=object)
+    table = np.array(
+        [",".join(a for i, a in enumerate(attrs) if mask >> i & 1) for mask in range(1 << len(attrs))], dtype=object
+    )
     return table[bits]
 
 
-def _report(negatives: pd.DataFrame, differs: np.ndarray, differs_known: np.ndarray, attrs: Sequence[str],
-            anchors: int, train_items: int, cfg: MiningConfig, *, pool: np.ndarray, candidate: np.ndarray,
-            within_margin: np.ndarray, too_similar: np.ndarray, with_reference: int) -> dict:
+def _report(
+    negatives: pd.DataFrame,
+    differs: np.ndarray,
+    differs_known: np.ndarray,
+    attrs: Sequence[str],
+    anchors: int,
+    train_items: int,
+    cfg: MiningConfig,
+    *,
+    pool: np.ndarray,
+    candidate: np.ndarray,
+    within_margin: np.ndarray,
+    too_similar: np.ndarray,
+    with_reference: int,
+) -> dict:
     total = len(negatives)
-    share = (lambda flags: round(float(flags.mean()), 4) if total else 0.0)
+    share = lambda flags: round(float(flags.mean()), 4) if total else 0.0
     # Counted in sentence-transformers' order: the margin first, then the ceiling on what is left.
     skipped_margin = candidate & within_margin
     return {

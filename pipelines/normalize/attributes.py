@@ -1,4 +1,5 @@
 """Schema attributes per item: column values through the mapping tables, then rules, then `unknown`."""
+
 from __future__ import annotations
 
 from collections import Counter

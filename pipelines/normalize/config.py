@@ -1,4 +1,5 @@
 """The `schema` params section: how raw catalog fields become the fixed attribute schema."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

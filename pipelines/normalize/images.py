@@ -1,4 +1,5 @@
 """Image validation: every image is opened and fully decoded, in parallel; unreadable ones are reported."""
+
 from __future__ import annotations
 
 import logging
@@ -43,7 +44,7 @@ class ImageCheck:
 
 
 def check_image(path: str) -> str:
-    """"" when the file decodes completely, else why not. Runs in worker processes."""
+    """ "" when the file decodes completely, else why not. Runs in worker processes."""
     try:
         size = os.path.getsize(path)
     except OSError:

@@ -1,4 +1,5 @@
 """The normalize step as one function: a raw catalog frame in, the items table and its data profile out."""
+
 from __future__ import annotations
 
 import logging
@@ -19,9 +20,11 @@ from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 
 log = logging.getLogger(__name__)
 
-ITEM_COLUMNS = ["item_id", "image_path", "title", "desc", "group_key", "split"] + [
-    c for f in FIELDS for c in (f, f"{f}_source", f"{f}_conf")
-] + [raw_column(name) for name in RAW_FIELDS]
+ITEM_COLUMNS = (
+    ["item_id", "image_path", "title", "desc", "group_key", "split"]
+    + [c for f in FIELDS for c in (f, f"{f}_source", f"{f}_conf")]
+    + [raw_column(name) for name in RAW_FIELDS]
+)
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,19 @@ def normalize_catalog(
             "split": split,
         }
     )
-    items = pd.concat([items, attributes.frame, raw_fields(frame, spec.raw)], axis=1)[ITEM_COLUMNS].reset_index(drop=True)
+    items = pd.concat([items, attributes.frame, raw_fields(frame, spec.raw)], axis=1)[ITEM_COLUMNS].reset_index(
+        drop=True
+    )
     for column in ITEM_COLUMNS:
         if not column.endswith("_conf"):
             items[column] = items[column].astype(str)
     profile, details = build_profile(items, check, files, attributes.unmapped, fmt=fmt)
     log.info(
         "normalized %d items (%d unreadable images dropped) into %d groups: %s",
-        len(items), check.unreadable, items["group_key"].nunique(), profile["split_items"],
+        len(items),
+        check.unreadable,
+        items["group_key"].nunique(),
+        profile["split_items"],
     )
     return NormalizeResult(items=items, profile=profile, details=details)
 

@@ -1,4 +1,5 @@
 """The data profile: shallow metrics for `dvc metrics diff` and the markdown tables a reviewer reads."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,7 +41,9 @@ def build_profile(
         "top_values": {
             f: {str(v): int(c) for v, c in items[f].value_counts().head(TOP_VALUES).items()} for f in FIELDS
         },
-        "unmapped_values": {f: sum(sum(c.values()) for k, c in unmapped.items() if k.split(":")[0] == f) for f in FIELDS},
+        "unmapped_values": {
+            f: sum(sum(c.values()) for k, c in unmapped.items() if k.split(":")[0] == f) for f in FIELDS
+        },
     }
     details = {
         "format": fmt,
@@ -67,25 +70,47 @@ def render_profile_markdown(metrics: dict, details: dict, source: str = "") -> s
     out = ["# Data profile", ""]
     out += _table(
         ["catalog", "rows", "items kept", "unreadable images", "readable share", "product groups"],
-        [[f"{details['format']}" + (f" ({source})" if source else ""), metrics["rows"], n,
-          metrics["unreadable"], f"{metrics['readable_share']:.2%}", metrics["groups"]]],
+        [
+            [
+                f"{details['format']}" + (f" ({source})" if source else ""),
+                metrics["rows"],
+                n,
+                metrics["unreadable"],
+                f"{metrics['readable_share']:.2%}",
+                metrics["groups"],
+            ]
+        ],
     )
     out += ["## Splits (by product group)", ""]
     out += _table(
         ["split", "items", "share of items", "groups"],
-        [[s, metrics["split_items"][s], f"{_share(metrics['split_items'][s], n):.1%}", metrics["split_groups"][s]]
-         for s in SPLITS],
+        [
+            [s, metrics["split_items"][s], f"{_share(metrics['split_items'][s], n):.1%}", metrics["split_groups"][s]]
+            for s in SPLITS
+        ],
     )
     sizes = details["group_sizes"]
     out += ["Items per group: " + ", ".join(f"{size}: {count} groups" for size, count in sizes.items()), ""]
-    out += ["## Fields", "",
-            "Source `field` = a catalog column through the mapping tables (confidence 0.9); `rule` = a "
-            "phrase in the name or description (0.7); `unknown` = nothing (0.1).", ""]
+    out += [
+        "## Fields",
+        "",
+        "Source `field` = a catalog column through the mapping tables (confidence 0.9); `rule` = a "
+        "phrase in the name or description (0.7); `unknown` = nothing (0.1).",
+        "",
+    ]
     rows = []
     for f in FIELDS:
         src = metrics["sources"][f]
-        rows.append([f, src["field"], src["rule"], src["unknown"], f"{metrics['unknown_share'][f]:.1%}",
-                     ", ".join(f"{v} {c}" for v, c in details["value_counts"][f].items())])
+        rows.append(
+            [
+                f,
+                src["field"],
+                src["rule"],
+                src["unknown"],
+                f"{metrics['unknown_share'][f]:.1%}",
+                ", ".join(f"{v} {c}" for v, c in details["value_counts"][f].items()),
+            ]
+        )
     out += _table(["field", "field", "rule", "unknown", "unknown share", "top values (count)"], rows)
     out += ["## Unreadable images", ""]
     if metrics["unreadable"]:
@@ -96,9 +121,15 @@ def render_profile_markdown(metrics: dict, details: dict, source: str = "") -> s
         out += ["None: every image decoded.", ""]
     out += ["## Raw values no mapping table lists", ""]
     if details["unmapped"]:
-        rows = [[key.split(":")[0], key.split(":")[1], value, count]
-                for key, pairs in details["unmapped"].items() for value, count in pairs]
-        out += ["These fell through to the rules or `unknown`; add them to the tables in `pipelines/normalize/tables/`.", ""]
+        rows = [
+            [key.split(":")[0], key.split(":")[1], value, count]
+            for key, pairs in details["unmapped"].items()
+            for value, count in pairs
+        ]
+        out += [
+            "These fell through to the rules or `unknown`; add them to the tables in `pipelines/normalize/tables/`.",
+            "",
+        ]
         out += _table(["field", "column", "raw value", "items"], rows)
     else:
         out += ["None: the tables cover every raw value.", ""]

@@ -1,10 +1,11 @@
 """Rule extraction: schema values read from item names and descriptions with the phrase tables of rules.yaml."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -88,7 +89,7 @@ class RuleSet:
         return self.desc_head_end.split(clean_text(desc), maxsplit=1)[0].strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rules(path: Path = RULES_FILE) -> RuleSet:
     """Compile rules.yaml, checking every value against the schema's canonical vocabulary."""
     spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -129,10 +130,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
         desc_head_end=re.compile(spec["desc_head_end"], re.IGNORECASE),
         fields=fields,
         group_key_colors=_color_run_pattern(spec, fields.get("color")),
-        view_suffixes=tuple(
-            re.compile(rf"\s*(?:{p})\s*$", re.IGNORECASE)
-            for p in spec["group_key"]["view_suffixes"]
-        ),
+        view_suffixes=tuple(re.compile(rf"\s*(?:{p})\s*$", re.IGNORECASE) for p in spec["group_key"]["view_suffixes"]),
     )
 
 
@@ -146,6 +144,4 @@ def _color_run_pattern(spec: dict, color_rules: FieldRules | None) -> re.Pattern
     suffixes = "|".join(spec["group_key"]["color_suffixes"])
     color = "|".join(phrase_regex(p) for p in sorted(phrases, key=len, reverse=True))
     one = rf"(?:(?:{shades})[\s\-]+)?(?:{color})(?:[\s\-]*(?:{suffixes}))?"
-    return re.compile(
-        rf"(?<![a-z0-9])(?:{one})(?:\s*(?:&|and|/|,|-|with)\s*(?:{one}))*(?![a-z0-9])", re.IGNORECASE
-    )
+    return re.compile(rf"(?<![a-z0-9])(?:{one})(?:\s*(?:&|and|/|,|-|with)\s*(?:{one}))*(?![a-z0-9])", re.IGNORECASE)

@@ -1,4 +1,5 @@
 """Product group keys and leak-free train/val/test splits by a stable hash of the group key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,7 @@ def group_keys(frame: pd.DataFrame, spec: FormatSpec, rules: RuleSet, item_ids: 
 
 def split_position(group_key: str, seed: int) -> float:
     """A uniform number in [0, 1) from sha256(seed:key): the same key always lands in the same place."""
-    digest = hashlib.sha256(f"{seed}:{group_key}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{seed}:{group_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 

@@ -1,11 +1,12 @@
 """The mapping tables as data: raw catalog values -> canonical schema values, per catalog format."""
+
 from __future__ import annotations
 
 import csv
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -99,7 +100,7 @@ def load_value_table(name: str, field: str, directory: Path = TABLES_DIR) -> Val
     return ValueTable(name=name, field=field, values=values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def format_spec(name: str) -> FormatSpec:
     """The field sources of catalog format `name` ("myntra", "hm"), tables loaded and checked."""
     specs = yaml.safe_load(FIELDS_FILE.read_text(encoding="utf-8"))
@@ -133,5 +134,3 @@ def format_spec(name: str) -> FormatSpec:
         fields=fields,
         raw=raw,
     )
-
-

@@ -1,4 +1,5 @@
 """The `pairs` params section: how many training pairs of each type."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

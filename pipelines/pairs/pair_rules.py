@@ -1,4 +1,5 @@
 """Pair rules: which type (strong/medium/weak/hard/easy, or none) two train items form, as array operations."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,21 +38,21 @@ class PairItems:
     while their pattern still counts as a pattern (in the full attribute tuple and in mining).
     """
 
-    items: pd.DataFrame          # the train rows, index 0..n-1
-    group: np.ndarray            # product group (strong)
-    full_tuple: np.ndarray       # identical full known attribute tuple (strong); -1 unless all fields known
-    category: np.ndarray         # category for "different category" (easy); -1 for unknown/other/graphic
+    items: pd.DataFrame  # the train rows, index 0..n-1
+    group: np.ndarray  # product group (strong)
+    full_tuple: np.ndarray  # identical full known attribute tuple (strong); -1 unless all fields known
+    category: np.ndarray  # category for "different category" (easy); -1 for unknown/other/graphic
     category_material: np.ndarray  # medium
-    category_pattern: np.ndarray   # weak
-    category_style: np.ndarray     # weak
-    graphic: np.ndarray          # pattern is a graphic pattern
+    category_pattern: np.ndarray  # weak
+    category_style: np.ndarray  # weak
+    graphic: np.ndarray  # pattern is a graphic pattern
 
     @property
     def size(self) -> int:
         return len(self.items)
 
     @classmethod
-    def from_items(cls, items: pd.DataFrame, graphic_patterns: list[str], where: str) -> "PairItems":
+    def from_items(cls, items: pd.DataFrame, graphic_patterns: list[str], where: str) -> PairItems:
         require_columns(items, ITEM_COLUMNS, where)
         items = items.reset_index(drop=True)
         codes = encode_attributes(items, FIELDS, where)

@@ -1,4 +1,5 @@
 """The training pair set: a seeded, de-duplicated sample of each pair type in the mix params ask for."""
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ STALL_ROUNDS = 2
 @dataclass(frozen=True)
 class PairsResult:
     pairs: pd.DataFrame  # PAIR_COLUMNS, grouped by type in PAIR_TYPES order
-    stats: dict          # reports/pairs_stats.json
+    stats: dict  # reports/pairs_stats.json
 
 
 class _WithinBlocks:
@@ -123,8 +124,9 @@ def _unique_new(a: np.ndarray, b: np.ndarray, n: int, taken: np.ndarray) -> tupl
     return a[fresh], b[fresh]
 
 
-def _sample_rule(name: str, samplers: list, items: PairItems, want: int, hard_keys: np.ndarray,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
+def _sample_rule(
+    name: str, samplers: list, items: PairItems, want: int, hard_keys: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Up to `want` distinct pairs that classify as `name`, anchors drawn uniformly from the items
     the rule can pair (each with a uniform partner under one of its blocks)."""
     code = TYPE_CODE[name]
@@ -143,8 +145,10 @@ def _sample_rule(name: str, samplers: list, items: PairItems, want: int, hard_ke
         a, b = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         keep = classify_pairs(items, a, b, hard_keys) == code
         a, b = _unique_new(a[keep], b[keep], items.size, empty)
-        info["reason"] = (f"only {len(a)} distinct pairs exist under the rule ({RULES[name]}) "
-                          f"among {items.size} train items, after stronger types took their pairs")
+        info["reason"] = (
+            f"only {len(a)} distinct pairs exist under the rule ({RULES[name]}) "
+            f"among {items.size} train items, after stronger types took their pairs"
+        )
         return a, b, info
 
     got_a, got_b, taken = [empty], [empty], empty
@@ -169,13 +173,16 @@ def _sample_rule(name: str, samplers: list, items: PairItems, want: int, hard_ke
         taken = np.concatenate([taken, pair_keys(a, b, items.size)])
         have += len(a)
     if have < want:
-        info["reason"] = (f"sampling found {have} distinct pairs in {rounds} rounds from at most {pool} candidates "
-                          f"under the rule ({RULES[name]}); the rest were repeats or belong to a stronger type")
+        info["reason"] = (
+            f"sampling found {have} distinct pairs in {rounds} rounds from at most {pool} candidates "
+            f"under the rule ({RULES[name]}); the rest were repeats or belong to a stronger type"
+        )
     return np.concatenate(got_a), np.concatenate(got_b), info
 
 
-def _hard_pairs(items: PairItems, row_of: pd.Series, negatives: pd.DataFrame, want: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
+def _hard_pairs(
+    items: PairItems, row_of: pd.Series, negatives: pd.DataFrame, want: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Mined pairs, hardest (lowest rank) first across anchors, seeded ties; same-product pairs dropped."""
     a = row_of.loc[negatives["anchor_id"].to_numpy()].to_numpy()
     b = row_of.loc[negatives["negative_id"].to_numpy()].to_numpy()
@@ -186,9 +193,11 @@ def _hard_pairs(items: PairItems, row_of: pd.Series, negatives: pd.DataFrame, wa
     info = {"pool": int(keep.sum()), "dropped_same_product": int((~keep).sum())}
     a, b = a[keep], b[keep]
     if len(a) < want:
-        info["reason"] = (f"only {len(a)} distinct mined hard negatives are available "
-                          f"({info['dropped_same_product']} more were same-product pairs); raise mining.max_anchors, "
-                          "mining.k or mining.per_anchor to mine more")
+        info["reason"] = (
+            f"only {len(a)} distinct mined hard negatives are available "
+            f"({info['dropped_same_product']} more were same-product pairs); raise mining.max_anchors, "
+            "mining.k or mining.per_anchor to mine more"
+        )
     return a[:want], b[:want], info
 
 
@@ -214,8 +223,14 @@ def check_negatives(negatives: pd.DataFrame, items: pd.DataFrame, negatives_wher
             )
 
 
-def build_pairs(items: pd.DataFrame, negatives: pd.DataFrame, cfg: PairsConfig, seed: int,
-                items_where: str = "items", negatives_where: str = "hard negatives") -> PairsResult:
+def build_pairs(
+    items: pd.DataFrame,
+    negatives: pd.DataFrame,
+    cfg: PairsConfig,
+    seed: int,
+    items_where: str = "items",
+    negatives_where: str = "hard negatives",
+) -> PairsResult:
     """Sample `cfg.n_pairs` x `cfg.mix` pairs of train items, one type per pair (see classify_pairs).
 
     A type that runs short is reported with its reason and is not made up from other types, so the
@@ -225,7 +240,9 @@ def build_pairs(items: pd.DataFrame, negatives: pd.DataFrame, cfg: PairsConfig, 
     repeated = items["item_id"].astype(str).duplicated()
     if repeated.any():
         row = int(np.flatnonzero(repeated.to_numpy())[0])
-        raise PipelineError(f"{items_where}: row {row} repeats item_id {items['item_id'].iloc[row]!r}; ids must be unique")
+        raise PipelineError(
+            f"{items_where}: row {row} repeats item_id {items['item_id'].iloc[row]!r}; ids must be unique"
+        )
     check_negatives(negatives, items, negatives_where, items_where)
     train = items[items["split"] == "train"].reset_index(drop=True)
     if len(train) < 2:
@@ -237,12 +254,15 @@ def build_pairs(items: pd.DataFrame, negatives: pd.DataFrame, cfg: PairsConfig, 
     def rng_for(name: str) -> np.random.Generator:  # one stream per type: a type's sample ignores the others' sizes
         return np.random.default_rng([seed, TYPE_CODE[name]])
 
-    hard_a, hard_b, hard_info = _hard_pairs(encoded, row_of, negatives.astype({"anchor_id": str, "negative_id": str}),
-                                            targets["hard"], rng_for("hard"))
+    hard_a, hard_b, hard_info = _hard_pairs(
+        encoded, row_of, negatives.astype({"anchor_id": str, "negative_id": str}), targets["hard"], rng_for("hard")
+    )
     # Every mined pair (not only the sampled ones) stays a negative: no positive may contradict the miner.
     mined_keys = pair_keys(
         row_of.loc[negatives["anchor_id"].astype(str).to_numpy()].to_numpy(),
-        row_of.loc[negatives["negative_id"].astype(str).to_numpy()].to_numpy(), encoded.size)
+        row_of.loc[negatives["negative_id"].astype(str).to_numpy()].to_numpy(),
+        encoded.size,
+    )
     samplers = {
         "strong": [_WithinBlocks(encoded.group), _WithinBlocks(encoded.full_tuple)],
         "medium": [_WithinBlocks(encoded.category_material)],
@@ -258,21 +278,34 @@ def build_pairs(items: pd.DataFrame, negatives: pd.DataFrame, cfg: PairsConfig, 
         chosen[name] = (a, b)
 
     ids = train["item_id"].astype(str).to_numpy()
-    pairs = pd.concat([
-        pd.DataFrame({
-            "anchor_id": ids[a], "other_id": ids[b],
-            "pair_type": pd.Series([name] * len(a), dtype=object),
-            "label": np.full(len(a), 1 if name in POSITIVE_TYPES else 0, dtype=np.int8),
-        })
-        for name, (a, b) in chosen.items()
-    ], ignore_index=True)
+    pairs = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "anchor_id": ids[a],
+                    "other_id": ids[b],
+                    "pair_type": pd.Series([name] * len(a), dtype=object),
+                    "label": np.full(len(a), 1 if name in POSITIVE_TYPES else 0, dtype=np.int8),
+                }
+            )
+            for name, (a, b) in chosen.items()
+        ],
+        ignore_index=True,
+    )
     stats = _stats(pairs, train, targets, infos, cfg, int(encoded.graphic.sum()))
     log.info("built %d pairs (%s)", len(pairs), ", ".join(f"{k} {v}" for k, v in stats["count"].items()))
     return PairsResult(pairs=pairs, stats=stats)
 
 
-def _stats(pairs: pd.DataFrame, train: pd.DataFrame, targets: dict[str, int], infos: dict[str, dict],
-           cfg: PairsConfig, graphic_items: int, top: int = 10) -> dict:
+def _stats(
+    pairs: pd.DataFrame,
+    train: pd.DataFrame,
+    targets: dict[str, int],
+    infos: dict[str, dict],
+    cfg: PairsConfig,
+    graphic_items: int,
+    top: int = 10,
+) -> dict:
     total = len(pairs)
     count = pairs["pair_type"].value_counts().reindex(PAIR_TYPES, fill_value=0)
     share = {name: round(int(count[name]) / total, 4) if total else 0.0 for name in PAIR_TYPES}
@@ -291,7 +324,10 @@ def _stats(pairs: pd.DataFrame, train: pd.DataFrame, targets: dict[str, int], in
         "share_gap": {name: round(share[name] - cfg.mix[name], 4) for name in PAIR_TYPES},
         "shortfall": {name: targets[name] - int(count[name]) for name in PAIR_TYPES},
         "pool": {name: infos[name]["pool"] for name in PAIR_TYPES},
-        "short_reason": {name: infos[name]["reason"] for name in PAIR_TYPES
-                         if "reason" in infos[name] and count[name] < targets[name]},
+        "short_reason": {
+            name: infos[name]["reason"]
+            for name in PAIR_TYPES
+            if "reason" in infos[name] and count[name] < targets[name]
+        },
         "top_categories": {str(k): int(v) for k, v in anchor_category.value_counts().head(top).items()},
     }

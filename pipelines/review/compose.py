@@ -1,4 +1,5 @@
 """Gather a review from both revisions' committed reports and write it to a folder: report.md and plot images."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ BY_VALUE = "reports/metrics_by_value.json"
 REPORT = "report.md"
 
 
-def _presence(review: Review, section: str, path: str, old: Any, new: Any,
-              consequence: str = "its values show as new / removed") -> None:
+def _presence(
+    review: Review, section: str, path: str, old: Any, new: Any, consequence: str = "its values show as new / removed"
+) -> None:
     """Say in the section's notes when a file is missing at one side or both, and what that means there."""
     if old is None and new is None:
         review.note(section, f"`{path}` is absent at both revisions.")
@@ -46,19 +48,31 @@ def _params(review: Review, old: Snapshot, new: Snapshot) -> None:
 
 
 def _scoreboard(review: Review, old: Snapshot, new: Snapshot) -> None:
-    boards = {side: (snap.read_json(SCOREBOARD), snap.read_json(SCOREBOARD_DETAIL)) for side, snap in
-              (("base", old), ("head", new))}
-    _presence(review, "scoreboard", SCOREBOARD, boards["base"][0], boards["head"][0],
-              "its targets show as new / removed")
-    _presence(review, "scoreboard", SCOREBOARD_DETAIL, boards["base"][1], boards["head"][1],
-              "no query counts or intervals there, unless that side's scoreboard.json holds them")
+    boards = {
+        side: (snap.read_json(SCOREBOARD), snap.read_json(SCOREBOARD_DETAIL))
+        for side, snap in (("base", old), ("head", new))
+    }
+    _presence(
+        review, "scoreboard", SCOREBOARD, boards["base"][0], boards["head"][0], "its targets show as new / removed"
+    )
+    _presence(
+        review,
+        "scoreboard",
+        SCOREBOARD_DETAIL,
+        boards["base"][1],
+        boards["head"][1],
+        "no query counts or intervals there, unless that side's scoreboard.json holds them",
+    )
     review.base_verdict = overall_verdict(*boards["base"])
     review.head_verdict = overall_verdict(*boards["head"])
     review.targets = compare_targets(target_results(*boards["base"]), target_results(*boards["head"]))
     detail = boards["head"][1] or {}
     if detail.get("untrained_backbone"):
-        review.note("summary", "HEAD ran on an untrained backbone (`model.pretrained: none`): the numbers measure "
-                               "what the heads learn on random features.")
+        review.note(
+            "summary",
+            "HEAD ran on an untrained backbone (`model.pretrained: none`): the numbers measure "
+            "what the heads learn on random features.",
+        )
 
 
 def _metrics(review: Review, old: Snapshot, new: Snapshot) -> None:
@@ -84,8 +98,15 @@ def _slices(review: Review, old: Snapshot, new: Snapshot) -> None:
     review.gains = gains(changes, settings.top)
 
 
-def build_review(root: Path, base: Side, head: Side, review_dir: Path, image_format: str = "svg",
-                 slices: SliceSettings | None = None, artifact_url: str | None = None) -> Review:
+def build_review(
+    root: Path,
+    base: Side,
+    head: Side,
+    review_dir: Path,
+    image_format: str = "svg",
+    slices: SliceSettings | None = None,
+    artifact_url: str | None = None,
+) -> Review:
     """Everything the report shows; plot images are written into `review_dir` on the way."""
     old, new = Snapshot(root, base), Snapshot(root, head)
     review = Review(base, head, slices=slices or SliceSettings(), artifact_url=artifact_url)
@@ -100,8 +121,15 @@ def build_review(root: Path, base: Side, head: Side, review_dir: Path, image_for
     return review
 
 
-def write_review(start: Path, base_rev: str, head_rev: str | None, out: Path, image_format: str = "svg",
-                 slices: SliceSettings | None = None, artifact_url: str | None = None) -> Path:
+def write_review(
+    start: Path,
+    base_rev: str,
+    head_rev: str | None,
+    out: Path,
+    image_format: str = "svg",
+    slices: SliceSettings | None = None,
+    artifact_url: str | None = None,
+) -> Path:
     """Compare BASE with HEAD (None: the working tree) in the repository that holds `start`; write `out/report.md`.
 
     The folder is replaced whole, so a failed run never leaves a report that mixes two reviews.

@@ -1,4 +1,5 @@
 """What a review found, side by side for BASE and HEAD: the data the markdown report is written from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,8 +1,10 @@
 """The review as markdown: a summary, small tables per section, the plot images beside it, at most 200 lines."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pipelines.review.findings import Review
 from pipelines.review.metric_changes import MetricChange
@@ -24,8 +26,9 @@ def cap_lines(lines: Sequence[str], max_lines: int = MAX_LINES) -> list[str]:
     return kept + [f"_… {len(lines) - len(kept)} more lines cut: the report is capped at {max_lines} lines._"]
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], max_rows: int | None = None,
-          right: Sequence[int] = ()) -> list[str]:
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], max_rows: int | None = None, right: Sequence[int] = ()
+) -> list[str]:
     """A markdown table; rows past `max_rows` become one line saying how many were left out."""
     align = ["---:" if index in right else "---" for index in range(len(header))]
     shown = rows if max_rows is None else rows[:max_rows]
@@ -97,23 +100,47 @@ def _verdict(verdict: Verdict | None) -> str:
 def _target_row(change: TargetChange) -> list[str]:
     moved = f"**{change.movement}**" if change.movement in (UP, DOWN) else change.movement
     name = f"`{change.target}`" + (f" (BASE: `{change.renamed_from}`)" if change.renamed_from else "")
-    return [name, _pair(_field(change.base, "n"), _field(change.head, "n")),
-            _pair(_field(change.base, "baseline"), _field(change.head, "baseline")),
-            _pair(_field(change.base, "finetuned"), _field(change.head, "finetuned")),
-            _delta(change.base), _delta(change.head),
-            _pair(_result(change.base), _result(change.head)), moved]
+    return [
+        name,
+        _pair(_field(change.base, "n"), _field(change.head, "n")),
+        _pair(_field(change.base, "baseline"), _field(change.head, "baseline")),
+        _pair(_field(change.base, "finetuned"), _field(change.head, "finetuned")),
+        _delta(change.base),
+        _delta(change.head),
+        _pair(_result(change.base), _result(change.head)),
+        moved,
+    ]
 
 
 def _metric_row(change: MetricChange) -> list[str]:
     delta = change.change
-    return [f"`{change.path}`", f"`{change.key}`", value(change.old), value(change.new),
-            "new" if change.old is ABSENT else "removed" if change.new is ABSENT else
-            "—" if delta is None else f"{delta:+.4f}"]
+    return [
+        f"`{change.path}`",
+        f"`{change.key}`",
+        value(change.old),
+        value(change.new),
+        "new"
+        if change.old is ABSENT
+        else "removed"
+        if change.new is ABSENT
+        else "—"
+        if delta is None
+        else f"{delta:+.4f}",
+    ]
 
 
 def _slice_rows(changes: list[SliceChange]) -> list[list[str]]:
-    return [[f"`{change.slice}`", f"`{change.metric}`", _pair(str(change.base.n), str(change.head.n)),
-             value(change.base.value), value(change.head.value), points(change.change)] for change in changes]
+    return [
+        [
+            f"`{change.slice}`",
+            f"`{change.metric}`",
+            _pair(str(change.base.n), str(change.head.n)),
+            value(change.base.value),
+            value(change.head.value),
+            points(change.change),
+        ]
+        for change in changes
+    ]
 
 
 def _notes(review: Review, section: str) -> list[str]:
@@ -158,8 +185,16 @@ def _params_section(review: Review) -> list[str]:
 def _scoreboard_section(review: Review) -> list[str]:
     lines = ["", "## Scoreboard", ""]
     if review.targets:
-        header = ["target", "queries", "baseline", "fine-tuned", "delta BASE (pts) [95% CI]",
-                  "delta HEAD (pts) [95% CI]", "result", "moved"]
+        header = [
+            "target",
+            "queries",
+            "baseline",
+            "fine-tuned",
+            "delta BASE (pts) [95% CI]",
+            "delta HEAD (pts) [95% CI]",
+            "result",
+            "moved",
+        ]
         lines += table(header, [_target_row(change) for change in review.targets], right=(1, 2, 3))
         lines += ["", f"Values read `BASE → HEAD` where they differ. Rule: {NOISE_RULE}."]
     else:
@@ -170,11 +205,17 @@ def _scoreboard_section(review: Review) -> list[str]:
 def _metrics_section(review: Review) -> list[str]:
     lines = ["", "## Headline metrics (`dvc metrics diff`)", ""]
     # moved values first, then flips of non-numbers, then keys only one side has
-    changed = sorted((change for change in review.metrics if change.changed),
-                     key=lambda change: (change.change is None, change.new is ABSENT, change.old is ABSENT))
+    changed = sorted(
+        (change for change in review.metrics if change.changed),
+        key=lambda change: (change.change is None, change.new is ABSENT, change.old is ABSENT),
+    )
     if changed:
-        lines += table(["file", "metric", "BASE", "HEAD", "change"], [_metric_row(change) for change in changed],
-                       MAX_METRIC_ROWS, right=(2, 3, 4))
+        lines += table(
+            ["file", "metric", "BASE", "HEAD", "change"],
+            [_metric_row(change) for change in changed],
+            MAX_METRIC_ROWS,
+            right=(2, 3, 4),
+        )
     else:
         lines.append("No headline metric changed.")
     unchanged = len(review.metrics) - len(changed)
@@ -185,13 +226,19 @@ def _metrics_section(review: Review) -> list[str]:
 
 def _slices_section(review: Review) -> list[str]:
     settings = review.slices
-    lines = ["", f"## Slices: {settings.model} `<attribute>@{settings.k}` by category and attribute value", "",
-             f"Change in points (×100) from BASE to HEAD, over {review.slices_compared} slices with at least "
-             f"{settings.min_queries} queries at both revisions (smaller slices are left out as noise); "
-             f"top {settings.top} each."]
+    lines = [
+        "",
+        f"## Slices: {settings.model} `<attribute>@{settings.k}` by category and attribute value",
+        "",
+        f"Change in points (×100) from BASE to HEAD, over {review.slices_compared} slices with at least "
+        f"{settings.min_queries} queries at both revisions (smaller slices are left out as noise); "
+        f"top {settings.top} each.",
+    ]
     header = ["slice", "metric", "queries", "BASE", "HEAD", "change (pts)"]
-    for title, changes, empty in (("Largest regressions", review.regressions, "No slice dropped."),
-                                  ("Largest gains", review.gains, "No slice rose.")):
+    for title, changes, empty in (
+        ("Largest regressions", review.regressions, "No slice dropped."),
+        ("Largest gains", review.gains, "No slice rose."),
+    ):
         lines += ["", f"### {title}", ""]
         lines += table(header, _slice_rows(changes), right=(2, 3, 4, 5)) if changes else [empty]
     return lines + _notes(review, "slices")
@@ -202,8 +249,11 @@ def _plots_section(review: Review) -> list[str]:
     if not review.plots:
         lines.append("No plot rendered.")
     if review.artifact_url and review.plots:
-        lines += [f"The images are uploaded as the workflow artifact `review` of [this run]({review.artifact_url}) "
-                  "(a PR comment cannot embed local files):", ""]
+        lines += [
+            f"The images are uploaded as the workflow artifact `review` of [this run]({review.artifact_url}) "
+            "(a PR comment cannot embed local files):",
+            "",
+        ]
         for plot in review.plots:
             notes = f" ({'; '.join(plot.notes)})" if plot.notes else ""
             lines.append(f"- {plot.title}: {f'`{plot.file}`' if plot.file else 'not rendered'}{notes}")
@@ -217,8 +267,14 @@ def _plots_section(review: Review) -> list[str]:
 
 def render_report(review: Review) -> str:
     """The whole report, capped at MAX_LINES lines, with a trailing newline."""
-    lines = [*_summary(review), *_params_section(review), *_scoreboard_section(review),
-             *_metrics_section(review), *_slices_section(review), *_plots_section(review)]
+    lines = [
+        *_summary(review),
+        *_params_section(review),
+        *_scoreboard_section(review),
+        *_metrics_section(review),
+        *_slices_section(review),
+        *_plots_section(review),
+    ]
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(cap_lines(lines)) + "\n"

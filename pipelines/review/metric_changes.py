@@ -1,8 +1,10 @@
 """The headline metrics of two revisions side by side: the files dvc.yaml declares as metrics, flattened as `dvc metrics diff` names their keys."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pipelines.review.revisions import ABSENT
 
@@ -36,7 +38,7 @@ def metrics_paths(dvc_yaml: Mapping[str, Any] | None) -> list[str]:
     paths = [entry for entry in dvc_yaml.get("metrics") or [] if isinstance(entry, str)]
     for stage in (dvc_yaml.get("stages") or {}).values():
         for entry in (stage or {}).get("metrics") or []:
-            for path in ([entry] if isinstance(entry, str) else list(entry) if isinstance(entry, Mapping) else []):
+            for path in [entry] if isinstance(entry, str) else list(entry) if isinstance(entry, Mapping) else []:
                 if path not in paths:
                     paths.append(path)
     return paths

@@ -1,8 +1,10 @@
 """Which params changed between two revisions: params.yaml as dotted leaf keys, the names `dvc params diff` uses."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pipelines.review.revisions import ABSENT
 

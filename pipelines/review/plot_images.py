@@ -1,4 +1,5 @@
 """Both revisions' DVC plots overlaid (`dvc plots diff --json`), rendered offline to SVG or PNG with vl-convert."""
+
 from __future__ import annotations
 
 import copy
@@ -7,9 +8,10 @@ import logging
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pipelines.review.revisions import Side
 
@@ -101,7 +103,8 @@ def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, e
     for error in diff.get("errors") or []:
         source = f"`{error['source']}`" if error.get("source") else "its data"
         errors.setdefault(error.get("name", ""), []).append(
-            f"absent at {error.get('rev', '?')}: {source} ({error.get('type', 'error')})")
+            f"absent at {error.get('rev', '?')}: {source} ({error.get('type', 'error')})"
+        )
     out_dir = review_dir / PLOTS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     images, used = [], set()
@@ -109,8 +112,11 @@ def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, e
         for entry in (item for item in entries if item.get("type") == "vega"):
             revisions = tuple(entry.get("revisions") or ())
             notes = list(dict.fromkeys(errors.get(title, [])))
-            notes += [f"no data at {rev} (the plot's files or fields differ there)" for rev in expected
-                      if rev not in revisions and not any(f"absent at {rev}:" in note for note in notes)]
+            notes += [
+                f"no data at {rev} (the plot's files or fields differ there)"
+                for rev in expected
+                if rev not in revisions and not any(f"absent at {rev}:" in note for note in notes)
+            ]
             name = slug(title)
             while name in used:
                 name += "-2"

@@ -1,12 +1,14 @@
 """The two sides a review compares: a file as it is at a git revision, or in the working tree."""
+
 from __future__ import annotations
 
 import json
 import logging
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -68,8 +70,10 @@ def resolve_side(root: Path, rev: str | None) -> Side:
         return Side(WORKSPACE)
     result = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     if result.returncode != 0 or not result.stdout.strip():
-        raise ReviewError(f"unknown git revision '{rev}' in {root} (for a pull request's base, fetch it first: "
-                          f"git fetch origin; a shallow clone needs fetch-depth: 0)")
+        raise ReviewError(
+            f"unknown git revision '{rev}' in {root} (for a pull request's base, fetch it first: "
+            f"git fetch origin; a shallow clone needs fetch-depth: 0)"
+        )
     return Side(rev, result.stdout.strip())
 
 

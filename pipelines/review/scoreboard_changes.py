@@ -4,10 +4,12 @@ The rule: a delta moved beyond noise when each revision's delta lies strictly ou
 95% interval (scoreboard_detail.json: paired bootstrap over the target's queries). With one interval known,
 the other delta must lie outside it; with none, there is no verdict.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 NOISE_RULE = (
     "a target's delta moved **beyond noise** when each revision's delta lies outside the other revision's "
@@ -79,8 +81,10 @@ def target_results(board: Mapping[str, Any] | None, detail: Mapping[str, Any] | 
         passed = row.get("pass")
         metric, slice_name = row.get("metric"), row.get("slice")
         results[name] = TargetResult(
-            baseline=_number(row.get("baseline")), finetuned=_number(row.get("finetuned")),
-            delta=_number(row.get("delta")), delta_lo=_number(row.get("delta_lo")),
+            baseline=_number(row.get("baseline")),
+            finetuned=_number(row.get("finetuned")),
+            delta=_number(row.get("delta")),
+            delta_lo=_number(row.get("delta_lo")),
             delta_hi=_number(row.get("delta_hi")),
             n=row["n"] if isinstance(row.get("n"), int) and not isinstance(row.get("n"), bool) else None,
             passed=passed if isinstance(passed, bool) else None,
@@ -136,8 +140,12 @@ def compare_targets(base: Mapping[str, TargetResult], head: Mapping[str, TargetR
         base_name = base_by_identity.get(result.identity, name if name in base else None)
         before = base.get(base_name) if base_name is not None else None
         matched.add(base_name)
-        changes.append(TargetChange(name, before, result, movement(before, result),
-                                    base_name if base_name not in (None, name) else None))
-    changes += [TargetChange(name, result, None, movement(result, None)) for name, result in base.items()
-                if name not in matched]
+        changes.append(
+            TargetChange(
+                name, before, result, movement(before, result), base_name if base_name not in (None, name) else None
+            )
+        )
+    changes += [
+        TargetChange(name, result, None, movement(result, None)) for name, result in base.items() if name not in matched
+    ]
     return changes

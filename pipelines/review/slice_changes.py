@@ -1,8 +1,10 @@
 """The largest regressions and gains by slice (category, attribute value) in one model's attribute@K between two revisions."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ def _score(slice_name: str, metric: str, value: Any, n: Any) -> SliceScore | Non
     return SliceScore(slice_name, metric, float(value), n)
 
 
-def slice_scores(by_category: Mapping[str, Any] | None, by_value: Mapping[str, Any] | None,
-                 model: str = "finetuned", k: int = 10) -> dict[tuple[str, str], SliceScore]:
+def slice_scores(
+    by_category: Mapping[str, Any] | None, by_value: Mapping[str, Any] | None, model: str = "finetuned", k: int = 10
+) -> dict[tuple[str, str], SliceScore]:
     """Every (slice, `<field>@k`) score of `model` in metrics_by_category.json and metrics_by_value.json.
 
     by_category: {model: {category: {"<field>@K": mean, "<field>_n": queries, "n": queries}}};
@@ -65,11 +68,15 @@ def slice_scores(by_category: Mapping[str, Any] | None, by_value: Mapping[str, A
     return scores
 
 
-def slice_changes(base: Mapping[tuple[str, str], SliceScore], head: Mapping[tuple[str, str], SliceScore],
-                  min_queries: int) -> list[SliceChange]:
+def slice_changes(
+    base: Mapping[tuple[str, str], SliceScore], head: Mapping[tuple[str, str], SliceScore], min_queries: int
+) -> list[SliceChange]:
     """Slices both revisions score with at least `min_queries` queries on each side, sorted by change."""
-    changes = [SliceChange(base[key], score) for key, score in head.items()
-               if key in base and min(base[key].n, score.n) >= min_queries]
+    changes = [
+        SliceChange(base[key], score)
+        for key, score in head.items()
+        if key in base and min(base[key].n, score.n) >= min_queries
+    ]
     return sorted(changes, key=lambda change: (change.change, change.slice, change.metric))
 
 

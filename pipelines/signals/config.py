@@ -1,9 +1,11 @@
 """The `signals` params section: prototype concept signals and their gating."""
+
 from __future__ import annotations
 
-from pipelines.schema import check_fields
 from dataclasses import dataclass, field
 from typing import Literal
+
+from pipelines.schema import check_fields
 
 DEFAULT_DIMS = ["category", "color", "pattern", "material", "neckline", "sleeve_length"]
 
@@ -44,7 +46,9 @@ class SignalsConfig:
         check_fields(self.dims, "signals.dims")
         check_fields(self.priority, "signals.priority")
         if not set(self.dims) <= set(self.priority):
-            raise ValueError(f"signals.priority must rank every dimension of signals.dims, missing {sorted(set(self.dims) - set(self.priority))}")
+            raise ValueError(
+                f"signals.priority must rank every dimension of signals.dims, missing {sorted(set(self.dims) - set(self.priority))}"
+            )
         if self.top_k < 1 or self.budget < 1:
             raise ValueError("signals.top_k and signals.budget must be at least 1")
         if not self.dims:

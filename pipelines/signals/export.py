@@ -1,9 +1,11 @@
 """Per-item concept signals over the store: prototypes from train items, calibrated scores, the gate, a report."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,8 +42,7 @@ def export_signals(store: Store, cfg: SignalsConfig, seed: int) -> ConceptSignal
     missing = [column for column in ["item_id", "split", *cfg.dims] if column not in meta.columns]
     if missing:
         raise PipelineError(
-            f"{where}: has no column {missing[0]!r}"
-            + (" named in signals.dims" if missing[0] in cfg.dims else "")
+            f"{where}: has no column {missing[0]!r}" + (" named in signals.dims" if missing[0] in cfg.dims else "")
         )
     train = (meta["split"] == "train").to_numpy()
     if not train.any():
@@ -63,8 +64,12 @@ def export_signals(store: Store, cfg: SignalsConfig, seed: int) -> ConceptSignal
             prototype = refine_prototypes(prototype, keys, codes, cfg.refine, seed)
         prototypes[dim] = prototype
         scores[dim] = calibrate(_similarities(keys, prototype.vectors), cfg.normalize, cfg.temperature)
-        log.info("%s: %d concepts from %d known train items", dim, len(prototype.concepts),
-                 int((train & (meta[dim].astype(str) != UNKNOWN).to_numpy()).sum()))
+        log.info(
+            "%s: %d concepts from %d known train items",
+            dim,
+            len(prototype.concepts),
+            int((train & (meta[dim].astype(str) != UNKNOWN).to_numpy()).sum()),
+        )
     active = gate(scores, GatingRule.from_config(cfg))
     signals = _signal_table(meta["item_id"].astype(str).to_numpy(), prototypes, scores, active, cfg.top_k)
     report = signals_report(meta, prototypes, scores, active)
@@ -143,7 +148,7 @@ def _similarities(keys: np.ndarray, prototypes: np.ndarray, chunk: int = 65536) 
     """Cosine similarity of every (unit-norm) key to every prototype, in row chunks of the memory map."""
     out = np.empty((len(keys), len(prototypes)), dtype=np.float32)
     for start in range(0, len(keys), chunk):
-        out[start:start + chunk] = np.asarray(keys[start:start + chunk], dtype=np.float32) @ prototypes.T
+        out[start : start + chunk] = np.asarray(keys[start : start + chunk], dtype=np.float32) @ prototypes.T
     return out
 
 
@@ -159,16 +164,20 @@ def _signal_table(
     for position, (dim, prototype) in enumerate(prototypes.items()):
         keep = min(top_k, len(prototype.concepts))
         order = rank_concepts(scores[dim])[:, :keep]
-        parts.append(pd.DataFrame({
-            "_item": np.repeat(np.arange(n_items), keep),
-            "_dim": position,
-            "item_id": np.repeat(item_ids, keep),
-            "dim": dim,
-            "concept": np.asarray(prototype.concepts, dtype=object)[order].ravel(),
-            "score": np.take_along_axis(scores[dim], order, axis=1).ravel().astype(np.float32),
-            "rank": np.tile(np.arange(1, keep + 1, dtype=np.int64), n_items),
-            "active": np.take_along_axis(active[dim], order, axis=1).ravel(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_item": np.repeat(np.arange(n_items), keep),
+                    "_dim": position,
+                    "item_id": np.repeat(item_ids, keep),
+                    "dim": dim,
+                    "concept": np.asarray(prototype.concepts, dtype=object)[order].ravel(),
+                    "score": np.take_along_axis(scores[dim], order, axis=1).ravel().astype(np.float32),
+                    "rank": np.tile(np.arange(1, keep + 1, dtype=np.int64), n_items),
+                    "active": np.take_along_axis(active[dim], order, axis=1).ravel(),
+                }
+            )
+        )
     table = pd.concat(parts, ignore_index=True).sort_values(["_item", "_dim", "rank"], kind="stable")
     return table[SIGNAL_COLUMNS].reset_index(drop=True)
 

@@ -2,10 +2,12 @@
 
 Everything here is a pure function over (items × concepts) matrices, vectorised over items.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 
 import numpy as np
 
@@ -55,7 +57,7 @@ class GatingRule:
     merge: Literal["fair", "priority"] = "fair"
 
     @classmethod
-    def from_config(cls, cfg: SignalsConfig) -> "GatingRule":
+    def from_config(cls, cfg: SignalsConfig) -> GatingRule:
         return cls(cfg.threshold, cfg.fallback_delta, cfg.top_k, cfg.budget, tuple(cfg.priority), cfg.merge)
 
 

@@ -1,4 +1,5 @@
 """Concept prototypes: the normalised mean image key per known value, optionally refined with InfoNCE + margin."""
+
 from __future__ import annotations
 
 import logging
@@ -131,6 +132,10 @@ def _unit_rows(matrix: np.ndarray, dim: str) -> np.ndarray:
 
 
 __all__ = [
-    "ConceptPrototypes", "build_prototypes", "concept_order", "load_prototypes", "refine_prototypes",
+    "ConceptPrototypes",
+    "build_prototypes",
+    "concept_order",
+    "load_prototypes",
+    "refine_prototypes",
     "save_prototypes",
 ]

@@ -1,10 +1,11 @@
 """The key/value store: open it validated against its manifest, or write a small one in one call."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -1,11 +1,12 @@
 """Writes a key/value store block by block into memory-mapped `.npy` files, then its meta and manifest."""
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd

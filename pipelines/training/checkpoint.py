@@ -1,4 +1,5 @@
 """Checkpoints: the params hash that keys a run, atomic save, and load with clear errors."""
+
 from __future__ import annotations
 
 import hashlib

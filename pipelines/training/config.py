@@ -1,9 +1,11 @@
 """The `train` params section: the protocol model, its losses, sampler and optional LoRA."""
+
 from __future__ import annotations
 
-from pipelines.schema import check_fields
 from dataclasses import dataclass, field
 from typing import Literal
+
+from pipelines.schema import check_fields
 
 DEFAULT_HEADS = ["category", "color", "pattern", "material", "neckline", "sleeve_length"]
 
@@ -66,7 +68,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     epochs: int = 30
     batch_size: int = 128
-    pairs_per_step: int = 0   # 0 = every pair once per epoch, spread over the epoch's steps
+    pairs_per_step: int = 0  # 0 = every pair once per epoch, spread over the epoch's steps
     patience: int = 8
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)

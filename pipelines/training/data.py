@@ -1,4 +1,5 @@
 """Training inputs from the store: split rows, attribute labels with their class sets, and the mined pairs as row indices."""
+
 from __future__ import annotations
 
 import logging
@@ -18,15 +19,15 @@ PAIR_COLUMNS = ("anchor_id", "other_id", "label")
 
 @dataclass
 class AttributeLabels:
-    classes: dict[str, list[str]]     # attribute -> class names (index = label id), from the train split
-    labels: dict[str, np.ndarray]     # attribute -> (N,) int64 over every store row, IGNORE_INDEX when unknown
+    classes: dict[str, list[str]]  # attribute -> class names (index = label id), from the train split
+    labels: dict[str, np.ndarray]  # attribute -> (N,) int64 over every store row, IGNORE_INDEX when unknown
 
 
 @dataclass
 class PairSet:
-    anchor: np.ndarray   # (P,) store row of the anchor
-    other: np.ndarray    # (P,) store row of the other item
-    label: np.ndarray    # (P,) float32, 1 positive / 0 negative
+    anchor: np.ndarray  # (P,) store row of the anchor
+    other: np.ndarray  # (P,) store row of the other item
+    label: np.ndarray  # (P,) float32, 1 positive / 0 negative
 
     def __len__(self) -> int:
         return len(self.anchor)
@@ -34,15 +35,15 @@ class PairSet:
 
 @dataclass
 class TrainingData:
-    meta: pd.DataFrame            # the store's meta (row i = store row i)
-    image_keys: np.ndarray        # (N, D) frozen image features
-    text_keys: np.ndarray         # (N, D) frozen CLIP text features of title + desc
-    train_rows: np.ndarray        # store rows of the train split
-    val_rows: np.ndarray          # store rows of the val split
+    meta: pd.DataFrame  # the store's meta (row i = store row i)
+    image_keys: np.ndarray  # (N, D) frozen image features
+    text_keys: np.ndarray  # (N, D) frozen CLIP text features of title + desc
+    train_rows: np.ndarray  # store rows of the train split
+    val_rows: np.ndarray  # store rows of the val split
     attributes: AttributeLabels
     pairs: PairSet
-    text_groups: np.ndarray       # (N,) int: rows with identical title + desc share a group (a retrieval hit)
-    product_groups: np.ndarray    # (N,) int codes of group_key: image->image search skips the query's own product
+    text_groups: np.ndarray  # (N,) int: rows with identical title + desc share a group (a retrieval hit)
+    product_groups: np.ndarray  # (N,) int codes of group_key: image->image search skips the query's own product
 
 
 def split_rows(meta: pd.DataFrame, split: str, where: str) -> np.ndarray:
@@ -51,12 +52,17 @@ def split_rows(meta: pd.DataFrame, split: str, where: str) -> np.ndarray:
     rows = np.flatnonzero((meta["split"] == split).to_numpy())
     if len(rows) == 0:
         counts = meta["split"].value_counts().to_dict()
-        raise PipelineError(f"{where}: no rows in the {split!r} split (splits found: {counts}); training needs train and val rows")
+        raise PipelineError(
+            f"{where}: no rows in the {split!r} split (splits found: {counts}); training needs train and val rows"
+        )
     return rows
 
 
 def attribute_labels(
-    meta: pd.DataFrame, attrs: list[str], train_rows: np.ndarray, where: str,
+    meta: pd.DataFrame,
+    attrs: list[str],
+    train_rows: np.ndarray,
+    where: str,
     pseudo: pd.DataFrame | None = None,
 ) -> AttributeLabels:
     """Encode each attribute column as class ids; classes are the known values of the train split.
@@ -87,7 +93,9 @@ def attribute_labels(
         labels[attr] = values.map(index).fillna(IGNORE_INDEX).astype(np.int64).to_numpy()
         classes[attr] = order
         if len(order) == 1:
-            log.warning("attribute %s has a single known class (%s) in the train split; its head learns nothing", attr, order[0])
+            log.warning(
+                "attribute %s has a single known class (%s) in the train split; its head learns nothing", attr, order[0]
+            )
     return AttributeLabels(classes, labels)
 
 
@@ -120,7 +128,9 @@ def pair_indices(pairs: pd.DataFrame, meta: pd.DataFrame, train_rows: np.ndarray
     label = pd.to_numeric(pairs["label"], errors="coerce")
     if not label.isin([0, 1]).all():
         i = int(np.flatnonzero(~label.isin([0, 1]).to_numpy())[0])
-        raise PipelineError(f"{where}: row {i} has label {pairs['label'].iloc[i]!r}; expected 1 (positive) or 0 (negative)")
+        raise PipelineError(
+            f"{where}: row {i} has label {pairs['label'].iloc[i]!r}; expected 1 (positive) or 0 (negative)"
+        )
     return PairSet(anchor, other, label.to_numpy(np.float32))
 
 
@@ -132,8 +142,14 @@ def text_groups(meta: pd.DataFrame) -> np.ndarray:
 
 
 def prepare_training_data(
-    meta: pd.DataFrame, image_keys: np.ndarray, text_keys: np.ndarray, pairs: pd.DataFrame,
-    attrs: list[str], *, where_store: str = "store", where_pairs: str = "pairs",
+    meta: pd.DataFrame,
+    image_keys: np.ndarray,
+    text_keys: np.ndarray,
+    pairs: pd.DataFrame,
+    attrs: list[str],
+    *,
+    where_store: str = "store",
+    where_pairs: str = "pairs",
     pseudo: pd.DataFrame | None = None,
 ) -> TrainingData:
     if "group_key" not in meta:

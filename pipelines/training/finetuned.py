@@ -1,4 +1,5 @@
 """The trained model as evaluation sees it: export to artifacts/model/ and `load_finetuned` back."""
+
 from __future__ import annotations
 
 import logging
@@ -64,7 +65,7 @@ def _json(obj: dict) -> str:
 class FinetunedModel:
     """Fine-tuned retrieval embeddings for store rows and for CLIP text features."""
 
-    info: dict                      # the model.json card
+    info: dict  # the model.json card
     model: ProtocolModel
     device: torch.device
     backbone: object | None = None  # LoRA: features(store rows) through the adapted vision tower
@@ -90,12 +91,18 @@ class FinetunedModel:
         if clip_text.ndim != 2 or clip_text.shape[1] != self.model.spec.text_dim:
             raise PipelineError(f"text features must be (M, {self.model.spec.text_dim}), got shape {clip_text.shape}")
         self.model.eval()
-        out = [self.model.embed_text(F.normalize(torch.tensor(clip_text[s:s + BATCH], device=self.device), dim=-1)).cpu().numpy()
-               for s in range(0, len(clip_text), BATCH)]
+        out = [
+            self.model.embed_text(F.normalize(torch.tensor(clip_text[s : s + BATCH], device=self.device), dim=-1))
+            .cpu()
+            .numpy()
+            for s in range(0, len(clip_text), BATCH)
+        ]
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.embedding_dim), np.float32)
 
 
-def load_finetuned(model_dir: Path, store: Store, device: str = "auto", *, allow_other_store: bool = False) -> FinetunedModel:
+def load_finetuned(
+    model_dir: Path, store: Store, device: str = "auto", *, allow_other_store: bool = False
+) -> FinetunedModel:
     """Load artifacts/model/ for `store`.
 
     Raises PipelineError when the model was trained on features of another backbone (arch,
@@ -108,7 +115,9 @@ def load_finetuned(model_dir: Path, store: Store, device: str = "auto", *, allow
     try:
         check_expected_model(store.model, card["store_model"], where)
     except PipelineError as exc:
-        raise PipelineError(f"{where}: the model was trained on another backbone than store {store.path}: {exc}") from None
+        raise PipelineError(
+            f"{where}: the model was trained on another backbone than store {store.path}: {exc}"
+        ) from None
     if card["store_hash"] != store.store_hash and not allow_other_store:
         raise PipelineError(
             f"{where}: the model was trained on store {card['store_hash'][:12]}..., but {store.path} is store "
@@ -132,5 +141,11 @@ def load_finetuned(model_dir: Path, store: Store, device: str = "auto", *, allow
         backbone = LoraImageFeatures.for_store(store, card["lora"], device=dev)
         backbone.load_state(state["adapter"])
         backbone.train(False)
-    log.info("loaded %s model (best epoch %s, val recall@1 %.4f) from %s", card["kind"], card["best_epoch"], card["val_recall_at_1"], model_dir)
+    log.info(
+        "loaded %s model (best epoch %s, val recall@1 %.4f) from %s",
+        card["kind"],
+        card["best_epoch"],
+        card["val_recall_at_1"],
+        model_dir,
+    )
     return FinetunedModel(info=card, model=model, device=dev, backbone=backbone)

@@ -1,4 +1,5 @@
 """Training curves and the best epoch's headline numbers through DVCLive, byte-identical for equal runs."""
+
 from __future__ import annotations
 
 from pathlib import Path

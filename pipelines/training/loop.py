@@ -1,12 +1,14 @@
 """The training loop: balanced batches + pair chunks, three losses, per-epoch validation, early stopping, checkpoints and resume."""
+
 from __future__ import annotations
 
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,8 +25,17 @@ from pipelines.training.sampler import BalancedBatchSampler
 
 log = logging.getLogger(__name__)
 
-LOG_COLUMNS = ["epoch", "lr", "loss", "loss_contrastive", "loss_pair", "loss_attr", "val_loss", "val_recall_at_1",
-               "val_attr_at_10"]
+LOG_COLUMNS = [
+    "epoch",
+    "lr",
+    "loss",
+    "loss_contrastive",
+    "loss_pair",
+    "loss_attr",
+    "val_loss",
+    "val_recall_at_1",
+    "val_attr_at_10",
+]
 # Early stopping and best.pt follow this: the image->image attribute retrieval the scoreboard judges.
 SELECTION_METRIC = "val_attr_at_10"
 
@@ -34,10 +45,10 @@ class ImageFeatures(Protocol):
 
     kind: str
 
-    def features(self, rows: np.ndarray) -> Tensor: ...          # (len(rows), D) for store rows
+    def features(self, rows: np.ndarray) -> Tensor: ...  # (len(rows), D) for store rows
     def trainable(self) -> list[nn.Parameter]: ...
     def train(self, mode: bool = True) -> None: ...
-    def state(self) -> dict | None: ...                          # what a checkpoint must keep
+    def state(self) -> dict | None: ...  # what a checkpoint must keep
     def load_state(self, state: dict | None) -> None: ...
 
 
@@ -69,7 +80,7 @@ class EpochLog(Protocol):
     """Where the per-epoch rows go (the stage's DVCLive log): on every (re)start the checkpoint's history
     first, then each epoch as it ends, so a resumed run logs exactly what an uninterrupted one does."""
 
-    def log_epoch(self, row: dict) -> None: ...                  # one LOG_COLUMNS row
+    def log_epoch(self, row: dict) -> None: ...  # one LOG_COLUMNS row
 
 
 class NonFiniteLossError(PipelineError):
@@ -79,11 +90,11 @@ class NonFiniteLossError(PipelineError):
 @dataclass
 class TrainResult:
     params_hash: str
-    log: pd.DataFrame                # one row per epoch, LOG_COLUMNS
-    summary: dict                    # flat: the best epoch's numbers and the run's details
-    run_dir: Path                    # holds last.pt and best.pt
-    resumed_from_epoch: int          # 0 = started fresh
-    samples_per_second: float        # training items per second over the epochs run now (0 if none ran)
+    log: pd.DataFrame  # one row per epoch, LOG_COLUMNS
+    summary: dict  # flat: the best epoch's numbers and the run's details
+    run_dir: Path  # holds last.pt and best.pt
+    resumed_from_epoch: int  # 0 = started fresh
+    samples_per_second: float  # training items per second over the epochs run now (0 if none ran)
     sampler_stats: list[dict] = field(default_factory=list)
 
 
@@ -92,8 +103,8 @@ def recall_at_1(image: Tensor, text: Tensor, groups: np.ndarray) -> float:
     groups_t = torch.as_tensor(groups, device=image.device)
     hits = []
     for start in range(0, len(image), 4096):
-        nearest = (image[start:start + 4096] @ text.T).argmax(dim=1)
-        hits.append(groups_t[nearest] == groups_t[start:start + 4096])
+        nearest = (image[start : start + 4096] @ text.T).argmax(dim=1)
+        hits.append(groups_t[nearest] == groups_t[start : start + 4096])
     return float(torch.cat(hits).float().mean())
 
 
@@ -107,11 +118,11 @@ def attribute_at_k(image: Tensor, labels: dict[str, Tensor], groups: np.ndarray,
         return 0.0
     hits: dict[str, list[Tensor]] = {a: [] for a in labels}
     for start in range(0, len(image), 2048):
-        sims = image[start:start + 2048] @ image.T
-        sims[groups_t[start:start + 2048, None] == groups_t[None, :]] = -math.inf
+        sims = image[start : start + 2048] @ image.T
+        sims[groups_t[start : start + 2048, None] == groups_t[None, :]] = -math.inf
         top = sims.topk(k, dim=1).indices
         for attr, y in labels.items():
-            query = y[start:start + 2048]
+            query = y[start : start + 2048]
             match = (y[top] == query[:, None]) & (y[top] != IGNORE_INDEX)
             hits[attr].append(match.float().mean(dim=1)[query != IGNORE_INDEX])
     per_attr = [torch.cat(h).mean() for h in hits.values() if sum(len(x) for x in h)]
@@ -133,8 +144,16 @@ class Trainer:
     """Owns the model, optimizer and state of one run (keyed by its params hash)."""
 
     def __init__(
-        self, data: TrainingData, cfg: TrainConfig, *, seed: int, params_hash: str, store_hash: str,
-        run_dir: Path, images: ImageFeatures | None = None, device: str | torch.device = "cpu",
+        self,
+        data: TrainingData,
+        cfg: TrainConfig,
+        *,
+        seed: int,
+        params_hash: str,
+        store_hash: str,
+        run_dir: Path,
+        images: ImageFeatures | None = None,
+        device: str | torch.device = "cpu",
         info: dict | None = None,
     ) -> None:
         self.data, self.cfg, self.seed = data, cfg, seed
@@ -145,26 +164,36 @@ class Trainer:
         for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
             bad = ~np.isfinite(keys).all(axis=1)
             if bad.any():
-                raise PipelineError(f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)")
+                raise PipelineError(
+                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
+                )
         torch.manual_seed(seed)
         self.images = images or CachedImageFeatures(data.image_keys, self.device)
         self.text = torch.tensor(np.asarray(data.text_keys, dtype=np.float32), device=self.device)
         self.labels = {a: torch.tensor(v, device=self.device) for a, v in data.attributes.labels.items()}
         self.spec = ModelSpec(
-            image_dim=data.image_keys.shape[1], text_dim=data.text_keys.shape[1], dim=cfg.dim,
-            head=cfg.head, fusion=cfg.fusion, attr_classes=data.attributes.classes,
+            image_dim=data.image_keys.shape[1],
+            text_dim=data.text_keys.shape[1],
+            dim=cfg.dim,
+            head=cfg.head,
+            fusion=cfg.fusion,
+            attr_classes=data.attributes.classes,
         )
         self.model = ProtocolModel(self.spec).to(self.device)
         self.model.set_input_statistics(
-            *(torch.as_tensor(np.asarray(k[data.train_rows]), dtype=torch.float32, device=self.device)
-              for k in (data.image_keys, data.text_keys))
+            *(
+                torch.as_tensor(np.asarray(k[data.train_rows]), dtype=torch.float32, device=self.device)
+                for k in (data.image_keys, data.text_keys)
+            )
         )
         self.contrastive = SymmetricInfoNCELoss(cfg.temperature)
         self.pair_loss = PairMarginLoss(cfg.pair_margin)
         self.attr_loss = AttributeLoss(cfg.attr_weights)
         params = list(self.model.parameters()) + list(self.images.trainable())
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            self.optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01
+        )
         self.sampler = BalancedBatchSampler(data.meta.iloc[data.train_rows], cfg.batch_size, cfg.sampler, seed)
         self.epoch = 0
         self.rows: list[dict] = []
@@ -176,7 +205,8 @@ class Trainer:
         )
         self.baseline_val_recall_at_1 = recall_at_1(frozen_image, frozen_text, data.text_groups[data.val_rows])
         self.baseline_val_attr_at_10 = attribute_at_k(
-            frozen_image, {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
+            frozen_image,
+            {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
             data.product_groups[data.val_rows],
         )
         self.initial_val_loss = self.validate()["val_loss"]  # the heads before any step: what training must lower
@@ -193,13 +223,19 @@ class Trainer:
         parts = {
             "loss_contrastive": self.contrastive(out.image, out.text),
             "loss_pair": self.pair_loss(
-                self.model.embed_image(feats[at(anchor)]), self.model.embed_image(feats[at(other)]),
+                self.model.embed_image(feats[at(anchor)]),
+                self.model.embed_image(feats[at(other)]),
                 torch.as_tensor(pairs.label[pair_ids], device=self.device),
             ),
-            "loss_attr": self.attr_loss(out.attr_logits, {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}),
+            "loss_attr": self.attr_loss(
+                out.attr_logits, {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}
+            ),
         }
-        parts["loss"] = (cfg.contrastive_weight * parts["loss_contrastive"] + cfg.pair_weight * parts["loss_pair"]
-                         + cfg.attr_weight * parts["loss_attr"])
+        parts["loss"] = (
+            cfg.contrastive_weight * parts["loss_contrastive"]
+            + cfg.pair_weight * parts["loss_pair"]
+            + cfg.attr_weight * parts["loss_attr"]
+        )
         return parts
 
     def train_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
@@ -230,9 +266,14 @@ class Trainer:
         log.info(
             "epoch %d batches: weak categories %.1f%%, rare materials %.1f%%, neckline known %.1f%%, "
             "largest group %s at %.1f%% of a batch (cap %.0f%%, %d batches relaxed)",
-            epoch, 100 * stats.weak_category_share, 100 * stats.rare_material_share,
-            100 * stats.neckline_known_share, stats.max_group, 100 * stats.max_group_share,
-            100 * self.cfg.sampler.dominant_cap, stats.cap_relaxed_batches,
+            epoch,
+            100 * stats.weak_category_share,
+            100 * stats.rare_material_share,
+            100 * stats.neckline_known_share,
+            stats.max_group,
+            100 * stats.max_group_share,
+            100 * self.cfg.sampler.dominant_cap,
+            stats.cap_relaxed_batches,
         )
         return {k: v / seen for k, v in sums.items()}, seen
 
@@ -241,12 +282,16 @@ class Trainer:
         self.model.eval()
         self.images.train(False)
         rows = self.data.val_rows
-        feats = torch.cat([self.images.features(rows[i:i + 1024]) for i in range(0, len(rows), 1024)])
+        feats = torch.cat([self.images.features(rows[i : i + 1024]) for i in range(0, len(rows), 1024)])
         text = self.text[torch.as_tensor(rows, device=self.device)]
         out = self.model(feats, text)
         bs = self.cfg.batch_size
         starts = [s for s in range(0, len(rows), bs) if min(bs, len(rows) - s) >= 2]
-        contrastive = float(np.mean([float(self.contrastive(out.image[s:s + bs], out.text[s:s + bs])) for s in starts])) if starts else 0.0
+        contrastive = (
+            float(np.mean([float(self.contrastive(out.image[s : s + bs], out.text[s : s + bs])) for s in starts]))
+            if starts
+            else 0.0
+        )
         labels = {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}
         attr = float(self.attr_loss(out.attr_logits, labels))
         return {
@@ -282,9 +327,13 @@ class Trainer:
     def load_state(self, state: dict, where: Path) -> None:
         for key, expected in (("params_hash", self.params_hash), ("store_hash", self.store_hash)):
             if state.get(key) != expected:
-                raise PipelineError(f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; delete the folder to start over")
+                raise PipelineError(
+                    f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; delete the folder to start over"
+                )
         if state["spec"] != self.spec.to_dict():
-            raise PipelineError(f"{where}: checkpoint was built for another model shape ({state['spec']}); delete the folder to start over")
+            raise PipelineError(
+                f"{where}: checkpoint was built for another model shape ({state['spec']}); delete the folder to start over"
+            )
         self.model.load_state_dict(state["model"])
         self.images.load_state(state["adapter"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -297,7 +346,9 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------------
 
-    def fit(self, on_epoch_end: Callable[[int, dict], None] | None = None, epoch_log: EpochLog | None = None) -> TrainResult:
+    def fit(
+        self, on_epoch_end: Callable[[int, dict], None] | None = None, epoch_log: EpochLog | None = None
+    ) -> TrainResult:
         """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists; `epoch_log`
         gets the resumed history, then every new epoch's row."""
         last_path = self.run_dir / LAST
@@ -305,11 +356,21 @@ class Trainer:
         if last_path.exists():
             self.load_state(load_checkpoint(last_path, self.device), last_path)
             resumed_from = self.epoch
-            log.info("resuming run %s from epoch %d%s", self.params_hash, self.epoch, " (already finished)" if self.finished else "")
+            log.info(
+                "resuming run %s from epoch %d%s",
+                self.params_hash,
+                self.epoch,
+                " (already finished)" if self.finished else "",
+            )
         else:
-            log.info("starting run %s: %d train items, %d val items, %d pairs; frozen baseline val recall@1 %.4f",
-                     self.params_hash, len(self.data.train_rows), len(self.data.val_rows), len(self.data.pairs),
-                     self.baseline_val_recall_at_1)
+            log.info(
+                "starting run %s: %d train items, %d val items, %d pairs; frozen baseline val recall@1 %.4f",
+                self.params_hash,
+                len(self.data.train_rows),
+                len(self.data.val_rows),
+                len(self.data.pairs),
+                self.baseline_val_recall_at_1,
+            )
         if epoch_log is not None:
             for row in self.rows:
                 epoch_log.log_epoch(dict(row))
@@ -328,14 +389,29 @@ class Trainer:
             self.epoch = epoch
             improved = row[SELECTION_METRIC] > self.best[SELECTION_METRIC]
             if improved:
-                self.best = {SELECTION_METRIC: row[SELECTION_METRIC], "val_loss": row["val_loss"], "epoch": epoch,
-                             "bad_epochs": 0, "fusion_weight": self.model.fusion_weight}
+                self.best = {
+                    SELECTION_METRIC: row[SELECTION_METRIC],
+                    "val_loss": row["val_loss"],
+                    "epoch": epoch,
+                    "bad_epochs": 0,
+                    "fusion_weight": self.model.fusion_weight,
+                }
             else:
                 self.best["bad_epochs"] += 1
             self.finished = self.best["bad_epochs"] >= self.cfg.patience or epoch == self.cfg.epochs
-            log.info("epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, val recall@1 %.4f, val attribute@10 %.4f%s",
-                     epoch, self.cfg.epochs, row["loss"], row["loss_contrastive"], row["loss_pair"], row["loss_attr"],
-                     row["val_loss"], row["val_recall_at_1"], row["val_attr_at_10"], " (best)" if improved else "")
+            log.info(
+                "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, val recall@1 %.4f, val attribute@10 %.4f%s",
+                epoch,
+                self.cfg.epochs,
+                row["loss"],
+                row["loss_contrastive"],
+                row["loss_pair"],
+                row["loss_attr"],
+                row["val_loss"],
+                row["val_recall_at_1"],
+                row["val_attr_at_10"],
+                " (best)" if improved else "",
+            )
             state = self.state()
             if improved:  # best before last: a kill in between only repeats this epoch on resume
                 save_checkpoint(state, self.run_dir / BEST)
@@ -350,9 +426,13 @@ class Trainer:
         if trained:
             log.info("trained %d samples in %.2f s: %.0f samples/s", trained, train_seconds, rate)
         return TrainResult(
-            params_hash=self.params_hash, log=pd.DataFrame(self.rows, columns=LOG_COLUMNS),
-            summary=self.summary(), run_dir=self.run_dir, resumed_from_epoch=resumed_from,
-            samples_per_second=rate, sampler_stats=sampler_stats,
+            params_hash=self.params_hash,
+            log=pd.DataFrame(self.rows, columns=LOG_COLUMNS),
+            summary=self.summary(),
+            run_dir=self.run_dir,
+            resumed_from_epoch=resumed_from,
+            samples_per_second=rate,
+            sampler_stats=sampler_stats,
         )
 
     def summary(self) -> dict:
@@ -378,7 +458,9 @@ class Trainer:
 
     def sampler_report(self) -> dict:
         """Realised batch composition of epoch 1 next to the train split's own shares (deterministic)."""
-        sampler = BalancedBatchSampler(self.data.meta.iloc[self.data.train_rows], self.cfg.batch_size, self.cfg.sampler, self.seed)
+        sampler = BalancedBatchSampler(
+            self.data.meta.iloc[self.data.train_rows], self.cfg.batch_size, self.cfg.sampler, self.seed
+        )
         sampler.set_epoch(1)
         list(sampler)
         stats = sampler.last_stats
@@ -395,14 +477,29 @@ class Trainer:
 
 
 def train_protocol_model(
-    data: TrainingData, cfg: TrainConfig, *, seed: int, params_hash: str, store_hash: str,
-    checkpoint_root: Path, images: ImageFeatures | None = None, device: str | torch.device = "cpu",
-    info: dict | None = None, on_epoch_end: Callable[[int, dict], None] | None = None,
+    data: TrainingData,
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    params_hash: str,
+    store_hash: str,
+    checkpoint_root: Path,
+    images: ImageFeatures | None = None,
+    device: str | torch.device = "cpu",
+    info: dict | None = None,
+    on_epoch_end: Callable[[int, dict], None] | None = None,
     epoch_log: EpochLog | None = None,
 ) -> TrainResult:
     """Train (or resume, or re-export a finished run) under `checkpoint_root/<params_hash>/`."""
     trainer = Trainer(
-        data, cfg, seed=seed, params_hash=params_hash, store_hash=store_hash,
-        run_dir=Path(checkpoint_root) / params_hash, images=images, device=device, info=info,
+        data,
+        cfg,
+        seed=seed,
+        params_hash=params_hash,
+        store_hash=store_hash,
+        run_dir=Path(checkpoint_root) / params_hash,
+        images=images,
+        device=device,
+        info=info,
     )
     return trainer.fit(on_epoch_end, epoch_log)

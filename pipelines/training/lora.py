@@ -1,9 +1,10 @@
 """LoRA (peft) on the open_clip vision tower: the image side of the protocol model computed from pixels instead of cached keys."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import peft
@@ -36,7 +37,10 @@ def add_lora(visual: nn.Module, lora: Mapping) -> nn.Module:
             )
     visual.requires_grad_(False)
     config = peft.LoraConfig(
-        r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules=list(lora["targets"]),
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules=list(lora["targets"]),
     )
     visual = peft.inject_adapter_in_model(config, visual)
     trainable = sum(p.numel() for p in visual.parameters() if p.requires_grad)
@@ -56,7 +60,9 @@ class LoraImageFeatures:
         self.images = ImageFileDataset(list(image_paths), encoder.preprocess, root)
 
     @classmethod
-    def for_store(cls, store: Store, lora: Mapping, device: str | torch.device = "auto", root: str | Path = ".") -> "LoraImageFeatures":
+    def for_store(
+        cls, store: Store, lora: Mapping, device: str | torch.device = "auto", root: str | Path = "."
+    ) -> LoraImageFeatures:
         """Rebuild the store's backbone (same weights) and adapt it; image paths are relative to `root`."""
         if "image_path" not in store.meta:
             raise PipelineError(f"{store.path}/meta.parquet: no 'image_path' column, which the LoRA path decodes")
@@ -77,7 +83,7 @@ class LoraImageFeatures:
 
     @torch.no_grad()
     def encode_rows(self, store: Store, rows: np.ndarray, batch_size: int = 64) -> Tensor:
-        return torch.cat([self.features(rows[s:s + batch_size]) for s in range(0, len(rows), batch_size)])
+        return torch.cat([self.features(rows[s : s + batch_size]) for s in range(0, len(rows), batch_size)])
 
     def trainable(self) -> list[nn.Parameter]:
         return [p for p in self.visual.parameters() if p.requires_grad]
@@ -94,4 +100,6 @@ class LoraImageFeatures:
         result = set_peft_model_state_dict(self.visual, state)
         unexpected = getattr(result, "unexpected_keys", [])
         if unexpected:
-            raise PipelineError(f"the checkpoint's LoRA adapter does not fit this backbone (unexpected keys, e.g. {unexpected[0]})")
+            raise PipelineError(
+                f"the checkpoint's LoRA adapter does not fit this backbone (unexpected keys, e.g. {unexpected[0]})"
+            )

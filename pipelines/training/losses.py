@@ -1,4 +1,5 @@
 """The protocol model's three objectives, one small nn.Module each: the math in a pure function, the plumbing in forward."""
+
 from __future__ import annotations
 
 import torch
@@ -27,9 +28,7 @@ def pair_margin_loss(anchor: Tensor, other: Tensor, label: Tensor, margin: float
     return F.cosine_embedding_loss(anchor, other, 2 * label.to(anchor.dtype) - 1, margin=margin)
 
 
-def weighted_attribute_ce(
-    logits: dict[str, Tensor], labels: dict[str, Tensor], weights: dict[str, float]
-) -> Tensor:
+def weighted_attribute_ce(logits: dict[str, Tensor], labels: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
     """Weighted mean over attributes of each attribute's cross-entropy on its known labels.
 
     sum_a w_a * CE_a / sum_a w_a, over the attributes with at least one known label in the batch

@@ -1,4 +1,5 @@
 """The protocol model: trainable image/text projection heads, image-side attribute heads and a learnable fusion weight over frozen CLIP features."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -33,9 +34,9 @@ def projection_head(in_dim: int, out_dim: int, kind: str) -> nn.Module:
 
 @dataclass
 class ProtocolOutput:
-    image: Tensor                    # (B, d) L2-normalised retrieval embeddings
-    text: Tensor                     # (B, d)
-    attr_logits: dict[str, Tensor]   # attribute -> (B, classes)
+    image: Tensor  # (B, d) L2-normalised retrieval embeddings
+    text: Tensor  # (B, d)
+    attr_logits: dict[str, Tensor]  # attribute -> (B, classes)
 
 
 class ProtocolModel(nn.Module):

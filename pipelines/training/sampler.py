@@ -1,4 +1,5 @@
 """Balanced batches: boost weak categories, rare materials and neckline-known items; cap any one group's share of a batch."""
+
 from __future__ import annotations
 
 import logging
@@ -39,9 +40,9 @@ class BatchStats:
     weak_category_share: float
     rare_material_share: float
     neckline_known_share: float
-    max_group_share: float          # the largest share any capped group reached in any batch
-    max_group: str                  # "category=tees"
-    cap_relaxed_batches: int        # batches where the cap could not be met with the items available
+    max_group_share: float  # the largest share any capped group reached in any batch
+    max_group: str  # "category=tees"
+    cap_relaxed_batches: int  # batches where the cap could not be met with the items available
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -65,12 +66,16 @@ class BalancedBatchSampler(Sampler[list[int]]):
         self.seed = seed
         self.epoch = 0
         self.weights = sampling_weights(meta, cfg)
-        self._groups = {
-            f: meta[f].astype(str).to_numpy() for f in CAPPED_FIELDS if f in meta
-        }
-        self.weak = meta["category"].isin(cfg.weak_categories).to_numpy() if "category" in meta else np.zeros(len(meta), bool)
-        self.rare = meta["material"].isin(cfg.rare_materials).to_numpy() if "material" in meta else np.zeros(len(meta), bool)
-        self.neckline_known = (meta["neckline"] != UNKNOWN).to_numpy() if "neckline" in meta else np.zeros(len(meta), bool)
+        self._groups = {f: meta[f].astype(str).to_numpy() for f in CAPPED_FIELDS if f in meta}
+        self.weak = (
+            meta["category"].isin(cfg.weak_categories).to_numpy() if "category" in meta else np.zeros(len(meta), bool)
+        )
+        self.rare = (
+            meta["material"].isin(cfg.rare_materials).to_numpy() if "material" in meta else np.zeros(len(meta), bool)
+        )
+        self.neckline_known = (
+            (meta["neckline"] != UNKNOWN).to_numpy() if "neckline" in meta else np.zeros(len(meta), bool)
+        )
         self.cap = max(1, math.floor(cfg.dominant_cap * self.batch_size))
         self.last_stats: BatchStats | None = None
 

@@ -1,4 +1,5 @@
 """Tiny hand-written Myntra and H&M catalogs, with the warts of the real files."""
+
 from __future__ import annotations
 
 from pathlib import Path

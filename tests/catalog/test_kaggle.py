@@ -1,4 +1,5 @@
 """Kaggle downloads: the real `kaggle` client, offline, fails with one sentence; a cached download is reused."""
+
 import os
 import subprocess
 import sys
@@ -50,7 +51,9 @@ def test_no_network_is_one_sentence_and_leaves_no_partial_download(tmp_path):
             "KaggleError: cannot reach Kaggle to download "
             "https://www.kaggle.com/competitions/h-and-m-personalized-fashion-recommendations/rules (no network: "
         )
-        assert out.endswith("connect and rerun, or download the competition by hand and point data.source at the folder or zip (hm:<path>)\n")
+        assert out.endswith(
+            "connect and rerun, or download the competition by hand and point data.source at the folder or zip (hm:<path>)\n"
+        )
     assert list((tmp_path / "cache").iterdir()) == []
 
 

@@ -1,4 +1,5 @@
 """Finding the table and images of a local catalog in a folder (however Kaggle nested it) or a zip."""
+
 import os
 import zipfile
 
@@ -52,7 +53,9 @@ def test_table_without_images_is_an_error(tmp_path, myntra_csv):
 
 
 def test_the_wrong_scheme_gets_a_hint(hm_dir):
-    with pytest.raises(CatalogError, match=rf"no styles\.csv found in {hm_dir}.*found .*articles\.csv, use data.source hm:"):
+    with pytest.raises(
+        CatalogError, match=rf"no styles\.csv found in {hm_dir}.*found .*articles\.csv, use data.source hm:"
+    ):
         locate_catalog(hm_dir, MYNTRA)
 
 
@@ -69,7 +72,10 @@ def test_an_image_symlinked_outside_the_catalog_is_an_error(tmp_path, myntra_dir
     os.remove(myntra_dir / "images" / "3413.jpg")
     os.symlink(outside, myntra_dir / "images" / "3413.jpg")
     catalog = locate_catalog(myntra_dir, MYNTRA)
-    with pytest.raises(CatalogError, match=rf"styles\.csv: line 3: image images/3413\.jpg resolves to {outside}, outside the catalog folder"):
+    with pytest.raises(
+        CatalogError,
+        match=rf"styles\.csv: line 3: image images/3413\.jpg resolves to {outside}, outside the catalog folder",
+    ):
         catalog.find_images(["images/15970.jpg", "images/3413.jpg"], [2, 3])
 
 

@@ -1,4 +1,5 @@
 """Ingesting a catalog into the raw layout (+ manifest.json) and reading it back for normalize."""
+
 import json
 import zipfile
 
@@ -23,9 +24,32 @@ def test_myntra_folder_is_ingested_with_repairs_and_drops_counted(tmp_path, make
     out = tmp_path / "raw"
     manifest = ingest(f"myntra:{root}", out)
     assert manifest == json.loads((out / "manifest.json").read_text())
-    assert {k: manifest[k] for k in ("source", "format", "csv", "rows", "images", "repaired_rows", "repaired_lines", "dropped", "max_items", "seed", "subsampled_from")} == {
-        "source": f"myntra:{root}", "format": "myntra", "csv": "styles.csv", "rows": 4, "images": 4,
-        "repaired_rows": 1, "repaired_lines": [3], "dropped": {"missing_image": 1}, "max_items": 0, "seed": 42,
+    assert {
+        k: manifest[k]
+        for k in (
+            "source",
+            "format",
+            "csv",
+            "rows",
+            "images",
+            "repaired_rows",
+            "repaired_lines",
+            "dropped",
+            "max_items",
+            "seed",
+            "subsampled_from",
+        )
+    } == {
+        "source": f"myntra:{root}",
+        "format": "myntra",
+        "csv": "styles.csv",
+        "rows": 4,
+        "images": 4,
+        "repaired_rows": 1,
+        "repaired_lines": [3],
+        "dropped": {"missing_image": 1},
+        "max_items": 0,
+        "seed": 42,
         "subsampled_from": None,
     }
     assert manifest["dropped_ids"] == {"missing_image": ["39386"]}
@@ -35,11 +59,28 @@ def test_myntra_folder_is_ingested_with_repairs_and_drops_counted(tmp_path, make
 
     raw = read_raw_catalog(out)
     assert isinstance(raw, RawCatalog) and raw.format == "myntra" and raw.manifest == manifest
-    assert list(raw.frame.columns) == ["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season", "year", "usage", "productDisplayName", "image_file"]
+    assert list(raw.frame.columns) == [
+        "id",
+        "gender",
+        "masterCategory",
+        "subCategory",
+        "articleType",
+        "baseColour",
+        "season",
+        "year",
+        "usage",
+        "productDisplayName",
+        "image_file",
+    ]
     assert raw.frame["id"].tolist() == ["15970", "3413", "21379", "59263"]
     assert raw.frame.loc[1, "productDisplayName"] == "Myntra Men's Yes, its all about me White T-shirt"
     assert raw.frame.loc[2, "baseColour"] == "NA" and raw.frame.loc[2, "usage"] == "NA"
-    assert raw.frame["image_file"].tolist() == ["images/15970.jpg", "images/3413.jpg", "images/21379.jpg", "images/59263.jpg"]
+    assert raw.frame["image_file"].tolist() == [
+        "images/15970.jpg",
+        "images/3413.jpg",
+        "images/21379.jpg",
+        "images/59263.jpg",
+    ]
 
 
 def test_hm_zip_is_ingested_with_ids_as_strings(tmp_path, hm_dir):
@@ -51,18 +92,44 @@ def test_hm_zip_is_ingested_with_ids_as_strings(tmp_path, hm_dir):
         zf.writestr("transactions_train.csv", "t_dat,customer_id,article_id\n")
     out = tmp_path / "raw"
     manifest = ingest(f"hm:{archive}", out)
-    assert (manifest["format"], manifest["csv"], manifest["rows"], manifest["dropped"]) == ("hm", "articles.csv", 3, {"missing_image": 0})
+    assert (manifest["format"], manifest["csv"], manifest["rows"], manifest["dropped"]) == (
+        "hm",
+        "articles.csv",
+        3,
+        {"missing_image": 0},
+    )
     assert (out / "articles.csv").read_bytes() == (hm_dir / "articles.csv").read_bytes()
     assert not (out / "transactions_train.csv").exists()
     raw = read_raw_catalog(out)
     assert raw.frame["article_id"].tolist() == ["0108775015", "0123173001", "0130035001"]
-    assert raw.frame.loc[1, "section_name"] == "Womens Nightwear, Socks & Tigh" and raw.frame.loc[1, "detail_desc"] == ""
-    assert raw.frame["image_file"].tolist() == ["images/010/0108775015.jpg", "images/012/0123173001.jpg", "images/013/0130035001.jpg"]
+    assert (
+        raw.frame.loc[1, "section_name"] == "Womens Nightwear, Socks & Tigh" and raw.frame.loc[1, "detail_desc"] == ""
+    )
+    assert raw.frame["image_file"].tolist() == [
+        "images/010/0108775015.jpg",
+        "images/012/0123173001.jpg",
+        "images/013/0130035001.jpg",
+    ]
     assert all((out / f).read_bytes() == f"jpeg-of-{f[-14:-4]}".encode() for f in raw.frame["image_file"])
 
 
 def test_max_items_keeps_a_stratified_subsample_in_catalog_order(tmp_path, make_myntra):
-    lines = [",".join(["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season", "year", "usage", "productDisplayName"])]
+    lines = [
+        ",".join(
+            [
+                "id",
+                "gender",
+                "masterCategory",
+                "subCategory",
+                "articleType",
+                "baseColour",
+                "season",
+                "year",
+                "usage",
+                "productDisplayName",
+            ]
+        )
+    ]
     kinds = ["Tshirts"] * 30 + ["Shorts"] * 2 + ["Jeans"] * 8
     lines += [f"{100 + i},Men,Apparel,Topwear,{kind},Blue,Fall,2012,Casual,Item {i}" for i, kind in enumerate(kinds)]
     root = make_myntra(tmp_path / "m", "\n".join(lines) + "\n")
@@ -86,7 +153,11 @@ def test_no_image_at_all_is_an_empty_catalog(tmp_path, make_myntra, myntra_csv):
 def test_sample_source_goes_through_the_myntra_reader(tmp_path):
     out = tmp_path / "raw"
     manifest = ingest("sample", out)
-    assert (manifest["source"], manifest["format"], manifest["license"]) == ("sample", "myntra", "generated, no license restrictions")
+    assert (manifest["source"], manifest["format"], manifest["license"]) == (
+        "sample",
+        "myntra",
+        "generated, no license restrictions",
+    )
     generated = manifest["generated"]  # the generator's own counts of the warts it wrote
     assert manifest["dropped"] == {"missing_image": len(generated["missing_images"])}
     assert set(manifest["dropped_ids"]["missing_image"]) == set(map(str, generated["missing_images"]))

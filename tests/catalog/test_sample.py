@@ -1,4 +1,5 @@
 """Tests for the built-in sample catalog generator (pipelines/catalog/sample.py)."""
+
 from __future__ import annotations
 
 import json
@@ -20,13 +21,46 @@ from pipelines.catalog.sample import (
 from pipelines.errors import PipelineError
 
 MYNTRA_ARTICLE_TYPES = {
-    "Tshirts", "Shirts", "Tops", "Dresses", "Skirts", "Jeans", "Trousers", "Shorts", "Jackets", "Sweaters",
-    "Cardigans", "Casual Shoes", "Sports Shoes", "Formal Shoes", "Handbags",
+    "Tshirts",
+    "Shirts",
+    "Tops",
+    "Dresses",
+    "Skirts",
+    "Jeans",
+    "Trousers",
+    "Shorts",
+    "Jackets",
+    "Sweaters",
+    "Cardigans",
+    "Casual Shoes",
+    "Sports Shoes",
+    "Formal Shoes",
+    "Handbags",
 }
 # baseColour values that occur in the real Kaggle styles.csv
 MYNTRA_COLOURS = {
-    "Black", "White", "Off White", "Grey", "Charcoal", "Red", "Maroon", "Orange", "Yellow", "Mustard", "Green",
-    "Olive", "Blue", "Navy Blue", "Purple", "Pink", "Brown", "Beige", "Cream", "Khaki", "Tan", "Multi",
+    "Black",
+    "White",
+    "Off White",
+    "Grey",
+    "Charcoal",
+    "Red",
+    "Maroon",
+    "Orange",
+    "Yellow",
+    "Mustard",
+    "Green",
+    "Olive",
+    "Blue",
+    "Navy Blue",
+    "Purple",
+    "Pink",
+    "Brown",
+    "Beige",
+    "Cream",
+    "Khaki",
+    "Tan",
+    "Multi",
 }
 MYNTRA_USAGES = {"Casual", "Formal", "Sports", "Smart Casual", "Party", "Ethnic", "Travel", "Home"}
 MYNTRA_SEASONS = {"Summer", "Fall", "Winter", "Spring"}
@@ -62,8 +96,9 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path: Path
 def test_layout_header_ids_and_vocabulary(catalog: tuple[Path, object]) -> None:
     out, report = catalog
     raw = (out / "styles.csv").read_bytes()
-    assert raw.startswith(b"id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,"
-                          b"productDisplayName\n")
+    assert raw.startswith(
+        b"id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName\n"
+    )
     assert b"\r" not in raw and b'"' not in raw and raw.endswith(b"\n")
     rows = _lines(out / "styles.csv")
     assert len(rows) == report.rows == 400
@@ -162,8 +197,11 @@ def _garment(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 
 def _find(plan: list[SampleItem], **truth: str) -> SampleItem:
     article_type = truth.pop("article_type", None)
-    return next(i for i in plan if all(i.truth[k] == v for k, v in truth.items())
-                and (article_type is None or i.article_type == article_type))
+    return next(
+        i
+        for i in plan
+        if all(i.truth[k] == v for k, v in truth.items()) and (article_type is None or i.article_type == article_type)
+    )
 
 
 def test_pixels_show_the_colour(big_plan: list[SampleItem]) -> None:
@@ -180,7 +218,7 @@ def test_pixels_show_the_colour(big_plan: list[SampleItem]) -> None:
 def _centre(image: Image.Image, x0: float, x1: float) -> np.ndarray:
     luma = np.asarray(image.convert("L"), dtype=np.float32)
     s = luma.shape[0]
-    return luma[int(0.4 * s):int(0.7 * s), int(x0 * s):int(x1 * s)]
+    return luma[int(0.4 * s) : int(0.7 * s), int(x0 * s) : int(x1 * s)]
 
 
 def test_pixels_show_stripes_and_knit_ribs(big_plan: list[SampleItem]) -> None:
@@ -211,8 +249,11 @@ def test_silhouettes_and_sleeves_differ(big_plan: list[SampleItem]) -> None:
 
 
 def test_views_of_one_product_are_not_identical(big_plan: list[SampleItem]) -> None:
-    first, second = next([i for i in big_plan if i.product == p] for p in range(len(big_plan))
-                         if sum(i.product == p for i in big_plan) > 1)[:2]
+    first, second = next(
+        [i for i in big_plan if i.product == p]
+        for p in range(len(big_plan))
+        if sum(i.product == p for i in big_plan) > 1
+    )[:2]
     a, b = (np.asarray(render_item(i, 64, seed=3), dtype=np.float32) for i in (first, second))
     assert np.abs(a - b).mean() > 2.0
 

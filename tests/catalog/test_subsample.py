@@ -1,4 +1,5 @@
 """`data.max_items`: deterministic, stratified, rare classes survive, catalog order kept."""
+
 from collections import Counter
 
 import numpy as np

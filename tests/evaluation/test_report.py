@@ -1,4 +1,5 @@
 """The headline, the full metric table, breakdowns and plot data from the per-query table."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,7 +14,9 @@ def evaluated(catalog, baseline, table, cfg, settings):
     moved = baseline.image_embeddings.copy()
     moved[[4, 5]] = moved[[5, 4]]
     finetuned = ModelSpace("finetuned", moved, baseline.map_text)
-    per_query, _ = evaluate_models([baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+    per_query, _ = evaluate_models(
+        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+    )
     return per_query
 
 
@@ -45,8 +48,15 @@ def test_headline_is_three_overall_numbers_per_model(evaluated, table, cfg):
 
 
 def test_headline_leaves_out_what_has_no_query(cfg):
-    detail = {"baseline": {"i2i/category@3": 0.123456, "i2i/category@3_n": 4, "i2i/material@3_n": 0,
-                           "i2i/neckline@3": 0.5, "i2i/neckline@3_n": 2}}
+    detail = {
+        "baseline": {
+            "i2i/category@3": 0.123456,
+            "i2i/category@3_n": 4,
+            "i2i/material@3_n": 0,
+            "i2i/neckline@3": 0.5,
+            "i2i/neckline@3_n": 2,
+        }
+    }
     # material has no query: the mean is over category and neckline; no title task: no recall key
     assert headline(detail, cfg) == {"baseline": {"i2i/mean_attribute@3": 0.3117, "i2i/category@3": 0.1235}}
     assert headline({"baseline": {"i2i/material@3_n": 0}}, cfg) == {"baseline": {}}
@@ -59,7 +69,12 @@ def test_breakdown_per_category_and_per_value(evaluated, cfg):
     assert tees["n"] == 1 and tees["category_n"] == 1 and tees["category@2"] == 0.5 and tees["neckline@2"] == 0.5
     values = by_value(evaluated, ["baseline", "finetuned"], cfg)
     assert set(values["baseline"]) == {"category=tees", "material=cotton", "neckline=round", "neckline=v_neck"}
-    assert values["baseline"]["neckline=v_neck"] == {"n": 1, "neckline@1": 1.0, "neckline@2": 0.5, "neckline@3": pytest.approx(1 / 3, abs=1e-6)}
+    assert values["baseline"]["neckline=v_neck"] == {
+        "n": 1,
+        "neckline@1": 1.0,
+        "neckline@2": 0.5,
+        "neckline@3": pytest.approx(1 / 3, abs=1e-6),
+    }
     # fine-tuned: d (tees, denim, v_neck) swapped places with e (unknown, unknown, v_neck): q0's third result loses a tee
     assert values["finetuned"]["category=tees"]["category@3"] == pytest.approx(1 / 3, abs=1e-6)
     assert values["baseline"]["category=tees"]["category@3"] == pytest.approx(2 / 3, abs=1e-6)

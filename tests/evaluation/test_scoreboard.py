@@ -1,4 +1,5 @@
 """The scoreboard: pass, miss, no data, the paired interval, and the files a reviewer reads."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,20 +7,30 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation import Target, compute_scoreboard, metric_keys, missed, scoreboard_detail, scoreboard_json, scoreboard_markdown
+from pipelines.evaluation import (
+    Target,
+    compute_scoreboard,
+    metric_keys,
+    missed,
+    scoreboard_detail,
+    scoreboard_json,
+    scoreboard_markdown,
+)
 
 # four i2i test queries: two cardigans (denim, leather), two tees (denim, unknown material)
-PER_QUERY = pd.DataFrame({
-    "task": ["i2i"] * 4,
-    "query": ["c1", "c2", "t1", "t2"],
-    "row": [0, 1, 2, 3],
-    "category": ["cardigans", "cardigans", "tees", "tees"],
-    "material": ["denim", "leather", "denim", "unknown"],
-    "baseline/category@10": [0.2, 0.4, 0.9, 0.9],
-    "finetuned/category@10": [0.5, 0.5, 0.9, 0.8],
-    "baseline/material@10": [0.1, 0.3, 0.5, np.nan],
-    "finetuned/material@10": [0.2, 0.3, 0.6, np.nan],
-})
+PER_QUERY = pd.DataFrame(
+    {
+        "task": ["i2i"] * 4,
+        "query": ["c1", "c2", "t1", "t2"],
+        "row": [0, 1, 2, 3],
+        "category": ["cardigans", "cardigans", "tees", "tees"],
+        "material": ["denim", "leather", "denim", "unknown"],
+        "baseline/category@10": [0.2, 0.4, 0.9, 0.9],
+        "finetuned/category@10": [0.5, 0.5, 0.9, 0.8],
+        "baseline/material@10": [0.1, 0.3, 0.5, np.nan],
+        "finetuned/material@10": [0.2, 0.3, 0.6, np.nan],
+    }
+)
 
 
 def score(targets, per_query=PER_QUERY):
@@ -27,14 +38,16 @@ def score(targets, per_query=PER_QUERY):
 
 
 def test_pass_miss_and_no_data():
-    results = score([
-        Target("category@10", "category=cardigans", 10),   # +20 pts
-        Target("material@10", "material=denim", 10),       # +10 pts exactly: passes (>=)
-        Target("category@10", "all", 5),                   # +7.5 pts
-        Target("material@10", "category=tees", 50),        # +10 pts, short of 50
-        Target("material@10", "material=leather", 1),      # +0 pts
-        Target("material@10", "material=wool", 1),         # no query
-    ])
+    results = score(
+        [
+            Target("category@10", "category=cardigans", 10),  # +20 pts
+            Target("material@10", "material=denim", 10),  # +10 pts exactly: passes (>=)
+            Target("category@10", "all", 5),  # +7.5 pts
+            Target("material@10", "category=tees", 50),  # +10 pts, short of 50
+            Target("material@10", "material=leather", 1),  # +0 pts
+            Target("material@10", "material=wool", 1),  # no query
+        ]
+    )
     by_name = {r.name: r for r in results}
     cardigans = by_name["category@10 [category=cardigans]"]
     assert (cardigans.status, cardigans.n, cardigans.delta) == ("pass", 2, pytest.approx(20.0))
@@ -49,7 +62,11 @@ def test_pass_miss_and_no_data():
     assert "interval includes 0" in by_name["material@10 [material=leather]"].note
     wool = by_name["material@10 [material=wool]"]
     assert (wool.status, wool.n, wool.delta) == ("no data", 0, None) and not wool.passed
-    assert missed(results) == ["material@10 [category=tees]", "material@10 [material=leather]", "material@10 [material=wool] (no data)"]
+    assert missed(results) == [
+        "material@10 [category=tees]",
+        "material@10 [material=leather]",
+        "material@10 [material=wool] (no data)",
+    ]
 
     board = scoreboard_json(results)
     assert list(board) == metric_keys(results)  # only the targets, in params order
@@ -72,11 +89,14 @@ def test_pass_miss_and_no_data():
 
 def test_a_delta_equal_to_the_target_passes_despite_float_error():
     # 0.3 - 0.2 is 0.09999999999999998: it must still meet a +10 pts target
-    per_query = PER_QUERY.assign(**{"baseline/category@10": [0.2, 0.4, 0.2, 0.2],
-                                    "finetuned/category@10": [0.5, 0.5, 0.3, 0.3]})
+    per_query = PER_QUERY.assign(
+        **{"baseline/category@10": [0.2, 0.4, 0.2, 0.2], "finetuned/category@10": [0.5, 0.5, 0.3, 0.3]}
+    )
     (tees,) = score([Target("category@10", "category=tees", 10)], per_query)
     assert (tees.status, tees.delta) == ("pass", 10.0)
-    assert scoreboard_json([tees]) == {"category@10 tees": {"baseline": 0.2, "finetuned": 0.3, "delta": 10.0, "pass": True}}
+    assert scoreboard_json([tees]) == {
+        "category@10 tees": {"baseline": 0.2, "finetuned": 0.3, "delta": 10.0, "pass": True}
+    }
 
 
 def test_all_pass_and_no_warning_for_a_trained_backbone():
@@ -95,7 +115,7 @@ def test_a_metric_or_slice_column_not_evaluated_is_an_error():
 
 
 def test_any_field_can_slice_a_metric():
-    (denim,) = score([Target("category@10", "material=denim", 5)])   # cardigan c1 (+30) and tee t1 (+0)
+    (denim,) = score([Target("category@10", "material=denim", 5)])  # cardigan c1 (+30) and tee t1 (+0)
     assert (denim.n, denim.baseline, denim.finetuned, denim.delta) == (2, pytest.approx(0.55), pytest.approx(0.7), 15.0)
 
 
@@ -109,9 +129,17 @@ def test_target_params_are_validated():
 
 
 def test_a_headline_task_metric_can_be_a_target():
-    title = pd.DataFrame({"task": ["t2i_title"] * 3, "query": ["x", "y", "z"], "row": [0, 1, 2],
-                          "category": "tees", "material": "cotton",
-                          "baseline/recall@10": [0.0, 0.0, 1.0], "finetuned/recall@10": [1.0, 0.0, 1.0]})
+    title = pd.DataFrame(
+        {
+            "task": ["t2i_title"] * 3,
+            "query": ["x", "y", "z"],
+            "row": [0, 1, 2],
+            "category": "tees",
+            "material": "cotton",
+            "baseline/recall@10": [0.0, 0.0, 1.0],
+            "finetuned/recall@10": [1.0, 0.0, 1.0],
+        }
+    )
     per_query = pd.concat([PER_QUERY, title], ignore_index=True)
     (result,) = compute_scoreboard([Target("t2i_title/recall@10", "all", 30)], per_query, resamples=200, seed=1)
     assert (result.status, result.n, result.delta) == ("pass", 3, pytest.approx(100 / 3, abs=1e-3))
@@ -130,13 +158,20 @@ def test_the_scoreboard_does_not_import_torch():
 def test_scoreboard_json_is_twenty_rounded_numbers_for_five_targets():
     # material@10 over its three known queries: baseline 1/6, fine-tuned 1/3 (0.166667 and 0.333333 at the
     # metrics files' 6 decimals), so +16.6666 points
-    per_query = PER_QUERY.assign(**{"baseline/material@10": [0.1, 0.2, 0.2, np.nan],
-                                    "finetuned/material@10": [0.2, 0.3, 0.5, np.nan]})
-    targets = [Target("category@10", "category=cardigans", 10), Target("category@10", "category=tees", 10),
-               Target("material@10", "all", 10), Target("material@10", "material=denim", 10),
-               Target("material@10", "material=wool", 1)]
+    per_query = PER_QUERY.assign(
+        **{"baseline/material@10": [0.1, 0.2, 0.2, np.nan], "finetuned/material@10": [0.2, 0.3, 0.5, np.nan]}
+    )
+    targets = [
+        Target("category@10", "category=cardigans", 10),
+        Target("category@10", "category=tees", 10),
+        Target("material@10", "all", 10),
+        Target("material@10", "material=denim", 10),
+        Target("material@10", "material=wool", 1),
+    ]
     board = scoreboard_json(compute_scoreboard(targets, per_query, resamples=50, seed=1))
-    assert len(board) == 5 and all(list(entry) == ["baseline", "finetuned", "delta", "pass"] for entry in board.values())
+    assert len(board) == 5 and all(
+        list(entry) == ["baseline", "finetuned", "delta", "pass"] for entry in board.values()
+    )
     leaves = [v for entry in board.values() for v in entry.values()]
     assert len([v for v in leaves if v is not None]) == 17  # wool has no data: three nulls and pass false
     assert board["material@10"] == {"baseline": 0.1667, "finetuned": 0.3333, "delta": 16.6666, "pass": True}
@@ -146,8 +181,14 @@ def test_scoreboard_json_is_twenty_rounded_numbers_for_five_targets():
 
 
 def test_metric_keys_are_short_and_unambiguous():
-    results = score([Target("category@10", "all", 1), Target("category@10", "category=cardigans", 1),
-                     Target("material@10", "material=denim", 1), Target("category@10", "material=denim", 1)])
+    results = score(
+        [
+            Target("category@10", "all", 1),
+            Target("category@10", "category=cardigans", 1),
+            Target("material@10", "material=denim", 1),
+            Target("category@10", "material=denim", 1),
+        ]
+    )
     assert metric_keys(results) == ["category@10", "category@10 cardigans", "material@10 denim", "category@10 denim"]
     same_value = score([Target("category@10", "category=tees", 1), Target("category@10", "material=denim", 1)])
     assert metric_keys(same_value) == ["category@10 tees", "category@10 denim"]

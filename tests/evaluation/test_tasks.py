@@ -1,4 +1,5 @@
 """The task table is data: the packaged one loads, and a bad row is named."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,10 +20,22 @@ def test_packaged_benchmark_tasks_are_the_kagl_config():
     """marqo-ai/marqo-FashionCLIP configs/KAGL.json: text-to-image on images, six fields on 0.9 image + 0.1 text."""
     tasks = benchmark_tasks(load_task_table())
     assert [t.benchmark for t in tasks] == [
-        "text-to-image", "category-to-product", "sub-category-to-product", "fine-category-to-product",
-        "color-to-product", "season-to-product", "usage-to-product",
+        "text-to-image",
+        "category-to-product",
+        "sub-category-to-product",
+        "fine-category-to-product",
+        "color-to-product",
+        "season-to-product",
+        "usage-to-product",
     ]
-    assert [t.field for t in tasks[1:]] == ["masterCategory", "subCategory", "articleType", "baseColour", "season", "usage"]
+    assert [t.field for t in tasks[1:]] == [
+        "masterCategory",
+        "subCategory",
+        "articleType",
+        "baseColour",
+        "season",
+        "usage",
+    ]
     assert tasks[0].documents == "image" and tasks[0].metrics == ("recall@1", "recall@10", "mrr")
     assert all(t.documents == "image+text" and t.metrics == ("p@1", "p@10", "mrr") for t in tasks[1:])
     assert {t.results(100) for t in tasks} == {10}
@@ -34,25 +47,98 @@ def _table(**task):
     return {"depth": 10, "skip_prompt_values": [], "tasks": [row, {**row, **task}]}
 
 
-@pytest.mark.parametrize("task, message", [
-    ({"name": "t", "query": "prompt", "attribute": "color", "relevance": "value", "exclude": "none", "metrics": ["recall@5"]},
-     "recall@K is only defined here for relevance same_text or self"),
-    ({"name": "t", "query": "field", "field": "colour", "relevance": "value", "exclude": "none", "metrics": ["mrr"]},
-     "name a kept raw `field`"),
-    ({"name": "t", "query": "prompt", "attribute": "color", "field": "season", "relevance": "value", "exclude": "none",
-      "metrics": ["mrr"]}, "name a kept raw `field`"),
-    ({"name": "t", "query": "title", "relevance": "self", "exclude": "none", "documents": "image+text", "metrics": ["mrr"]},
-     "image\\+text only for the benchmark"),
-    ({"name": "t", "query": "text", "relevance": "same_text", "exclude": "none", "depth": 5, "metrics": ["recall@10"]},
-     "exceeds depth 5"),
-    ({"name": "t", "query": "text", "relevance": "value", "exclude": "none", "metrics": ["mrr"]}, "takes relevance in"),
-    ({"name": "t", "query": "title", "relevance": "value", "exclude": "none", "metrics": ["mrr"]}, "takes relevance in"),
-    ({"name": "t", "query": "prompt", "attribute": "colour", "relevance": "value", "exclude": "none", "metrics": ["mrr"]},
-     "name a schema `attribute`"),
-    ({"name": "t", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["p@20"]}, "exceeds depth 10"),
-    ({"name": "t", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["ndcg"]}, "unsupported metric 'ndcg'"),
-    ({"name": "i2i", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["mrr"]}, "names must be unique"),
-])
+@pytest.mark.parametrize(
+    "task, message",
+    [
+        (
+            {
+                "name": "t",
+                "query": "prompt",
+                "attribute": "color",
+                "relevance": "value",
+                "exclude": "none",
+                "metrics": ["recall@5"],
+            },
+            "recall@K is only defined here for relevance same_text or self",
+        ),
+        (
+            {
+                "name": "t",
+                "query": "field",
+                "field": "colour",
+                "relevance": "value",
+                "exclude": "none",
+                "metrics": ["mrr"],
+            },
+            "name a kept raw `field`",
+        ),
+        (
+            {
+                "name": "t",
+                "query": "prompt",
+                "attribute": "color",
+                "field": "season",
+                "relevance": "value",
+                "exclude": "none",
+                "metrics": ["mrr"],
+            },
+            "name a kept raw `field`",
+        ),
+        (
+            {
+                "name": "t",
+                "query": "title",
+                "relevance": "self",
+                "exclude": "none",
+                "documents": "image+text",
+                "metrics": ["mrr"],
+            },
+            "image\\+text only for the benchmark",
+        ),
+        (
+            {
+                "name": "t",
+                "query": "text",
+                "relevance": "same_text",
+                "exclude": "none",
+                "depth": 5,
+                "metrics": ["recall@10"],
+            },
+            "exceeds depth 5",
+        ),
+        (
+            {"name": "t", "query": "text", "relevance": "value", "exclude": "none", "metrics": ["mrr"]},
+            "takes relevance in",
+        ),
+        (
+            {"name": "t", "query": "title", "relevance": "value", "exclude": "none", "metrics": ["mrr"]},
+            "takes relevance in",
+        ),
+        (
+            {
+                "name": "t",
+                "query": "prompt",
+                "attribute": "colour",
+                "relevance": "value",
+                "exclude": "none",
+                "metrics": ["mrr"],
+            },
+            "name a schema `attribute`",
+        ),
+        (
+            {"name": "t", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["p@20"]},
+            "exceeds depth 10",
+        ),
+        (
+            {"name": "t", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["ndcg"]},
+            "unsupported metric 'ndcg'",
+        ),
+        (
+            {"name": "i2i", "query": "title", "relevance": "self", "exclude": "none", "metrics": ["mrr"]},
+            "names must be unique",
+        ),
+    ],
+)
 def test_bad_task_rows_are_named(task, message):
     with pytest.raises(PipelineError, match=message) as error:
         parse_task_table(_table(**task), "tasks.yaml")

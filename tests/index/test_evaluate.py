@@ -1,4 +1,5 @@
 """build_and_measure: the report reads the index it built, with recall against exact search, and holds no timing."""
+
 import numpy as np
 import pytest
 
@@ -21,7 +22,16 @@ def test_flat_report_is_exact():
     assert (report["factory"], report["rows"], report["dim"], report["eval_queries"]) == ("Flat", 1500, 32, 100)
     assert report["bytes_per_vector"] == pytest.approx(32 * 4, rel=0.05)  # float32 codes, small header
     assert (report["ef_search"], report["nprobe"]) == (None, None)  # a flat index has neither knob
-    assert set(report) == {"factory", "rows", "dim", "recall_at_10", "eval_queries", "bytes_per_vector", "ef_search", "nprobe"}
+    assert set(report) == {
+        "factory",
+        "rows",
+        "dim",
+        "recall_at_10",
+        "eval_queries",
+        "bytes_per_vector",
+        "ef_search",
+        "nprobe",
+    }
     assert set(measured.timings) == {"build_s", "queries_per_s"}  # for the log, kept out of the report
     assert measured.timings["queries_per_s"] > 0 and measured.timings["build_s"] >= 0
     assert measured.index.ntotal == 1500
@@ -36,7 +46,10 @@ def test_the_report_is_the_same_on_every_run():
 
 def test_index_reports_split_the_headline_from_the_detail():
     cfg = IndexConfig(factory="Flat", eval_queries=50)
-    measured = {"image": build_and_measure(vectors(300), cfg, seed=0), "text": build_and_measure(vectors(300, seed=1), cfg, seed=0)}
+    measured = {
+        "image": build_and_measure(vectors(300), cfg, seed=0),
+        "text": build_and_measure(vectors(300, seed=1), cfg, seed=0),
+    }
     headline, detail = index_reports(measured)
     assert headline == {"image": {"recall_at_10": 1.0}, "text": {"recall_at_10": 1.0}}
     assert detail["text"] == measured["text"].report and detail["image"]["rows"] == 300

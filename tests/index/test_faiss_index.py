@@ -1,4 +1,5 @@
 """FAISS index helpers: recall against exact search, group-excluding search, knobs, save/open checks."""
+
 import json
 
 import faiss
@@ -130,8 +131,15 @@ def test_save_and_open_round_trip(tmp_path, make_store):
     configure_search(index, 33, 4)
     save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16")
     sidecar = json.loads((tmp_path / "index" / "image.json").read_text())
-    assert sidecar == {"store_hash": store.store_hash, "factory": "HNSW16", "metric": "inner_product",
-                       "rows": 300, "dim": 16, "ef_search": 33, "nprobe": None}  # an HNSW index has no nprobe
+    assert sidecar == {
+        "store_hash": store.store_hash,
+        "factory": "HNSW16",
+        "metric": "inner_product",
+        "rows": 300,
+        "dim": 16,
+        "ef_search": 33,
+        "nprobe": None,
+    }  # an HNSW index has no nprobe
     reopened = open_index(tmp_path / "index" / "image.faiss", store)
     assert search_params(reopened)["ef_search"] == 33
     np.testing.assert_array_equal(search(reopened, vectors[:5], 3)[1], search(index, vectors[:5], 3)[1])

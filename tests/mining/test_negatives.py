@@ -1,4 +1,5 @@
 """The miner on a hand-built catalog whose hard negatives are known exactly."""
+
 from __future__ import annotations
 
 import faiss
@@ -13,8 +14,14 @@ from pipelines.mining.config import MiningConfig
 from pipelines.params import build
 from pipelines.schema import FIELDS
 
-BASE = {"category": "tees", "material": "cotton", "neckline": "round", "pattern": "solid",
-        "sleeve_length": "short", "color": "blue"}
+BASE = {
+    "category": "tees",
+    "material": "cotton",
+    "neckline": "round",
+    "pattern": "solid",
+    "sleeve_length": "short",
+    "color": "blue",
+}
 # (item_id, group, split, similarity to a0, attribute overrides). a0's neighbours, in order of similarity:
 #   a0b 0.90 same group (excluded, and a0's positive reference: margin threshold 0.90 - 0.05*0.90 = 0.855)
 #   n5  0.87 differs on pattern, but above the margin threshold -> skipped (false-negative guard)
@@ -35,8 +42,10 @@ CATALOG = [
     ("n3", "g3", "train", 0.65, {"category": "shirts", "color": "red"}),
     ("n7", "g7", "train", 0.60, {"color": "black"}),
 ]
-SIGNALS = pd.DataFrame({"material": ["cotton", "denim", "unknown"], "pattern": ["unknown", "unknown", "striped"]},
-                       index=pd.Index(["a0", "n4", "n2"], name="item_id"))
+SIGNALS = pd.DataFrame(
+    {"material": ["cotton", "denim", "unknown"], "pattern": ["unknown", "unknown", "striped"]},
+    index=pd.Index(["a0", "n4", "n2"], name="item_id"),
+)
 
 
 def catalog() -> tuple[pd.DataFrame, np.ndarray]:
@@ -69,8 +78,9 @@ def mine(overrides: dict | None = None, signals: pd.DataFrame | None = SIGNALS) 
 
 def of_a0(result) -> list[tuple]:
     frame = result.negatives[result.negatives["anchor_id"] == "a0"]
-    return [(r.negative_id, r.rank, round(float(r.similarity), 2), r.differs, r.from_signals)
-            for r in frame.itertuples()]
+    return [
+        (r.negative_id, r.rank, round(float(r.similarity), 2), r.differs, r.from_signals) for r in frame.itertuples()
+    ]
 
 
 def test_known_hard_negatives_with_signal_fill_and_guards():
@@ -112,8 +122,9 @@ def test_report_counts():
     assert report["negatives"] == len(negatives)
     assert report["anchors_with_negatives"] == negatives["anchor_id"].nunique()
     assert report["negatives_per_anchor"] == pytest.approx(len(negatives) / 8, abs=1e-4)
-    assert report["reason_share"]["material"] == pytest.approx(negatives["differs"].str.contains("material").mean(),
-                                                               abs=1e-4)
+    assert report["reason_share"]["material"] == pytest.approx(
+        negatives["differs"].str.contains("material").mean(), abs=1e-4
+    )
     assert report["signal_share"] == pytest.approx((negatives["from_signals"] != "").mean(), abs=1e-4)
     assert 0 < report["signal_share"] < 1
     assert report["skipped_relative_margin"] >= 1  # n5 for a0

@@ -1,10 +1,10 @@
 """Every image decoded: zero-byte, truncated, garbage and missing files are found, in parallel too."""
+
 import pytest
 from PIL import ImageFile
 
 from pipelines.errors import PipelineError
 from pipelines.normalize.images import check_images, require_readable
-
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """normalize_catalog end to end on tiny catalogs: the items table, the profile, and every bad-input error."""
+
 import numpy as np
 import pytest
 
@@ -6,9 +7,18 @@ from pipelines.errors import PipelineError
 from pipelines.normalize import ITEM_COLUMNS, SchemaConfig, normalize_catalog, render_profile_markdown
 
 SPLITS = {"train": 0.6, "val": 0.2, "test": 0.2}
-NAMES = ["Roadster Men Striped Denim Shirt", "Nike Women Round Neck T-shirt", "Puma Men Slim Fit Track Pants",
-         "Baggit Women Handbag", "Fila Men Polo T-shirt", "Only Women Floral Dress", "Levis Men Jeans",
-         "Arrow Men Checked Shirt", "W Women Printed Kurta", "Jockey Men Briefs"]
+NAMES = [
+    "Roadster Men Striped Denim Shirt",
+    "Nike Women Round Neck T-shirt",
+    "Puma Men Slim Fit Track Pants",
+    "Baggit Women Handbag",
+    "Fila Men Polo T-shirt",
+    "Only Women Floral Dress",
+    "Levis Men Jeans",
+    "Arrow Men Checked Shirt",
+    "W Women Printed Kurta",
+    "Jockey Men Briefs",
+]
 
 
 @pytest.fixture
@@ -16,8 +26,16 @@ def catalog(tmp_path, monkeypatch, make_myntra, make_image):
     """40 items (10 products in 4 colours) under data/raw of a temporary working directory."""
     monkeypatch.chdir(tmp_path)
     colours = ["Black", "Navy Blue", "White", "Red"]
-    rows = [{"id": str(100 + i), "productDisplayName": NAMES[i % 10].replace(" Men ", f" Men {colours[i // 10]} ")
-             .replace(" Women ", f" Women {colours[i // 10]} "), "baseColour": colours[i // 10]} for i in range(40)]
+    rows = [
+        {
+            "id": str(100 + i),
+            "productDisplayName": NAMES[i % 10]
+            .replace(" Men ", f" Men {colours[i // 10]} ")
+            .replace(" Women ", f" Women {colours[i // 10]} "),
+            "baseColour": colours[i // 10],
+        }
+        for i in range(40)
+    ]
     frame = make_myntra(rows)
     for f in frame["image_file"]:
         make_image(tmp_path / "data" / "raw" / f)
@@ -37,12 +55,18 @@ def test_items_table_matches_the_contract(catalog):
     assert items["item_id"].tolist() == catalog["id"].tolist()  # catalog order
     assert items.loc[0, "image_path"] == "data/raw/images/100.jpg"
     assert items.loc[0, ["title", "desc", "group_key"]].tolist() == [
-        "Roadster Men Black Striped Denim Shirt", "", "myntra:roadster men striped denim shirt"]
+        "Roadster Men Black Striped Denim Shirt",
+        "",
+        "myntra:roadster men striped denim shirt",
+    ]
     assert items.groupby("group_key")["split"].nunique().max() == 1
     assert set(items["split"]) == {"train", "val", "test"}
     assert items["category_conf"].dtype == np.float32
-    assert all(items[c].dtype == object or str(items[c].dtype).startswith("str")
-               for c in ITEM_COLUMNS if not c.endswith("_conf"))
+    assert all(
+        items[c].dtype == object or str(items[c].dtype).startswith("str")
+        for c in ITEM_COLUMNS
+        if not c.endswith("_conf")
+    )
     assert items.loc[0, ["pattern", "material", "color"]].tolist() == ["striped", "denim", "black"]
     profile = result.profile
     assert (profile["rows"], profile["items"], profile["unreadable"], profile["groups"]) == (40, 40, 0, 10)
@@ -71,7 +95,9 @@ def test_same_input_gives_identical_bytes(catalog, tmp_path):
 def test_too_few_readable_images_fail(catalog, tmp_path):
     for i in range(5):
         (tmp_path / f"data/raw/images/{110 + i}.jpg").write_bytes(b"")
-    with pytest.raises(PipelineError, match=r"data/raw: only 35 of 40 images decode \(87.50%.*images/110.jpg \(empty\)"):
+    with pytest.raises(
+        PipelineError, match=r"data/raw: only 35 of 40 images decode \(87.50%.*images/110.jpg \(empty\)"
+    ):
         run(catalog)
 
 
@@ -120,12 +146,25 @@ def test_hm_maps_its_own_columns_onto_the_kept_raw_fields(make_hm):
     from pipelines.normalize.items import raw_fields
     from pipelines.normalize.tables import format_spec
 
-    frame = make_hm([{"article_id": "0108775015", "product_group_name": "Garment Upper body",
-                      "product_type_name": "Vest top", "colour_group_name": "Black", "index_group_name": "Ladieswear"}])
+    frame = make_hm(
+        [
+            {
+                "article_id": "0108775015",
+                "product_group_name": "Garment Upper body",
+                "product_type_name": "Vest top",
+                "colour_group_name": "Black",
+                "index_group_name": "Ladieswear",
+            }
+        ]
+    )
     spec = format_spec("hm")
     assert {"product_group_name", "index_group_name"} <= set(spec.required_columns)
     raw = raw_fields(frame, spec.raw)
     assert raw.iloc[0].to_dict() == {
-        "raw_masterCategory": "Ladieswear", "raw_subCategory": "Garment Upper body", "raw_articleType": "Vest top",
-        "raw_baseColour": "Black", "raw_season": "", "raw_usage": "",
+        "raw_masterCategory": "Ladieswear",
+        "raw_subCategory": "Garment Upper body",
+        "raw_articleType": "Vest top",
+        "raw_baseColour": "Black",
+        "raw_season": "",
+        "raw_usage": "",
     }

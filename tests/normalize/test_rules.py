@@ -1,4 +1,5 @@
 """Rule extraction from names and descriptions: the common phrasings, and the false positives avoided."""
+
 import pytest
 
 from pipelines.normalize.rules import load_rules
@@ -82,18 +83,53 @@ def test_title_phrases(field, title, expected):
         ("category", "OP T-shirt Milano", "T-shirt bra in microfibre with underwired, padded cups.", "innerwear"),
         ("category", "R-NECK SS BASIC 3 PK", "Round-necked T-shirts in organic cotton jersey.", "tees"),
         ("category", "Constance", "Calf-length trousers in jersey. High waist with covered elastication.", "trousers"),
-        ("neckline", "Henry polo", "Jumper in a soft, fine knit with a ribbed polo neck and ribbing at the cuffs.", "high"),
+        (
+            "neckline",
+            "Henry polo",
+            "Jumper in a soft, fine knit with a ribbed polo neck and ribbing at the cuffs.",
+            "high",
+        ),
         ("neckline", "PETER POLO", "Short-sleeved polo shirt in soft jersey with a collar and button placket.", "polo"),
-        ("neckline", "SULIMA jkt", "Outdoor jacket in woven fabric with a double-layered hood, stand up collar.", "hood"),
-        ("neckline", "Emily", "Short top in an airy cotton weave. Square neckline with a narrow elastication.", "square"),
+        (
+            "neckline",
+            "SULIMA jkt",
+            "Outdoor jacket in woven fabric with a double-layered hood, stand up collar.",
+            "hood",
+        ),
+        (
+            "neckline",
+            "Emily",
+            "Short top in an airy cotton weave. Square neckline with a narrow elastication.",
+            "square",
+        ),
         ("sleeve_length", "Emily", "Square neckline, short, elasticated puff sleeves and elasticated hem.", "short"),
         ("sleeve_length", "Bailey", "Boxy, V-neck cardigan in a soft rib knit. Long sleeves.", "long"),
-        ("sleeve_length", "Tina", "Dress in soft jersey with a boat neck, 3/4-length sleeves and pockets.", "three_quarter"),
+        (
+            "sleeve_length",
+            "Tina",
+            "Dress in soft jersey with a boat neck, 3/4-length sleeves and pockets.",
+            "three_quarter",
+        ),
         ("sleeve_length", "Goldie", "Cropped top in soft, ribbed jersey with narrow shoulder straps.", "sleeveless"),
-        ("material", "Jenna", "Double-breasted jacket in woven fabric with notch lapels. Lined in recycled polyester.", None),
+        (
+            "material",
+            "Jenna",
+            "Double-breasted jacket in woven fabric with notch lapels. Lined in recycled polyester.",
+            None,
+        ),
         ("material", "Sneaker", "Trainers in imitation leather with lacing at the front and rubber soles.", "leather"),
-        ("material", "BLANKS", "The perfect canvas for your personal style. Joggers in heavy cotton sweatshirt fabric.", "cotton"),
-        ("material", "Bikini", "Bikini top with narrow, adjustable shoulder straps and a metal fastener at the back.", None),
+        (
+            "material",
+            "BLANKS",
+            "The perfect canvas for your personal style. Joggers in heavy cotton sweatshirt fabric.",
+            "cotton",
+        ),
+        (
+            "material",
+            "Bikini",
+            "Bikini top with narrow, adjustable shoulder straps and a metal fastener at the back.",
+            None,
+        ),
         ("material", "Cardigan", "Boxy cardigan in a soft rib knit made from a cotton blend.", "knit"),
         ("fit", "Girlfriend", "Jeans in washed denim in a slightly looser fit with a regular waist.", "relaxed"),
     ],

@@ -1,4 +1,5 @@
 """Group keys and hash splits: colour variants and views share a group; growth never moves an item."""
+
 import hashlib
 
 import pandas as pd
@@ -8,7 +9,6 @@ from pipelines.errors import PipelineError
 from pipelines.normalize.rules import load_rules
 from pipelines.normalize.splits import assign_splits, check_splits, group_keys, name_group_key, split_position
 from pipelines.normalize.tables import format_spec
-
 
 FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
 
@@ -32,13 +32,18 @@ def test_colour_words_and_view_suffixes_are_stripped(name):
 
 def test_group_keys_are_prefixed_by_format_and_empty_keys_stay_alone(make_myntra, make_hm):
     rules = load_rules()
-    myntra = make_myntra([{"id": "1", "productDisplayName": "Nike Men Red Shoes"},
-                           {"id": "2", "productDisplayName": "Nike Men Blue Shoes (side)"},
-                           {"id": "3", "productDisplayName": "Black"}])
+    myntra = make_myntra(
+        [
+            {"id": "1", "productDisplayName": "Nike Men Red Shoes"},
+            {"id": "2", "productDisplayName": "Nike Men Blue Shoes (side)"},
+            {"id": "3", "productDisplayName": "Black"},
+        ]
+    )
     keys = group_keys(myntra, format_spec("myntra"), rules, myntra["id"])
     assert keys.tolist() == ["myntra:nike men shoes", "myntra:nike men shoes", "myntra:id:3"]
-    hm = make_hm([{"article_id": "0108775015", "product_code": "108775"},
-                   {"article_id": "0108775044", "product_code": "108775"}])
+    hm = make_hm(
+        [{"article_id": "0108775015", "product_code": "108775"}, {"article_id": "0108775044", "product_code": "108775"}]
+    )
     assert group_keys(hm, format_spec("hm"), rules, hm["article_id"]).tolist() == ["hm:108775", "hm:108775"]
 
 

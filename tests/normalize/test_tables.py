@@ -1,4 +1,5 @@
 """The mapping tables: complete for the real files, canonical values only, deliberate choices pinned."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -98,8 +99,18 @@ def test_unknown_format_is_one_clear_error():
     "fmt, csv, columns",
     [
         ("myntra", "myntra-sample/styles.csv", ["articleType", "baseColour", "usage", "season", "gender"]),
-        ("hm", "hm-sample/articles.csv", ["product_type_name", "colour_group_name", "perceived_colour_master_name",
-                                          "graphical_appearance_name", "index_group_name", "garment_group_name"]),
+        (
+            "hm",
+            "hm-sample/articles.csv",
+            [
+                "product_type_name",
+                "colour_group_name",
+                "perceived_colour_master_name",
+                "graphical_appearance_name",
+                "index_group_name",
+                "garment_group_name",
+            ],
+        ),
     ],
 )
 def test_tables_cover_every_value_of_the_real_samples(fmt, csv, columns):

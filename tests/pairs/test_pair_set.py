@@ -1,4 +1,5 @@
 """The pair set: the requested mix, shortfalls reported, and the invariants every pair set keeps."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,14 +7,19 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.pairs import PairItems, allocate, build_pairs, classify_pairs, pair_keys, TYPE_CODE
+from pipelines.pairs import TYPE_CODE, PairItems, allocate, build_pairs, classify_pairs, pair_keys
 from pipelines.pairs.config import PairsConfig
 from pipelines.params import build
 from pipelines.schema import FIELDS
 
-CHOICES = {"category": ["tees", "tees", "tees", "shirts", "jeans", "shorts"], "material": ["cotton", "denim", "unknown"],
-           "pattern": ["solid", "striped", "graphic", "unknown"], "style": ["casual", "sports", "unknown"],
-           "neckline": ["round", "v_neck", "unknown"], "color": ["blue", "red", "black"]}
+CHOICES = {
+    "category": ["tees", "tees", "tees", "shirts", "jeans", "shorts"],
+    "material": ["cotton", "denim", "unknown"],
+    "pattern": ["solid", "striped", "graphic", "unknown"],
+    "style": ["casual", "sports", "unknown"],
+    "neckline": ["round", "v_neck", "unknown"],
+    "color": ["blue", "red", "black"],
+}
 
 
 def catalog(n: int = 400, seed: int = 0, multi_view: bool = True) -> pd.DataFrame:
@@ -33,25 +39,39 @@ def mined(items: pd.DataFrame, per_anchor: int = 3) -> pd.DataFrame:
     """Same-category train pairs that differ on material or neckline, as the miner would emit them."""
     train = items[items["split"] == "train"]
     pairs = train.merge(train, on="category")
-    differ = (((pairs.material_x != pairs.material_y) & (pairs.material_x != "unknown") & (pairs.material_y != "unknown"))
-              | ((pairs.neckline_x != pairs.neckline_y) & (pairs.neckline_x != "unknown")
-                 & (pairs.neckline_y != "unknown")))
+    differ = (
+        (pairs.material_x != pairs.material_y) & (pairs.material_x != "unknown") & (pairs.material_y != "unknown")
+    ) | ((pairs.neckline_x != pairs.neckline_y) & (pairs.neckline_x != "unknown") & (pairs.neckline_y != "unknown"))
     pairs = pairs[differ & (pairs.group_key_x != pairs.group_key_y)]
     pairs = pairs.groupby("item_id_x").head(per_anchor)
-    return pd.DataFrame({"anchor_id": pairs.item_id_x, "negative_id": pairs.item_id_y,
-                         "rank": pairs.groupby("item_id_x").cumcount() + 1})
+    return pd.DataFrame(
+        {
+            "anchor_id": pairs.item_id_x,
+            "negative_id": pairs.item_id_y,
+            "rank": pairs.groupby("item_id_x").cumcount() + 1,
+        }
+    )
 
 
 def run(items: pd.DataFrame, negatives: pd.DataFrame, **params):
-    return build_pairs(items, negatives, build(PairsConfig, params, "pairs"), seed=3, items_where="items.parquet",
-                       negatives_where="hard_negatives.parquet")
+    return build_pairs(
+        items,
+        negatives,
+        build(PairsConfig, params, "pairs"),
+        seed=3,
+        items_where="items.parquet",
+        negatives_where="hard_negatives.parquet",
+    )
 
 
-@pytest.mark.parametrize("n_pairs, mix, expected", [
-    (100, {"strong": 0.3, "medium": 0.2, "weak": 0.1, "hard": 0.3, "easy": 0.1}, [30, 20, 10, 30, 10]),
-    (7, {"strong": 0.3, "medium": 0.2, "weak": 0.1, "hard": 0.3, "easy": 0.1}, [2, 1, 1, 2, 1]),
-    (10, {"strong": 0.0, "medium": 0.0, "weak": 0.0, "hard": 0.5, "easy": 0.5}, [0, 0, 0, 5, 5]),
-])
+@pytest.mark.parametrize(
+    "n_pairs, mix, expected",
+    [
+        (100, {"strong": 0.3, "medium": 0.2, "weak": 0.1, "hard": 0.3, "easy": 0.1}, [30, 20, 10, 30, 10]),
+        (7, {"strong": 0.3, "medium": 0.2, "weak": 0.1, "hard": 0.3, "easy": 0.1}, [2, 1, 1, 2, 1]),
+        (10, {"strong": 0.0, "medium": 0.0, "weak": 0.0, "hard": 0.5, "easy": 0.5}, [0, 0, 0, 5, 5]),
+    ],
+)
 def test_allocate_sums_to_n_pairs(n_pairs, mix, expected):
     targets = allocate(n_pairs, mix)
     assert list(targets.values()) == expected and sum(targets.values()) == n_pairs
@@ -93,10 +113,13 @@ def test_same_seed_same_pairs_and_a_type_ignores_the_others_sizes():
     items = catalog(600)
     first = run(items, mined(items), n_pairs=300).pairs
     pd.testing.assert_frame_equal(first, run(items, mined(items), n_pairs=300).pairs)
-    other_mix = run(items, mined(items), n_pairs=300,
-                    mix={"strong": 0.1, "medium": 0.2, "weak": 0.3, "hard": 0.3, "easy": 0.1}).pairs
-    pd.testing.assert_frame_equal(first[first.pair_type == "medium"].reset_index(drop=True),
-                                  other_mix[other_mix.pair_type == "medium"].reset_index(drop=True))
+    other_mix = run(
+        items, mined(items), n_pairs=300, mix={"strong": 0.1, "medium": 0.2, "weak": 0.3, "hard": 0.3, "easy": 0.1}
+    ).pairs
+    pd.testing.assert_frame_equal(
+        first[first.pair_type == "medium"].reset_index(drop=True),
+        other_mix[other_mix.pair_type == "medium"].reset_index(drop=True),
+    )
 
 
 def test_short_type_is_reported_not_redistributed():
@@ -121,13 +144,16 @@ def test_small_pool_is_taken_whole():
     empty = pd.DataFrame({"anchor_id": [], "negative_id": [], "rank": []})
     stats = run(items, empty, n_pairs=100).stats
     assert stats["count"]["medium"] == 6 + 1  # C(4,2) skirts + C(2,2) jeans
-    assert stats["count"]["easy"] == 8        # 4 skirts x 2 jeans
+    assert stats["count"]["easy"] == 8  # 4 skirts x 2 jeans
 
 
-@pytest.mark.parametrize("column, value, message", [
-    ("negative_id", "nope", "row 0 names negative_id 'nope', which is not in items.parquet"),
-    ("anchor_id", "i0008", "row 0 names anchor_id 'i0008', which is a 'val' item"),
-])
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("negative_id", "nope", "row 0 names negative_id 'nope', which is not in items.parquet"),
+        ("anchor_id", "i0008", "row 0 names anchor_id 'i0008', which is a 'val' item"),
+    ],
+)
 def test_mined_ids_must_be_train_items(column, value, message):
     items = catalog(50)
     negatives = mined(items).reset_index(drop=True)

@@ -1,8 +1,8 @@
 """Fixtures for the review tests."""
+
 from __future__ import annotations
 
 import pytest
-
 from review_project import Workspace
 
 

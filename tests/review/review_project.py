@@ -1,4 +1,5 @@
 """Helpers for the review tests: the end-to-end test's project copy and git workspace, reused, not copied."""
+
 from __future__ import annotations
 
 import importlib.util

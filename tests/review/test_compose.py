@@ -4,6 +4,7 @@ working tree; `python -m pipelines.review` writes the report and its images. No 
 The plots come from `dvc plots diff`; it needs no DVC cache here, since the plot files are `cache: false` outs
 committed to git.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from review_project import Workspace, copy_project
 
 DENIM, NECKLINE = "material@10 denim", "neckline@10"
@@ -51,10 +51,19 @@ def project(tmp_path_factory) -> tuple[Workspace, dict]:
     lr = yaml.safe_load((ws.root / "params.yaml").read_text())["train"]["lr"]
     # denim: the new delta and interval lie clear of the base's interval; neckline: a small move inside it
     hi = base[DENIM]["delta_hi"]
-    new = {DENIM: {"delta": hi + 10, "delta_lo": hi + 1, "delta_hi": hi + 20,
-                   "finetuned": round(base[DENIM]["baseline"] + (hi + 10) / 100, 6)},
-           NECKLINE: {"delta": base[NECKLINE]["delta"] + 0.5, "delta_lo": base[NECKLINE]["delta_lo"],
-                      "delta_hi": base[NECKLINE]["delta_hi"]}}
+    new = {
+        DENIM: {
+            "delta": hi + 10,
+            "delta_lo": hi + 1,
+            "delta_hi": hi + 20,
+            "finetuned": round(base[DENIM]["baseline"] + (hi + 10) / 100, 6),
+        },
+        NECKLINE: {
+            "delta": base[NECKLINE]["delta"] + 0.5,
+            "delta_lo": base[NECKLINE]["delta_lo"],
+            "delta_hi": base[NECKLINE]["delta_hi"],
+        },
+    }
     _edit_json(reports / "scoreboard_detail.json", lambda d: [d["targets"][k].update(v) for k, v in new.items()])
     _edit_json(reports / "scoreboard.json", lambda d: [d[k].update(delta=v["delta"]) for k, v in new.items()])
     _edit_json(reports / "metrics.json", lambda d: d["finetuned"].update({"i2i/category@10": 0.45}))
@@ -62,12 +71,19 @@ def project(tmp_path_factory) -> tuple[Workspace, dict]:
     def lower(d):
         d["finetuned"][REGRESSED[0]][REGRESSED[1]] -= 0.25
         d["finetuned"][TOO_SMALL[0]][TOO_SMALL[1]] -= 0.5
+
     _edit_json(reports / "metrics_by_category.json", lower)
-    _edit_json(reports / "metrics_by_value.json", lambda d: d["finetuned"][GAINED[0]].update(
-        {GAINED[1]: d["finetuned"][GAINED[0]][GAINED[1]] + 0.1}))
+    _edit_json(
+        reports / "metrics_by_value.json",
+        lambda d: d["finetuned"][GAINED[0]].update({GAINED[1]: d["finetuned"][GAINED[0]][GAINED[1]] + 0.1}),
+    )
     csv = reports / "plots/attribute_at_10.csv"
-    csv.write_text("".join(line.rsplit(",", 1)[0] + ",0.3\n" if line.startswith("neckline,finetuned,") else line
-                           for line in csv.read_text().splitlines(keepends=True)))
+    csv.write_text(
+        "".join(
+            line.rsplit(",", 1)[0] + ",0.3\n" if line.startswith("neckline,finetuned,") else line
+            for line in csv.read_text().splitlines(keepends=True)
+        )
+    )
     params = yaml.safe_load((ws.root / "params.yaml").read_text())
     params["train"]["lr"] = 0.0005
     (ws.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -87,7 +103,12 @@ def test_report_against_the_working_tree(project):
     assert len(lines) <= 200
     headings = [line for line in lines if line.startswith("## ")]
     assert [h.split(" (")[0].split(":")[0] for h in headings] == [
-        "## Params changed", "## Scoreboard", "## Headline metrics", "## Slices", "## Plots"]
+        "## Params changed",
+        "## Scoreboard",
+        "## Headline metrics",
+        "## Slices",
+        "## Plots",
+    ]
     assert lines[0].startswith("# Review: workspace against HEAD (")
 
     # params: exactly the edited key
@@ -146,8 +167,9 @@ def test_a_base_without_scoreboard_detail_is_shown_as_absent(project):
 
 def test_two_committed_revisions_and_a_ci_link(project):
     ws, _ = project
-    _, report_path = review(ws, "--base", "HEAD~1", "--head", "HEAD", "--artifact-url", "https://ci.example/run/1",
-                            out="review-commits")
+    _, report_path = review(
+        ws, "--base", "HEAD~1", "--head", "HEAD", "--artifact-url", "https://ci.example/run/1", out="review-commits"
+    )
     report = report_path.read_text()
     assert report.splitlines()[0].startswith("# Review: HEAD (")
     assert "No param changed." in report and "No slice dropped." in report

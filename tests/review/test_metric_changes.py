@@ -1,4 +1,5 @@
 """Headline metrics: which files dvc.yaml declares, flattened keys, and changes between revisions."""
+
 import pytest
 
 from pipelines.review.metric_changes import MetricChange, flatten_metrics, metric_changes, metrics_paths
@@ -6,17 +7,27 @@ from pipelines.review.revisions import ABSENT
 
 
 def test_metrics_paths_from_the_top_level_list_and_stage_outs():
-    dvc_yaml = {"metrics": ["reports/scoreboard.json", "reports/metrics.json"],
-                "stages": {"train": {"metrics": [{"reports/train.json": {"cache": False}}]},
-                           "index": {"metrics": ["reports/metrics.json", "reports/index.json"]}}}
-    assert metrics_paths(dvc_yaml) == ["reports/scoreboard.json", "reports/metrics.json", "reports/train.json",
-                                       "reports/index.json"]
+    dvc_yaml = {
+        "metrics": ["reports/scoreboard.json", "reports/metrics.json"],
+        "stages": {
+            "train": {"metrics": [{"reports/train.json": {"cache": False}}]},
+            "index": {"metrics": ["reports/metrics.json", "reports/index.json"]},
+        },
+    }
+    assert metrics_paths(dvc_yaml) == [
+        "reports/scoreboard.json",
+        "reports/metrics.json",
+        "reports/train.json",
+        "reports/index.json",
+    ]
     assert metrics_paths(None) == []
 
 
 def test_flatten_metrics_joins_keys_with_dots_and_keeps_scalars():
     assert flatten_metrics({"finetuned": {"i2i/category@10": 0.41}, "neckline@10": {"pass": False}, "ks": [1, 10]}) == {
-        "finetuned.i2i/category@10": 0.41, "neckline@10.pass": False}
+        "finetuned.i2i/category@10": 0.41,
+        "neckline@10.pass": False,
+    }
 
 
 def test_changes_cover_both_sides_with_absent_keys_and_files():

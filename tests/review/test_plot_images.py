@@ -1,4 +1,5 @@
 """Plot specs made offline and rendered with vl-convert; notes for plots a revision lacks."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -7,11 +8,20 @@ from pipelines.review.plot_images import offline_spec, render, render_plots, slu
 
 SPEC = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-    "data": {"values": [{"step": "1", "loss": "2.8", "rev": "main"}, {"step": "2", "loss": "2.3", "rev": "main"},
-                        {"step": "1", "loss": "2.9", "rev": "workspace"}, {"step": "2", "loss": "2.1", "rev": "workspace"}]},
+    "data": {
+        "values": [
+            {"step": "1", "loss": "2.8", "rev": "main"},
+            {"step": "2", "loss": "2.3", "rev": "main"},
+            {"step": "1", "loss": "2.9", "rev": "workspace"},
+            {"step": "2", "loss": "2.1", "rev": "workspace"},
+        ]
+    },
     "mark": "line",
-    "encoding": {"x": {"field": "step", "type": "quantitative"}, "y": {"field": "loss", "type": "quantitative"},
-                 "color": {"field": "rev", "type": "nominal"}},
+    "encoding": {
+        "x": {"field": "step", "type": "quantitative"},
+        "y": {"field": "loss", "type": "quantitative"},
+        "color": {"field": "rev", "type": "nominal"},
+    },
 }
 
 
@@ -29,7 +39,10 @@ def test_vegalite_version_follows_the_schemas_major_version():
 
 
 def test_slug_is_a_short_file_name():
-    assert slug("Attribute@10 per attribute, baseline vs fine-tuned") == "attribute-10-per-attribute-baseline-vs-fine-tuned"
+    assert (
+        slug("Attribute@10 per attribute, baseline vs fine-tuned")
+        == "attribute-10-per-attribute-baseline-vs-fine-tuned"
+    )
     assert len(slug("x" * 100)) == 60 and slug("@@") == "plot"
 
 
@@ -43,15 +56,27 @@ def test_render_svg_and_png_offline():
 
 def test_render_plots_writes_images_and_notes_a_revision_without_data(tmp_path):
     diff = {
-        "data": {"Training losses": [{"type": "vega", "revisions": ["workspace", "main"], "content": SPEC}],
-                 "Learning rate": [{"type": "vega", "revisions": ["workspace"], "content": SPEC}],
-                 "Broken": [{"type": "vega", "revisions": ["workspace", "main"], "content": {"mark": "nonsense"}}]},
-        "errors": [{"name": "Learning rate", "rev": "main", "source": "reports/train/plots/metrics/lr.tsv",
-                    "type": "FileNotFoundError", "msg": "No such file"}],
+        "data": {
+            "Training losses": [{"type": "vega", "revisions": ["workspace", "main"], "content": SPEC}],
+            "Learning rate": [{"type": "vega", "revisions": ["workspace"], "content": SPEC}],
+            "Broken": [{"type": "vega", "revisions": ["workspace", "main"], "content": {"mark": "nonsense"}}],
+        },
+        "errors": [
+            {
+                "name": "Learning rate",
+                "rev": "main",
+                "source": "reports/train/plots/metrics/lr.tsv",
+                "type": "FileNotFoundError",
+                "msg": "No such file",
+            }
+        ],
     }
     images = render_plots(diff, tmp_path, "svg", ["main", "workspace"])
     assert [(image.title, image.file) for image in images] == [
-        ("Training losses", "plots/training-losses.svg"), ("Learning rate", "plots/learning-rate.svg"), ("Broken", None)]
+        ("Training losses", "plots/training-losses.svg"),
+        ("Learning rate", "plots/learning-rate.svg"),
+        ("Broken", None),
+    ]
     assert images[0].notes == ()
     assert images[1].notes == ("absent at main: `reports/train/plots/metrics/lr.tsv` (FileNotFoundError)",)
     assert images[2].notes[0].startswith("not rendered:")

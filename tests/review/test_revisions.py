@@ -1,4 +1,5 @@
 """Reading a file at a git revision or on disk; unknown revisions and a missing repository are one clear error."""
+
 import pytest
 
 from pipelines.review.revisions import ReviewError, Side, Snapshot, repo_root, resolve_side

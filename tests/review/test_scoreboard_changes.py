@@ -1,13 +1,41 @@
 """Scoreboard targets compared between revisions, and the beyond-noise rule on their deltas' intervals."""
+
 from pipelines.review.scoreboard_changes import (
-    DOWN, NEW, NO_DATA, NO_INTERVAL, REMOVED, UP, WITHIN, TargetResult, Verdict, compare_targets, movement,
-    overall_verdict, target_results,
+    DOWN,
+    NEW,
+    NO_DATA,
+    NO_INTERVAL,
+    REMOVED,
+    UP,
+    WITHIN,
+    TargetResult,
+    Verdict,
+    compare_targets,
+    movement,
+    overall_verdict,
+    target_results,
 )
 
 BOARD = {"neckline@10": {"baseline": 0.0824, "finetuned": 0.1099, "delta": 2.7472, "pass": False}}
-DETAIL = {"pass": False, "passed": 0, "targets_total": 1, "targets": {"neckline@10": {
-    "baseline": 0.082418, "finetuned": 0.10989, "delta": 2.7472, "delta_lo": 0.0, "delta_hi": 5.3874, "n": 91,
-    "pass": False, "status": "miss", "metric": "neckline@10", "slice": "all"}}}
+DETAIL = {
+    "pass": False,
+    "passed": 0,
+    "targets_total": 1,
+    "targets": {
+        "neckline@10": {
+            "baseline": 0.082418,
+            "finetuned": 0.10989,
+            "delta": 2.7472,
+            "delta_lo": 0.0,
+            "delta_hi": 5.3874,
+            "n": 91,
+            "pass": False,
+            "status": "miss",
+            "metric": "neckline@10",
+            "slice": "all",
+        }
+    },
+}
 
 
 def result(delta, lo=None, hi=None):
@@ -23,14 +51,24 @@ def test_detail_adds_counts_and_intervals_to_the_headline_values():
 
 def test_without_the_detail_the_headline_file_still_gives_values_and_verdict():
     target = target_results(BOARD, None)["neckline@10"]
-    assert (target.finetuned, target.delta, target.interval, target.n, target.status) == (0.1099, 2.7472, None, None, "miss")
+    assert (target.finetuned, target.delta, target.interval, target.n, target.status) == (
+        0.1099,
+        2.7472,
+        None,
+        None,
+        "miss",
+    )
     assert overall_verdict(BOARD, None) == Verdict(0, 1, False)
     assert overall_verdict(BOARD, DETAIL) == Verdict(0, 1, False)
     assert overall_verdict(None, None) is None
 
 
 def test_an_older_headline_file_that_held_the_targets_is_read_too():
-    old = {"pass": True, "passed": 1, "targets": {"neckline@10 [all]": {**DETAIL["targets"]["neckline@10"], "pass": True}}}
+    old = {
+        "pass": True,
+        "passed": 1,
+        "targets": {"neckline@10 [all]": {**DETAIL["targets"]["neckline@10"], "pass": True}},
+    }
     assert overall_verdict(old, None) == Verdict(1, 1, True)
     assert list(target_results(old, None)) == ["neckline@10 [all]"]
 
@@ -58,12 +96,30 @@ def test_missing_targets_and_values():
 
 
 def test_targets_match_by_metric_and_slice_when_their_key_was_renamed():
-    old = {"targets": {"category@10 [category=shorts]": {"delta": 5.0, "delta_lo": 0.0, "delta_hi": 10.0,
-                                                         "metric": "category@10", "slice": "category=shorts"},
-                       "material@10 [material=wool]": {"delta": 1.0, "metric": "material@10", "slice": "material=wool"}}}
-    new = {"targets": {"category@10 shorts": {"delta": 30.0, "delta_lo": 20.0, "delta_hi": 40.0,
-                                              "metric": "category@10", "slice": "category=shorts"},
-                       "neckline@10": {"delta": 2.0}}}
+    old = {
+        "targets": {
+            "category@10 [category=shorts]": {
+                "delta": 5.0,
+                "delta_lo": 0.0,
+                "delta_hi": 10.0,
+                "metric": "category@10",
+                "slice": "category=shorts",
+            },
+            "material@10 [material=wool]": {"delta": 1.0, "metric": "material@10", "slice": "material=wool"},
+        }
+    }
+    new = {
+        "targets": {
+            "category@10 shorts": {
+                "delta": 30.0,
+                "delta_lo": 20.0,
+                "delta_hi": 40.0,
+                "metric": "category@10",
+                "slice": "category=shorts",
+            },
+            "neckline@10": {"delta": 2.0},
+        }
+    }
     changes = compare_targets(target_results(None, old), target_results(None, new))
     assert [(c.target, c.renamed_from, c.movement) for c in changes] == [
         ("category@10 shorts", "category@10 [category=shorts]", UP),

@@ -1,13 +1,19 @@
 """Slices (category, attribute value) ranked by the change in the fine-tuned model's attribute@10."""
+
 import pytest
 
 from pipelines.review.slice_changes import SliceScore, gains, regressions, slice_changes, slice_scores
 
-BY_CATEGORY = {"finetuned": {
-    "cardigans": {"category@10": 0.0625, "category_n": 8, "material@10": 0.4, "material_n": 12, "fit_n": 0, "n": 8},
-    "jeans": {"category@10": 0.5, "category_n": 21, "color@10": 0.8, "color_n": 21, "color@5": 0.9, "n": 21},
-}, "baseline": {"jeans": {"category@10": 0.1, "category_n": 21, "n": 21}}}
-BY_VALUE = {"finetuned": {"category=jeans": {"category@10": 0.5, "n": 21}, "material=denim": {"material@10": 0.59, "n": 29}}}
+BY_CATEGORY = {
+    "finetuned": {
+        "cardigans": {"category@10": 0.0625, "category_n": 8, "material@10": 0.4, "material_n": 12, "fit_n": 0, "n": 8},
+        "jeans": {"category@10": 0.5, "category_n": 21, "color@10": 0.8, "color_n": 21, "color@5": 0.9, "n": 21},
+    },
+    "baseline": {"jeans": {"category@10": 0.1, "category_n": 21, "n": 21}},
+}
+BY_VALUE = {
+    "finetuned": {"category=jeans": {"category@10": 0.5, "n": 21}, "material=denim": {"material@10": 0.59, "n": 29}}
+}
 
 
 def test_scores_come_from_both_files_with_their_query_counts():
@@ -20,7 +26,8 @@ def test_scores_come_from_both_files_with_their_query_counts():
         ("material=denim", "material@10"): SliceScore("material=denim", "material@10", 0.59, 29),
     }
     assert slice_scores(BY_CATEGORY, None, "baseline", 10) == {
-        ("category=jeans", "category@10"): SliceScore("category=jeans", "category@10", 0.1, 21)}
+        ("category=jeans", "category@10"): SliceScore("category=jeans", "category@10", 0.1, 21)
+    }
     assert slice_scores(None, None) == {}
 
 

@@ -1,4 +1,5 @@
 """The pull-request review workflow: actionlint passes it, and it does what the README says it does."""
+
 from __future__ import annotations
 
 import platform
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from review_project import REPO
 
 WORKFLOW = REPO / ".github/workflows/review.yml"
@@ -26,8 +26,9 @@ def _actionlint() -> str:
 
 
 def test_actionlint_passes():
-    result = subprocess.run([_actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", str(WORKFLOW)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", str(WORKFLOW)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -52,8 +53,10 @@ def test_pulls_or_reproduces_then_reviews_against_the_base_branch_and_posts_one_
     assert any(run.startswith("make setup") for run in runs)
     fetch = next(step for step in steps if "dvc pull" in step.get("run", ""))
     assert "dvc remote list" in fetch["run"] and "dvc repro" in fetch["run"]
-    assert fetch["env"] == {"AWS_ACCESS_KEY_ID": "${{ secrets.AWS_ACCESS_KEY_ID }}",
-                            "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}"}
+    assert fetch["env"] == {
+        "AWS_ACCESS_KEY_ID": "${{ secrets.AWS_ACCESS_KEY_ID }}",
+        "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+    }
     review = next(step for step in steps if "make review" in step.get("run", ""))
     assert 'BASE="origin/${BASE_REF}"' in review["run"] and review["env"]["BASE_REF"] == "${{ github.base_ref }}"
     assert "--artifact-url" in review["run"]

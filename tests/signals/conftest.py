@@ -1,4 +1,5 @@
 """Tiny stores for the signals tests, written with the real store writer."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,11 +15,16 @@ MODEL = {"arch": "test", "pretrained": "none", "untrained": True, "precision": "
 def store_meta(split: list[str], **fields: list[str]) -> pd.DataFrame:
     """Items meta with every contract column; fields not given are all `unknown`."""
     n = len(split)
-    meta = pd.DataFrame({
-        "item_id": [f"i{i:03d}" for i in range(n)],
-        "image_path": [f"data/raw/images/{i}.jpg" for i in range(n)],
-        "title": "", "desc": "", "group_key": [f"g{i}" for i in range(n)], "split": split,
-    })
+    meta = pd.DataFrame(
+        {
+            "item_id": [f"i{i:03d}" for i in range(n)],
+            "image_path": [f"data/raw/images/{i}.jpg" for i in range(n)],
+            "title": "",
+            "desc": "",
+            "group_key": [f"g{i}" for i in range(n)],
+            "split": split,
+        }
+    )
     for name in FIELDS:
         values = fields.get(name, [UNKNOWN] * n)
         meta[name] = values
@@ -30,8 +36,10 @@ def store_meta(split: list[str], **fields: list[str]) -> pd.DataFrame:
 @pytest.fixture
 def make_store(tmp_path):
     """make_store(image_keys, split, drop=(), **fields) -> Store (the text keys equal the image keys)."""
+
     def make(image_keys: np.ndarray, split: list[str], drop: tuple[str, ...] = (), **fields: list[str]):
         meta = store_meta(split, **fields).drop(columns=list(drop))
         keys = np.asarray(image_keys, dtype=np.float32)
         return write_store(tmp_path / "store", meta, keys, keys, np.zeros((len(meta), 4), np.float32), MODEL, "test")
+
     return make

@@ -1,4 +1,5 @@
 """export_signals on a tiny store whose report values are worked out by hand, and active_signal_labels."""
+
 import numpy as np
 import pytest
 
@@ -29,12 +30,22 @@ def test_report_values_on_a_tiny_store(make_store):
     assert result.prototypes["category"].concepts == ("tees", "shirts")
     assert report["items"] == 7
     assert report["color"] == {
-        "concepts": 3, "val_known": 2, "top1_accuracy": 0.5, "active_accuracy": 0.5,
-        "coverage": round(6 / 7, 4), "mean_active": round(6 / 7, 4), "pseudo_labels": 1,
+        "concepts": 3,
+        "val_known": 2,
+        "top1_accuracy": 0.5,
+        "active_accuracy": 0.5,
+        "coverage": round(6 / 7, 4),
+        "mean_active": round(6 / 7, 4),
+        "pseudo_labels": 1,
     }
     assert report["category"] == {
-        "concepts": 2, "val_known": 2, "top1_accuracy": 0.5, "active_accuracy": 0.5,
-        "coverage": round(6 / 7, 4), "mean_active": round(6 / 7, 4), "pseudo_labels": 1,
+        "concepts": 2,
+        "val_known": 2,
+        "top1_accuracy": 0.5,
+        "active_accuracy": 0.5,
+        "coverage": round(6 / 7, 4),
+        "mean_active": round(6 / 7, 4),
+        "pseudo_labels": 1,
     }
     assert report["coverage_any"] == round(6 / 7, 4)
     assert report["mean_active_per_item"] == round(12 / 7, 4)
@@ -47,12 +58,16 @@ def test_signal_table_rows(make_store):
     assert len(signals) == 7 * (2 + 2)  # top_k concepts per item and dim
     item4 = signals[signals.item_id == "i004"]
     assert item4[["dim", "concept", "rank", "active"]].values.tolist() == [
-        ["category", "shirts", 1, True], ["category", "tees", 2, False],
-        ["color", "red", 1, True], ["color", "black", 2, False],
+        ["category", "shirts", 1, True],
+        ["category", "tees", 2, False],
+        ["color", "red", 1, True],
+        ["color", "black", 2, False],
     ]
-    np.testing.assert_allclose(item4.score.tolist(), [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1)),
-                                                      1 / (1 + np.exp(-np.sqrt(2))), 1 / (1 + np.exp(1 / np.sqrt(2)))],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        item4.score.tolist(),
+        [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1)), 1 / (1 + np.exp(-np.sqrt(2))), 1 / (1 + np.exp(1 / np.sqrt(2)))],
+        rtol=1e-5,
+    )
     assert signals.score.dtype == np.float32 and signals["rank"].dtype == np.int64
 
 

@@ -1,4 +1,5 @@
 """Prototypes: normalised train means per known value, refinement on train items only, save/load."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,10 +72,12 @@ def test_refinement_ignores_unlabelled_items():
 
 
 def test_save_and_load_round_trip_checks_store_hash(tmp_path):
-    prototypes = {"color": build_prototypes(KEYS, pd.Series(["red", "black", "black", "red", "red"]),
-                                            np.ones(5, bool), "color")}
+    prototypes = {
+        "color": build_prototypes(KEYS, pd.Series(["red", "black", "black", "red", "red"]), np.ones(5, bool), "color")
+    }
     save_prototypes(prototypes, tmp_path / "prototypes.pt", "abc123")
     import torch
+
     payload = torch.load(tmp_path / "prototypes.pt", weights_only=True)
     assert payload["store_hash"] == "abc123"
     assert payload["color"]["concepts"] == ["black", "red"]

@@ -1,4 +1,5 @@
 """`python -m stages.ingest` then `python -m stages.normalize` in a temporary folder: outputs, bytes, failures."""
+
 import json
 import os
 import subprocess
@@ -18,12 +19,20 @@ OUTPUTS = ("data/processed/items.parquet", "reports/data_profile.json", "reports
 
 
 def stage(workdir: Path, name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"stages.{name}"], cwd=workdir, capture_output=True, text=True,
-                          env={**os.environ, "TQDM_DISABLE": "1"}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{name}"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+        timeout=300,
+    )
 
 
 def ingest(workdir: Path, data: dict, seed: int = 42) -> None:
-    (workdir / "params.yaml").write_text(yaml.safe_dump({"seed": seed, "data": data, "runtime": {"normalize": {"workers": 2}}}))
+    (workdir / "params.yaml").write_text(
+        yaml.safe_dump({"seed": seed, "data": data, "runtime": {"normalize": {"workers": 2}}})
+    )
     result = stage(workdir, "ingest")
     assert result.returncode == 0, result.stderr
 
@@ -34,8 +43,9 @@ def ingest_and_normalize(workdir: Path, data: dict, seed: int = 42) -> subproces
 
 
 def test_sample_catalog_through_ingest_and_normalize(tmp_path):
-    result = ingest_and_normalize(tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32},
-                                             "min_readable": 0.9})
+    result = ingest_and_normalize(
+        tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32}, "min_readable": 0.9}
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
     items = pd.read_parquet(tmp_path / "data/processed/items.parquet")

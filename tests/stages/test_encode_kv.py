@@ -1,4 +1,5 @@
 """`python -m stages.encode_kv` on a dozen drawn 32-px items: a valid store, or one clear error and no output."""
+
 import shutil
 import subprocess
 import sys
@@ -30,8 +31,14 @@ def make_repo(root: Path, n: int = 12) -> pd.DataFrame:
         image = Image.new("RGB", (32, 32), "grey")
         ImageDraw.Draw(image).ellipse([4, 2 + i % 5, 27, 30], fill=colour)
         image.save(root / f"data/raw/images/{i}.jpg")
-        row = {"item_id": str(1000 + i), "image_path": f"data/raw/images/{i}.jpg", "title": f"{colour} dress {i}",
-               "desc": "", "group_key": f"g{i}", "split": ["train", "val", "test"][i % 3]}
+        row = {
+            "item_id": str(1000 + i),
+            "image_path": f"data/raw/images/{i}.jpg",
+            "title": f"{colour} dress {i}",
+            "desc": "",
+            "group_key": f"g{i}",
+            "split": ["train", "val", "test"][i % 3],
+        }
         for field in FIELDS:
             row.update({field: "unknown", f"{field}_source": "unknown", f"{field}_conf": np.float32(0.1)})
         row.update(category="dresses", category_source="field", category_conf=np.float32(0.9))
@@ -42,8 +49,9 @@ def make_repo(root: Path, n: int = 12) -> pd.DataFrame:
 
 
 def run_stage(cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stages.encode_kv"], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "stages.encode_kv"], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_stage_writes_a_valid_store(tmp_path):
@@ -54,8 +62,13 @@ def test_stage_writes_a_valid_store(tmp_path):
     store = open_store(tmp_path / "artifacts/store")
     assert store.rows == 12 and store.image_keys.shape == (12, 384) and store.fact_values.shape == (12, 384)
     pd.testing.assert_frame_equal(store.meta, items)
-    assert store.manifest["model"] == {"arch": "ViT-S-32", "pretrained": "none", "untrained": True,
-                                       "precision": "fp32", "seed": 42}
+    assert store.manifest["model"] == {
+        "arch": "ViT-S-32",
+        "pretrained": "none",
+        "untrained": True,
+        "precision": "fp32",
+        "seed": 42,
+    }
     np.testing.assert_allclose(np.linalg.norm(store.image_keys, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(store.text_keys, axis=1), 1.0, atol=1e-5)
     # Identical fact texts ("category: dresses") give identical values.

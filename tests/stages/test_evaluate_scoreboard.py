@@ -1,5 +1,6 @@
 """The evaluate and scoreboard stages as DVC runs them: subprocesses in a temp repo, on a tiny store and a
 model trained with the real training code."""
+
 from __future__ import annotations
 
 import csv
@@ -26,14 +27,25 @@ DIM = 384  # ViT-S-32's embedding width: prompts encoded by the real backbone mu
 CATEGORIES = ["tees", "tees", "tees", "cardigans", "shorts", "shirts"]
 MATERIALS = ["cotton", "cotton", "denim", "unknown"]
 NECKLINES = ["round", "v_neck", "unknown"]
-OUTPUTS = ["reports/metrics.json", "reports/metrics_detail.json", "reports/metrics_ci.json", "reports/metrics_by_category.json",
-           "reports/metrics_by_value.json", "reports/plots/recall_at_k.csv", "reports/plots/attribute_at_10.csv",
-           "reports/gallery.html", "reports/leaderboard.md", "reports/benchmark_ground_truth.tsv"]
+OUTPUTS = [
+    "reports/metrics.json",
+    "reports/metrics_detail.json",
+    "reports/metrics_ci.json",
+    "reports/metrics_by_category.json",
+    "reports/metrics_by_value.json",
+    "reports/plots/recall_at_k.csv",
+    "reports/plots/attribute_at_10.csv",
+    "reports/gallery.html",
+    "reports/leaderboard.md",
+    "reports/benchmark_ground_truth.tsv",
+]
 SUB_CATEGORY = {"tees": "Topwear", "cardigans": "Topwear", "shirts": "Topwear", "shorts": "Bottomwear"}
 
 
 def run(stage: str, root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=root, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"], cwd=root, capture_output=True, text=True, timeout=600
+    )
 
 
 def set_params(root: Path, section: str, **values) -> None:
@@ -79,13 +91,28 @@ def tiny_repo(root: Path, n: int = 90) -> None:
     train = np.flatnonzero(meta["split"] == "train")
     a, b = rng.choice(train, 600), rng.choice(train, 600)
     label = (category[a] == category[b]).astype(np.int8)
-    pairs = pd.DataFrame({"anchor_id": meta["item_id"].to_numpy()[a], "other_id": meta["item_id"].to_numpy()[b],
-                          "pair_type": np.where(label == 1, "medium", "hard"), "label": label})
-    cfg = build(TrainConfig, {"epochs": 2, "patience": 2, "batch_size": 32, "dim": 32,
-                              "attr_heads": ["category", "material", "neckline"]}, "train")
+    pairs = pd.DataFrame(
+        {
+            "anchor_id": meta["item_id"].to_numpy()[a],
+            "other_id": meta["item_id"].to_numpy()[b],
+            "pair_type": np.where(label == 1, "medium", "hard"),
+            "label": label,
+        }
+    )
+    cfg = build(
+        TrainConfig,
+        {"epochs": 2, "patience": 2, "batch_size": 32, "dim": 32, "attr_heads": ["category", "material", "neckline"]},
+        "train",
+    )
     data = prepare_training_data(store.meta, store.image_keys, store.text_keys, pairs, cfg.attr_heads)
-    result = train_protocol_model(data, cfg, seed=42, params_hash="stage-test", store_hash=store.store_hash,
-                                  checkpoint_root=root / "artifacts/checkpoints")
+    result = train_protocol_model(
+        data,
+        cfg,
+        seed=42,
+        params_hash="stage-test",
+        store_hash=store.store_hash,
+        checkpoint_root=root / "artifacts/checkpoints",
+    )
     export_model(result, store, root / "artifacts/model")
     (root / "params.yaml").write_text((REPO / "params.yaml").read_text())
     set_params(root, "eval", bootstrap=200, gallery_queries=4)
@@ -126,15 +153,21 @@ def test_evaluate_writes_every_report(evaluated):
             "i2i/mean_attribute@10": round(sum(known) / 4, 4),
             "i2i/category@10": round(m["i2i/category@10"], 4),
             "t2i_title/recall@10": round(m["t2i_title/recall@10"], 4),
-            "kagl_text_to_image/avg_recall": round((m["kagl_text_to_image/recall@1"] + m["kagl_text_to_image/recall@10"]) / 2, 4),
-            "kagl_fields/mean_avg_p": pytest.approx(sum((m[f"{t}/p@1"] + m[f"{t}/p@10"]) / 2 for t in fields) / 4, abs=1e-4),
+            "kagl_text_to_image/avg_recall": round(
+                (m["kagl_text_to_image/recall@1"] + m["kagl_text_to_image/recall@10"]) / 2, 4
+            ),
+            "kagl_fields/mean_avg_p": pytest.approx(
+                sum((m[f"{t}/p@1"] + m[f"{t}/p@10"]) / 2 for t in fields) / 4, abs=1e-4
+            ),
         }
         assert m["kagl_text_to_image/recall@1_n"] == meta["title"].nunique()  # one query per distinct text
         assert m["kagl_sub_category/p@1_n"] == 2 and m["kagl_category/p@1_n"] == 1
         assert m["kagl_season/p@1_n"] == 0 and "kagl_season/p@1" not in m
     leaderboard = (root / "reports/leaderboard.md").read_text()
     assert "## Text-To-Image" in leaderboard and "## Usage-To-Product" in leaderboard
-    assert "| **ours: finetuned** |" in leaderboard and "| ViT-B-16 laion2b_s34b_b88k (published) | 0.295 |" in leaderboard
+    assert (
+        "| **ours: finetuned** |" in leaderboard and "| ViT-B-16 laion2b_s34b_b88k (published) | 0.295 |" in leaderboard
+    )
     assert "No queries: this catalog has no such field" in leaderboard  # season and usage
     truth = pd.read_csv(root / "reports/benchmark_ground_truth.tsv", sep="\t", dtype={"relevant_items": str})
     sub = truth[truth["task"] == "kagl_sub_category"]
@@ -151,7 +184,13 @@ def test_evaluate_writes_every_report(evaluated):
     assert cardigans["n"] == int((test["category"] == "cardigans").sum()) and 0 <= cardigans["category@10"] <= 1
     by_value = json.loads((root / "reports/metrics_by_value.json").read_text())
     denim = by_value["baseline"]["material=denim"]
-    assert denim["n"] == int((test["material"] == "denim").sum()) and set(denim) == {"n", "material@1", "material@5", "material@10", "material@20"}
+    assert denim["n"] == int((test["material"] == "denim").sum()) and set(denim) == {
+        "n",
+        "material@1",
+        "material@5",
+        "material@10",
+        "material@20",
+    }
 
     with open(root / "reports/plots/recall_at_k.csv") as handle:
         curve = list(csv.DictReader(handle))
@@ -160,7 +199,10 @@ def test_evaluate_writes_every_report(evaluated):
     bars = pd.read_csv(root / "reports/plots/attribute_at_10.csv")
     assert list(bars.columns) == ["attribute", "model", "value"]
     assert bars["attribute"].tolist() == [a for a in ["category", "color", "material", "neckline"] for _ in range(2)]
-    assert bars.set_index(["attribute", "model"]).loc[("neckline", "finetuned"), "value"] == metrics["finetuned"]["i2i/neckline@10"]
+    assert (
+        bars.set_index(["attribute", "model"]).loc[("neckline", "finetuned"), "value"]
+        == metrics["finetuned"]["i2i/neckline@10"]
+    )
     gallery = (root / "reports/gallery.html").read_text()
     assert gallery.count("<tr>") == 1 + 4 and "data:image/jpeg;base64," in gallery
 
@@ -185,7 +227,9 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     done = run("scoreboard", root)
     assert done.returncode == 0, done.stderr
     board = json.loads((root / "reports/scoreboard.json").read_text())  # the DVC metric: 4 values per target
-    assert len(board) == 5 and all(list(entry) == ["baseline", "delta", "finetuned", "pass"] for entry in board.values())
+    assert len(board) == 5 and all(
+        list(entry) == ["baseline", "delta", "finetuned", "pass"] for entry in board.values()
+    )
     # the tiny catalog has no leather
     assert board["material@10 leather"] == {"baseline": None, "delta": None, "finetuned": None, "pass": False}
     cardigans = board["category@10 cardigans"]
@@ -219,4 +263,6 @@ def test_scoreboard_without_evaluate_outputs_is_one_clear_error(tmp_path):
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
     done = run("scoreboard", tmp_path)
     assert done.returncode == 1
-    assert done.stderr.strip() == "error: artifacts/eval/per_query.parquet: file not found (run the evaluate stage first)"
+    assert (
+        done.stderr.strip() == "error: artifacts/eval/per_query.parquet: file not found (run the evaluate stage first)"
+    )

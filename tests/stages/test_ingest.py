@@ -1,4 +1,5 @@
 """`python -m stages.ingest` end to end: the sample, the real Myntra and H&M samples, and failures that leave nothing."""
+
 import csv
 import json
 import os
@@ -26,7 +27,9 @@ def run_ingest(workdir: Path, data: dict, seed: int = 42, **env) -> subprocess.C
 
 def leftovers(workdir: Path) -> list[str]:
     """Anything in data/ besides a finished raw/ (temporary folders of a failed run)."""
-    return sorted(p.name for p in (workdir / "data").iterdir() if p.name != "raw") if (workdir / "data").exists() else []
+    return (
+        sorted(p.name for p in (workdir / "data").iterdir() if p.name != "raw") if (workdir / "data").exists() else []
+    )
 
 
 def manifest(workdir: Path) -> dict:
@@ -48,11 +51,23 @@ def test_sample_source(tmp_path):
 
 @needs_real
 def test_real_myntra_sample_subsampled(tmp_path):
-    result = run_ingest(tmp_path, {"source": f"myntra:{REAL_DATA / 'myntra-sample'}", "catalog": str(REAL_DATA / "myntra-sample"), "max_items": 150}, seed=7)
+    result = run_ingest(
+        tmp_path,
+        {
+            "source": f"myntra:{REAL_DATA / 'myntra-sample'}",
+            "catalog": str(REAL_DATA / "myntra-sample"),
+            "max_items": 150,
+        },
+        seed=7,
+    )
     assert result.returncode == 0, result.stderr
     m = manifest(tmp_path)
     assert (m["rows"], m["images"], m["subsampled_from"], m["repaired_rows"], m["dropped"]) == (
-        150, 150, 5000, 0, {"missing_image": 0}
+        150,
+        150,
+        5000,
+        0,
+        {"missing_image": 0},
     )
     raw_dir = tmp_path / "data" / "raw"
     original = (REAL_DATA / "myntra-sample" / "styles.csv").read_text().splitlines()
@@ -80,7 +95,9 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
         csv.writer(handle, lineterminator="\n").writerows(rows)
     for row in rows[1:]:
         (catalog / "images" / row[0][:3]).mkdir(exist_ok=True)
-        shutil.copyfile(source / "images" / row[0][:3] / f"{row[0]}.jpg", catalog / "images" / row[0][:3] / f"{row[0]}.jpg")
+        shutil.copyfile(
+            source / "images" / row[0][:3] / f"{row[0]}.jpg", catalog / "images" / row[0][:3] / f"{row[0]}.jpg"
+        )
 
     work = tmp_path / "work"
     work.mkdir()
@@ -106,7 +123,10 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
     "source, message",
     [
         ("foo:bar", "error: params.yaml: data.source 'foo:bar' is not an accepted form; use one of: sample, myntra:"),
-        ("myntra:kaggle:paramaggarwal/fashion-product-images-small", "error: cannot download https://www.kaggle.com/datasets/paramaggarwal/fashion-product-images-small: no Kaggle credentials found; put kaggle.json in ~/.kaggle"),
+        (
+            "myntra:kaggle:paramaggarwal/fashion-product-images-small",
+            "error: cannot download https://www.kaggle.com/datasets/paramaggarwal/fashion-product-images-small: no Kaggle credentials found; put kaggle.json in ~/.kaggle",
+        ),
     ],
 )
 def test_bad_source_is_one_line_and_leaves_no_output(tmp_path, source, message):

@@ -1,4 +1,5 @@
 """The mine_negatives and build_pairs stages, run as DVC runs them, on a tiny store + index + signals."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,16 +22,28 @@ from stages import build_pairs, mine_negatives
 
 MODEL = {"arch": "test", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 PARAMS = {"seed": 5, "mining": {"k": 10, "per_anchor": 3}, "pairs": {"n_pairs": 120}}
-VALUES = {"category": ["tees", "shirts", "jeans"], "material": ["cotton", "denim", UNKNOWN],
-          "neckline": ["round", "v_neck", UNKNOWN], "pattern": ["solid", "striped", "graphic"],
-          "color": ["blue", "red"], "style": ["casual", "sports"]}
+VALUES = {
+    "category": ["tees", "shirts", "jeans"],
+    "material": ["cotton", "denim", UNKNOWN],
+    "neckline": ["round", "v_neck", UNKNOWN],
+    "pattern": ["solid", "striped", "graphic"],
+    "color": ["blue", "red"],
+    "style": ["casual", "sports"],
+}
 
 
 def tiny_catalog(root, n=90, dim=16, seed=0):
     """Items in multi-view pairs (split by group), keys clustered by category and colour, a signals table."""
     rng = np.random.default_rng(seed)
-    meta = pd.DataFrame({"item_id": [f"i{i:03d}" for i in range(n)], "image_path": "", "title": "", "desc": "",
-                         "group_key": [f"g{i // 2}" for i in range(n)]})
+    meta = pd.DataFrame(
+        {
+            "item_id": [f"i{i:03d}" for i in range(n)],
+            "image_path": "",
+            "title": "",
+            "desc": "",
+            "group_key": [f"g{i // 2}" for i in range(n)],
+        }
+    )
     meta["split"] = np.select([(np.arange(n) // 2) % 5 == 0, (np.arange(n) // 2) % 5 == 1], ["val", "test"], "train")
     for field in FIELDS:
         meta[field], meta[f"{field}_source"], meta[f"{field}_conf"] = UNKNOWN, "unknown", np.float32(0.1)
@@ -42,22 +55,25 @@ def tiny_catalog(root, n=90, dim=16, seed=0):
     keys = keys + 0.4 * rng.standard_normal((n, dim))
     keys = (keys / np.linalg.norm(keys, axis=1, keepdims=True)).astype(np.float32)
     store = write_store(root / "artifacts/store", meta, keys, keys, np.zeros((n, 4), np.float32), MODEL, "test")
-    save_index(build_index(keys, "Flat", train_size=n, seed=0), root / "artifacts/index/image.faiss", store,
-               factory="Flat")
+    save_index(
+        build_index(keys, "Flat", train_size=n, seed=0), root / "artifacts/index/image.faiss", store, factory="Flat"
+    )
     (root / "data/processed").mkdir(parents=True)
     meta.to_parquet(root / "data/processed/items.parquet", index=False)
     # One active material signal per item whose material is unknown: denim.
     unknown = meta.loc[meta["material"] == UNKNOWN, "item_id"]
     (root / "artifacts/signals").mkdir(parents=True)
-    pd.DataFrame({"item_id": unknown, "dim": "material", "concept": "denim", "score": np.float32(0.9),
-                  "rank": 1, "active": True}).to_parquet(root / "artifacts/signals/signals.parquet", index=False)
+    pd.DataFrame(
+        {"item_id": unknown, "dim": "material", "concept": "denim", "score": np.float32(0.9), "rank": 1, "active": True}
+    ).to_parquet(root / "artifacts/signals/signals.parquet", index=False)
     return meta
 
 
 def run(stage, cwd, params=PARAMS):
     (cwd / "params.yaml").write_text(yaml.safe_dump(params))
-    return subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def digest(path):
@@ -97,7 +113,9 @@ def test_mined_negatives_follow_the_rules(repo):
                 assert attr == "material" and {first.material, second.material} == {UNKNOWN, "cotton"}
             else:
                 assert getattr(first, attr) != getattr(second, attr) and UNKNOWN not in (
-                    getattr(first, attr), getattr(second, attr))
+                    getattr(first, attr),
+                    getattr(second, attr),
+                )
     report = json.loads((root / "reports/mining.json").read_text())
     assert report["negatives"] == len(negatives) and report["anchors"] == int((meta["split"] == "train").sum())
     assert report["signal_share"] > 0
@@ -122,8 +140,12 @@ def test_pairs_follow_the_rules(repo):
 
 def test_same_inputs_give_the_same_bytes(repo, monkeypatch):
     root, _ = repo
-    files = [root / "artifacts/mining/hard_negatives.parquet", root / "artifacts/pairs/pairs.parquet",
-             root / "reports/mining.json", root / "reports/pairs_stats.json"]
+    files = [
+        root / "artifacts/mining/hard_negatives.parquet",
+        root / "artifacts/pairs/pairs.parquet",
+        root / "reports/mining.json",
+        root / "reports/pairs_stats.json",
+    ]
     before = [digest(path) for path in files]
     monkeypatch.chdir(root)  # the stages' mains in-process: the CLI path is covered by the runs above
     mine_negatives.main()
@@ -135,8 +157,12 @@ def test_same_inputs_give_the_same_bytes(repo, monkeypatch):
 def test_stages_as_dvc_runs_them_and_bad_negatives_keep_the_good_pairs(repo, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(repo[0], root)
-    outputs = [root / "artifacts/mining/hard_negatives.parquet", root / "artifacts/pairs/pairs.parquet",
-               root / "reports/mining.json", root / "reports/pairs_stats.json"]
+    outputs = [
+        root / "artifacts/mining/hard_negatives.parquet",
+        root / "artifacts/pairs/pairs.parquet",
+        root / "reports/mining.json",
+        root / "reports/pairs_stats.json",
+    ]
     in_process = [digest(path) for path in outputs]
     for stage in ("mine_negatives", "build_pairs"):
         result = run(stage, root)
@@ -160,7 +186,10 @@ def test_missing_signals_is_a_clear_error_and_writes_nothing(tmp_path, monkeypat
     (tmp_path / "artifacts/signals/signals.parquet").unlink()
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(PipelineError, match=r"^artifacts/signals/signals.parquet: not found; run export_signals "
-                                            r"first, or set mining.use_signals: false$"):
+    with pytest.raises(
+        PipelineError,
+        match=r"^artifacts/signals/signals.parquet: not found; run export_signals "
+        r"first, or set mining.use_signals: false$",
+    ):
         mine_negatives.main()
     assert not (tmp_path / "artifacts/mining").exists() and not (tmp_path / "reports/mining.json").exists()

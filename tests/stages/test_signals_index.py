@@ -1,4 +1,5 @@
 """The export_signals and build_index stages, run as DVC runs them, in a temporary repository."""
+
 import json
 import re
 import subprocess
@@ -28,11 +29,16 @@ def tiny_store(path, n=120, dim=16, seed=0):
     centres = rng.standard_normal((5, dim))
     keys = centres[color] + centres[3 + category] + 0.3 * rng.standard_normal((n, dim))
     keys = (keys / np.linalg.norm(keys, axis=1, keepdims=True)).astype(np.float32)
-    meta = pd.DataFrame({
-        "item_id": [f"i{i:03d}" for i in range(n)], "image_path": "", "title": "", "desc": "",
-        "group_key": [f"g{i // 2}" for i in range(n)],
-        "split": np.where(np.arange(n) % 5 == 0, "val", np.where(np.arange(n) % 5 == 1, "test", "train")),
-    })
+    meta = pd.DataFrame(
+        {
+            "item_id": [f"i{i:03d}" for i in range(n)],
+            "image_path": "",
+            "title": "",
+            "desc": "",
+            "group_key": [f"g{i // 2}" for i in range(n)],
+            "split": np.where(np.arange(n) % 5 == 0, "val", np.where(np.arange(n) % 5 == 1, "test", "train")),
+        }
+    )
     for field in FIELDS:
         meta[field], meta[f"{field}_source"], meta[f"{field}_conf"] = UNKNOWN, "unknown", np.float32(0.1)
     meta["color"] = np.array(COLORS)[color]
@@ -42,8 +48,9 @@ def tiny_store(path, n=120, dim=16, seed=0):
 
 def run(stage, cwd, params):
     (cwd / "params.yaml").write_text(yaml.safe_dump(params))
-    return subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -96,9 +103,16 @@ def test_build_index_stage(repo):
     assert set(headline) == {"image", "text"} and all(set(v) == {"recall_at_10"} for v in headline.values())
     assert headline["image"]["recall_at_10"] >= 0.9 and headline["text"]["recall_at_10"] >= 0.9
     detail = json.loads((repo / "reports/index_detail.json").read_text())
-    assert detail["image"] == {"factory": "HNSW16", "rows": 120, "dim": 16, "eval_queries": 50, "ef_search": 32,
-                               "nprobe": None, "recall_at_10": headline["image"]["recall_at_10"],
-                               "bytes_per_vector": detail["image"]["bytes_per_vector"]}
+    assert detail["image"] == {
+        "factory": "HNSW16",
+        "rows": 120,
+        "dim": 16,
+        "eval_queries": 50,
+        "ef_search": 32,
+        "nprobe": None,
+        "recall_at_10": headline["image"]["recall_at_10"],
+        "bytes_per_vector": detail["image"]["bytes_per_vector"],
+    }
     assert detail["image"]["bytes_per_vector"] > 16 * 4  # float32 codes plus the HNSW links
     image = open_index(repo / "artifacts/index/image.faiss", store)
     np.testing.assert_array_equal(search(image, store.image_keys[:3], 1)[1][:, 0], [0, 1, 2])
@@ -135,11 +149,20 @@ def timing_keys(value, where: str = "") -> list[str]:
 def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(repo):
     assert run("build_index", repo, {"seed": 3, "index": INDEX}).returncode == 0
     first = build_index_outs(repo)
-    assert {"reports/index.json", "reports/index_detail.json", "artifacts/index/image.faiss",
-            "artifacts/index/image.json", "artifacts/index/text.faiss", "artifacts/index/text.json"} <= set(first)
+    assert {
+        "reports/index.json",
+        "reports/index_detail.json",
+        "artifacts/index/image.faiss",
+        "artifacts/index/image.json",
+        "artifacts/index/text.faiss",
+        "artifacts/index/text.json",
+    } <= set(first)
     for path in (p for p in first if p.endswith(".json")):
         assert timing_keys(json.loads(first[path])) == [], path
-    assert timing_keys({"build_s": 1, "x": {"queries_per_s": 2}, "eval_queries": 3, "rows": 4}) == ["build_s", "x.queries_per_s"]
+    assert timing_keys({"build_s": 1, "x": {"queries_per_s": 2}, "eval_queries": 3, "rows": 4}) == [
+        "build_s",
+        "x.queries_per_s",
+    ]
 
     again = run("build_index", repo, {"seed": 3, "index": INDEX})
     assert again.returncode == 0, again.stderr

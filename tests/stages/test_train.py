@@ -1,5 +1,6 @@
 """The train stage end to end on a tiny store: outputs (DVCLive log + report), byte-identical reruns, resume of a
 finished run, a fresh run on new params, bad input."""
+
 import json
 import shutil
 import subprocess
@@ -26,15 +27,29 @@ def workdir(tmp_path):
     image = np.stack([protos[c] for c in cats]) * 0.3 + rng.normal(size=(n, d))
     text = np.stack([protos[c] for c in cats]) * 0.3 + rng.normal(size=(n, d))
     norm = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
-    meta = pd.DataFrame({
-        "item_id": [f"i{i}" for i in range(n)], "image_path": "", "title": [f"item {i}" for i in range(n)], "desc": "",
-        "group_key": [f"g{i}" for i in range(n)], "split": np.where(np.arange(n) % 4 == 0, "val", "train"),
-        "category": cats, "color": rng.choice(["red", "blue"], n), "pattern": "solid", "material": "cotton",
-        "neckline": rng.choice(["round", "unknown"], n), "sleeve_length": "long",
-    })
-    write_store(tmp_path / "artifacts/store", meta, norm(image), norm(text), np.zeros((n, 4), np.float32), MODEL, "test")
+    meta = pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(n)],
+            "image_path": "",
+            "title": [f"item {i}" for i in range(n)],
+            "desc": "",
+            "group_key": [f"g{i}" for i in range(n)],
+            "split": np.where(np.arange(n) % 4 == 0, "val", "train"),
+            "category": cats,
+            "color": rng.choice(["red", "blue"], n),
+            "pattern": "solid",
+            "material": "cotton",
+            "neckline": rng.choice(["round", "unknown"], n),
+            "sleeve_length": "long",
+        }
+    )
+    write_store(
+        tmp_path / "artifacts/store", meta, norm(image), norm(text), np.zeros((n, 4), np.float32), MODEL, "test"
+    )
     train_ids = meta.loc[meta["split"] == "train", "item_id"].to_numpy()
-    pairs = pd.DataFrame({"anchor_id": train_ids[:40], "other_id": train_ids[40:80], "pair_type": "hard", "label": np.int8(0)})
+    pairs = pd.DataFrame(
+        {"anchor_id": train_ids[:40], "other_id": train_ids[40:80], "pair_type": "hard", "label": np.int8(0)}
+    )
     (tmp_path / "artifacts/pairs").mkdir(parents=True)
     pairs.to_parquet(tmp_path / "artifacts/pairs/pairs.parquet", index=False)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -87,7 +102,9 @@ def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_para
     assert card["params_hash"] == run_dir.name and {p.name for p in run_dir.iterdir()} == {"best.pt", "last.pt"}
     assert report["params_hash"] == run_dir.name
     before = outputs(workdir)
-    assert "reports/train/metrics.json" in before and len(before) == 3 + len(CURVES)  # no dvc.yaml, report or timestamps
+    assert "reports/train/metrics.json" in before and len(before) == 3 + len(
+        CURVES
+    )  # no dvc.yaml, report or timestamps
 
     # a finished run: nothing trains, the log is replayed from the checkpoint's history, byte for byte
     again = run(workdir)
@@ -116,5 +133,7 @@ def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(workdir):
     pairs.to_parquet(workdir / "artifacts/pairs/pairs.parquet", index=False)
     bad = run(workdir)
     assert bad.returncode == 1
-    assert bad.stderr.strip().splitlines()[-1].startswith("error: artifacts/pairs/pairs.parquet: row 3 names item 'ghost'")
+    assert (
+        bad.stderr.strip().splitlines()[-1].startswith("error: artifacts/pairs/pairs.parquet: row 3 names item 'ghost'")
+    )
     assert (workdir / "artifacts/model/model.json").read_bytes() == model_json

@@ -1,4 +1,5 @@
 """The store round trip and every validation error of open_store."""
+
 import json
 
 import numpy as np

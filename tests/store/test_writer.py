@@ -1,4 +1,5 @@
 """StoreWriter: block-by-block writing, completeness checks, and atomic replacement."""
+
 import numpy as np
 import pandas as pd
 import pytest

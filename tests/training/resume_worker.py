@@ -1,12 +1,12 @@
 """Run a small training in its own process (for the kill-and-resume test); each epoch ends with a pause.
 
 argv: run_dir epochs pause_seconds [live_dir: log the epochs there through DVCLive, as the train stage does]."""
+
 import sys
 import time
 from pathlib import Path
 
 import torch
-
 from train_synthetic import small_run
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Checkpoints: the run key, atomic save/load, clear errors on unreadable files."""
+
 import pytest
 import torch
 
@@ -9,8 +10,12 @@ from pipelines.training.checkpoint import load_checkpoint, params_hash, save_che
 def test_params_hash_keys_on_params_seed_and_inputs():
     base = params_hash({"lr": 1e-3}, 42, "store", "pairs")
     assert base == params_hash({"lr": 1e-3}, 42, "store", "pairs")
-    others = {params_hash({"lr": 3e-4}, 42, "store", "pairs"), params_hash({"lr": 1e-3}, 1, "store", "pairs"),
-              params_hash({"lr": 1e-3}, 42, "other", "pairs"), params_hash({"lr": 1e-3}, 42, "store", "other")}
+    others = {
+        params_hash({"lr": 3e-4}, 42, "store", "pairs"),
+        params_hash({"lr": 1e-3}, 1, "store", "pairs"),
+        params_hash({"lr": 1e-3}, 42, "other", "pairs"),
+        params_hash({"lr": 1e-3}, 42, "store", "other"),
+    }
     assert base not in others and len(others) == 4
 
 
@@ -19,7 +24,7 @@ def test_save_and_load_round_trip(tmp_path):
     save_checkpoint(state, tmp_path / "run" / "last.pt")
     back = load_checkpoint(tmp_path / "run" / "last.pt")
     assert back["epoch"] == 3 and torch.equal(back["model"]["w"], torch.arange(4.0))
-    assert [p.name for p in (tmp_path / "run").iterdir()] == ["last.pt"]   # no temp file left
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["last.pt"]  # no temp file left
 
 
 def test_unreadable_or_foreign_checkpoints_are_clear_errors(tmp_path):

@@ -1,12 +1,13 @@
 """Export to artifacts/model/ and load_finetuned back: same embeddings, clear errors on another store or model."""
+
 import numpy as np
 import pytest
 import torch
+from train_synthetic import small_run
 
 from pipelines.errors import PipelineError
 from pipelines.store import write_store
 from pipelines.training.finetuned import export_model, load_finetuned
-from train_synthetic import small_run
 
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 
@@ -15,8 +16,15 @@ MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision
 def trained(tmp_path):
     trainer = small_run(tmp_path / "run", epochs=2)
     meta = trainer.data.meta
-    store = write_store(tmp_path / "store", meta, trainer.data.image_keys, trainer.data.text_keys,
-                        np.zeros((len(meta), 4), np.float32), MODEL, "test")
+    store = write_store(
+        tmp_path / "store",
+        meta,
+        trainer.data.image_keys,
+        trainer.data.text_keys,
+        np.zeros((len(meta), 4), np.float32),
+        MODEL,
+        "test",
+    )
     trainer.store_hash = store.store_hash
     result = trainer.fit()
     card = export_model(result, store, tmp_path / "model")
@@ -42,12 +50,20 @@ def test_loaded_model_gives_the_trained_embeddings_for_every_store_row(trained):
 
 def test_another_backbone_or_store_is_refused(trained):
     _, store, _, tmp = trained
-    other_model = write_store(tmp / "other_model", store.meta, store.image_keys, store.text_keys,
-                              store.fact_values, {**MODEL, "seed": 1}, "test")
+    other_model = write_store(
+        tmp / "other_model",
+        store.meta,
+        store.image_keys,
+        store.text_keys,
+        store.fact_values,
+        {**MODEL, "seed": 1},
+        "test",
+    )
     with pytest.raises(PipelineError, match="trained on another backbone"):
         load_finetuned(tmp / "model", other_model, device="cpu")
-    other_store = write_store(tmp / "other_store", store.meta, store.image_keys[:] * -1, store.text_keys,
-                              store.fact_values, MODEL, "test")
+    other_store = write_store(
+        tmp / "other_store", store.meta, store.image_keys[:] * -1, store.text_keys, store.fact_values, MODEL, "test"
+    )
     with pytest.raises(PipelineError, match="trained on store"):
         load_finetuned(tmp / "model", other_store, device="cpu")
     assert load_finetuned(tmp / "model", other_store, device="cpu", allow_other_store=True).info["kind"] == "heads"

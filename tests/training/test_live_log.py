@@ -1,15 +1,36 @@
 """The DVCLive training log: exact files, nothing else written, a fresh log starts over, headline vs report split."""
+
 import json
 
 import pytest
 
 from pipelines.training.live_log import LiveTrainingLog, headline_metrics, training_report
 
-ROW = {"epoch": 1, "lr": 0.003, "loss": 2.5, "loss_contrastive": 4.0, "loss_pair": 0.375, "loss_attr": 1.25,
-       "val_loss": 2.125, "val_recall_at_1": 0.0625, "val_attr_at_10": 0.25}
-SUMMARY = {"kind": "heads", "params_hash": "abc", "best_epoch": 2, "epochs_run": 3, "early_stopped": True,
-           "val_loss": 1.123456, "val_attr_at_10": 0.345678, "val_recall_at_1": 0.0712345,
-           "initial_val_loss": 2.987654, "baseline_val_attr_at_10": 0.2, "fusion_weight": None, "pairs": 40}
+ROW = {
+    "epoch": 1,
+    "lr": 0.003,
+    "loss": 2.5,
+    "loss_contrastive": 4.0,
+    "loss_pair": 0.375,
+    "loss_attr": 1.25,
+    "val_loss": 2.125,
+    "val_recall_at_1": 0.0625,
+    "val_attr_at_10": 0.25,
+}
+SUMMARY = {
+    "kind": "heads",
+    "params_hash": "abc",
+    "best_epoch": 2,
+    "epochs_run": 3,
+    "early_stopped": True,
+    "val_loss": 1.123456,
+    "val_attr_at_10": 0.345678,
+    "val_recall_at_1": 0.0712345,
+    "initial_val_loss": 2.987654,
+    "baseline_val_attr_at_10": 0.2,
+    "fusion_weight": None,
+    "pairs": 40,
+}
 
 
 @pytest.fixture
@@ -28,7 +49,10 @@ def test_epochs_become_tsv_rows_and_the_summary_holds_only_the_best_epoch(workdi
 
     live.write_summary(SUMMARY)
     assert json.loads((workdir / "reports/train/metrics.json").read_text()) == {
-        "step": 2, "val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712,
+        "step": 2,
+        "val_attr_at_10": 0.3457,
+        "val_loss": 1.1235,
+        "val_recall_at_1": 0.0712,
     }
     # no timestamps, report, dvc.yaml or anything else, in the folder or beside it
     written = sorted(str(p.relative_to(workdir)) for p in workdir.rglob("*") if p.is_file())
@@ -48,6 +72,15 @@ def test_a_fresh_log_on_an_old_folder_starts_over(workdir):
 def test_headline_and_report_split_the_summary_rounded_to_four_decimals():
     assert headline_metrics(SUMMARY) == {"val_attr_at_10": 0.3457, "val_loss": 1.1235, "val_recall_at_1": 0.0712}
     report = training_report(SUMMARY)
-    assert report == {"kind": "heads", "params_hash": "abc", "best_epoch": 2, "epochs_run": 3, "early_stopped": True,
-                      "initial_val_loss": 2.9877, "baseline_val_attr_at_10": 0.2, "fusion_weight": None, "pairs": 40}
+    assert report == {
+        "kind": "heads",
+        "params_hash": "abc",
+        "best_epoch": 2,
+        "epochs_run": 3,
+        "early_stopped": True,
+        "initial_val_loss": 2.9877,
+        "baseline_val_attr_at_10": 0.2,
+        "fusion_weight": None,
+        "pairs": 40,
+    }
     assert report["early_stopped"] is True

@@ -1,5 +1,6 @@
 """The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill;
 its DVCLive log replays a resumed run's history, so it ends byte-identical to an uninterrupted run's."""
+
 import json
 import signal
 import subprocess
@@ -11,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from train_synthetic import small_run
 
 from pipelines.training.checkpoint import load_checkpoint
 from pipelines.training.live_log import LiveTrainingLog
 from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, attribute_at_k
-from train_synthetic import small_run
 
 HERE = Path(__file__).parent
 
@@ -92,11 +93,15 @@ def test_a_finished_run_is_reexported_without_training_and_its_history_replayed(
     assert live_files(tmp_path / "again") == live_files(tmp_path / "first")
 
 
-def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninterrupted_run_ends(tmp_path, outside_any_repo):
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninterrupted_run_ends(
+    tmp_path, outside_any_repo
+):
     epochs = 6
     killed, killed_live = tmp_path / "killed", tmp_path / "killed_live"
-    proc = subprocess.Popen([sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4", str(killed_live)],
-                            cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4", str(killed_live)],
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (killed / "last.pt").exists():

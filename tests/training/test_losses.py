@@ -1,4 +1,5 @@
 """Each loss against a hand computation on tiny tensors."""
+
 import math
 
 import pytest
@@ -19,7 +20,7 @@ def test_info_nce_matches_hand_computation():
 
 def test_pair_loss_pulls_positives_and_hinges_negatives_at_the_margin():
     anchor = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
-    other = torch.tensor([[0.6, 0.8], [0.6, 0.8], [0.0, 1.0]])   # cos 0.6, 0.6, 0.0
+    other = torch.tensor([[0.6, 0.8], [0.6, 0.8], [0.0, 1.0]])  # cos 0.6, 0.6, 0.0
     label = torch.tensor([1, 0, 0])
     loss = PairMarginLoss(margin=0.2)(anchor, other, label)
     # positive: 1 - 0.6 = 0.4; negative at 0.6: 0.6 - 0.2 = 0.4; negative at 0.0: below margin, 0
@@ -33,7 +34,7 @@ def test_attribute_loss_weights_attributes_and_ignores_unknown():
         "color": torch.tensor([[0.0, 0.0, 0.0]]).repeat(2, 1),
     }
     labels = {"neckline": torch.tensor([0, IGNORE_INDEX]), "color": torch.tensor([1, 2])}
-    neck = -math.log(math.exp(2) / (math.exp(2) + 1))   # only the known row counts
+    neck = -math.log(math.exp(2) / (math.exp(2) + 1))  # only the known row counts
     color = math.log(3)
     loss = AttributeLoss({"neckline": 2.0})(logits, labels)
     assert loss.item() == pytest.approx((2.0 * neck + 1.0 * color) / 3.0, rel=1e-6)

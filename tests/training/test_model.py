@@ -1,4 +1,5 @@
 """The protocol model's fused embedding: unit length, a blend of frozen and learned similarity."""
+
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,5 @@
 """Balanced batches: boosts raise the share of weak categories and rare materials; the cap bounds any group."""
+
 import numpy as np
 import pandas as pd
 
@@ -8,18 +9,30 @@ from pipelines.training.sampler import BalancedBatchSampler, sampling_weights
 
 def catalog(n=1000, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "category": rng.choice(["tees", "shirts", "dresses", "cardigans"], n, p=[0.7, 0.15, 0.1, 0.05]),
-        "material": rng.choice(["cotton", "denim", "unknown"], n, p=[0.5, 0.05, 0.45]),
-        "neckline": rng.choice(["round", "unknown"], n, p=[0.2, 0.8]),
-    })
+    return pd.DataFrame(
+        {
+            "category": rng.choice(["tees", "shirts", "dresses", "cardigans"], n, p=[0.7, 0.15, 0.1, 0.05]),
+            "material": rng.choice(["cotton", "denim", "unknown"], n, p=[0.5, 0.05, 0.45]),
+            "neckline": rng.choice(["round", "unknown"], n, p=[0.2, 0.8]),
+        }
+    )
 
 
 def test_weights_multiply_the_boosts_that_apply():
-    meta = pd.DataFrame({"category": ["cardigans", "tees", "cardigans"], "material": ["denim", "cotton", "cotton"],
-                         "neckline": ["round", "unknown", "unknown"]})
-    cfg = SamplerConfig(weak_categories=["cardigans"], weak_category_boost=3, rare_materials=["denim"],
-                        rare_material_boost=2, neckline_known_boost=1.5)
+    meta = pd.DataFrame(
+        {
+            "category": ["cardigans", "tees", "cardigans"],
+            "material": ["denim", "cotton", "cotton"],
+            "neckline": ["round", "unknown", "unknown"],
+        }
+    )
+    cfg = SamplerConfig(
+        weak_categories=["cardigans"],
+        weak_category_boost=3,
+        rare_materials=["denim"],
+        rare_material_boost=2,
+        neckline_known_boost=1.5,
+    )
     assert sampling_weights(meta, cfg).tolist() == [9.0, 1.0, 3.0]
 
 
@@ -37,9 +50,14 @@ def test_boosts_raise_shares_and_the_cap_bounds_every_group_in_every_batch():
     assert stats.cap_relaxed_batches == 0 and stats.max_group_share <= 0.4
     assert stats.weak_category_share > 2 * (meta["category"] == "cardigans").mean()
     assert stats.rare_material_share > 2 * (meta["material"] == "denim").mean()
-    plain = BalancedBatchSampler(meta, 50, SamplerConfig(weak_categories=[], rare_materials=[], neckline_known_boost=1.0, dominant_cap=1.0), seed=1)
+    plain = BalancedBatchSampler(
+        meta,
+        50,
+        SamplerConfig(weak_categories=[], rare_materials=[], neckline_known_boost=1.0, dominant_cap=1.0),
+        seed=1,
+    )
     list(plain)
-    assert plain.last_stats.max_group_share > 0.6   # tees dominate without the cap
+    assert plain.last_stats.max_group_share > 0.6  # tees dominate without the cap
 
 
 def test_an_infeasible_cap_is_relaxed_and_counted():
@@ -52,7 +70,10 @@ def test_an_infeasible_cap_is_relaxed_and_counted():
 
 def test_batches_depend_only_on_seed_and_epoch():
     meta = catalog(300)
-    a, b = BalancedBatchSampler(meta, 32, SamplerConfig(), seed=5), BalancedBatchSampler(meta, 32, SamplerConfig(), seed=5)
+    a, b = (
+        BalancedBatchSampler(meta, 32, SamplerConfig(), seed=5),
+        BalancedBatchSampler(meta, 32, SamplerConfig(), seed=5),
+    )
     a.set_epoch(3)
     b.set_epoch(3)
     assert list(a) == list(b)

@@ -1,4 +1,4 @@
-"""The project files a stage loads: its module's import closure (lazy package exports included) and the data files it names.
+"""The project files a stage loads: its import closure (lazy package exports included) and the data files it names.
 
 DVC reruns a stage only when a declared dep changes, so a stage's deps must cover this set (a test compares
 it with dvc.yaml), and the training resume key hashes it so a checkpoint from other code is never resumed.
@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+
+from pipelines.lazy import is_type_checking, type_checking_exports
 
 PROJECT_PACKAGES = ("pipelines", "stages")
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +30,9 @@ def module_file(module: str, root: Path = ROOT) -> Path | None:
 def stage_files(module: str, root: Path = ROOT) -> list[str]:
     """Every project file `module` loads, as sorted repo-relative POSIX paths.
 
-    Follows every import statement (including those inside functions, so optional code paths count),
-    the parent packages each import runs, names a package exports lazily through `lazy_exports`, and the
+    Follows every import statement (including those inside functions, so optional code paths count, but not
+    those under `if TYPE_CHECKING:`), the parent packages each import runs, the names a package exports lazily
+    (pipelines/lazy.py), and the
     data files or folders beside a module that it names by a string literal (`Path(__file__).with_name(...)`).
     """
     root = root.resolve()
@@ -67,9 +71,19 @@ def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+def _runtime_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every node of `tree` except those under a top-level `if TYPE_CHECKING:` (never run, so never loaded)."""
+    for node in tree.body:
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            for other in node.orelse:
+                yield from ast.walk(other)
+        else:
+            yield from ast.walk(node)
+
+
 def _imported_modules(tree: ast.Module, name: str, is_package: bool, root: Path) -> list[str]:
-    found = []
-    for node in ast.walk(tree):
+    found: list[str] = []
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -82,7 +96,7 @@ def _imported_modules(tree: ast.Module, name: str, is_package: bool, root: Path)
                 else:
                     lazy = _lazy_table(base, root).get(alias.name)
                     if lazy:
-                        found.append(f"{base}.{lazy}")
+                        found.append(lazy)
     return found
 
 
@@ -96,17 +110,11 @@ def _absolute(node: ast.ImportFrom, name: str, is_package: bool) -> str:
 
 
 def _lazy_table(package: str, root: Path) -> dict[str, str]:
-    """{exported name: submodule} from a package's `lazy_exports(__name__, {...})` call."""
+    """{exported name: module} a package exports lazily (its `if TYPE_CHECKING:` imports, see pipelines/lazy.py)."""
     path = module_file(package, root)
     if path is None or path.name != "__init__.py":
         return {}
-    table = {}
-    for node in ast.walk(_parse(path)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lazy_exports" and len(node.args) == 2:
-            for key, value in zip(node.args[1].keys, node.args[1].values):
-                for exported in ast.literal_eval(value):
-                    table[exported] = ast.literal_eval(key)
-    return table
+    return type_checking_exports(_parse(path), package)
 
 
 def _named_data_files(tree: ast.Module, folder: Path) -> set[Path]:
@@ -115,11 +123,12 @@ def _named_data_files(tree: ast.Module, folder: Path) -> set[Path]:
         for p in folder.iterdir()
         if p.suffix != ".py" and p.name != "__pycache__" and not (p / "__init__.py").is_file()
     }
-    named = set()
+    named: set[Path] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in entries:
             entry = entries[node.value]
-            named.update(
-                f for f in entry.rglob("*") if f.is_file() and "__pycache__" not in f.parts
-            ) if entry.is_dir() else named.add(entry)
+            if entry.is_dir():
+                named.update(f for f in entry.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+            else:
+                named.add(entry)
     return named

@@ -18,11 +18,13 @@ def test_closure_follows_lazy_exports_function_imports_and_data_files(tmp_path):
             "stages/__init__.py": "",
             "stages/fit.py": "from pipelines.kit import train\n\ndef main():\n    from pipelines.extra import helper\n",
             "pipelines/__init__.py": "",
-            "pipelines/lazy.py": "def lazy_exports(package, table): ...\n",
-            "pipelines/kit/__init__.py": "from pipelines.lazy import lazy_exports\n"
-            "__getattr__, __all__ = lazy_exports(__name__, {'loop': ['train'], 'unused': ['other']})\n",
+            "pipelines/lazy.py": "def lazy_exports(package, init_file): ...\n",
+            "pipelines/kit/__init__.py": "from typing import TYPE_CHECKING\nfrom pipelines.lazy import lazy_exports\n"
+            "if TYPE_CHECKING:\n    from pipelines.kit.loop import train\n    from .unused import other\n"
+            "__getattr__, __all__ = lazy_exports(__name__, __file__)\n",
             "pipelines/kit/loop.py": "from pathlib import Path\nTABLE = Path(__file__).with_name('table.yaml')\n"
-            "DIR = Path(__file__).parent / 'data'\nfrom . import losses\n",
+            "DIR = Path(__file__).parent / 'data'\nfrom . import losses\nfrom typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    import pipelines.never\n",
             "pipelines/kit/losses.py": "",
             "pipelines/kit/unused.py": "import pipelines.never\n",
             "pipelines/kit/table.yaml": "a: 1\n",

@@ -1,1 +1,1 @@
-"""Review a change: compare two revisions' committed results (params, scoreboard, metrics, slices, plots) in one report."""
+"""Review a change: two revisions' committed results (params, scoreboard, metrics, slices, plots) in one report."""

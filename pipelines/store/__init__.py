@@ -1,20 +1,20 @@
 """The key/value store of frozen embeddings: validated reading and atomic, memory-mapped writing."""
 
+from typing import TYPE_CHECKING
+
 from pipelines.lazy import lazy_exports
 
-__getattr__, __all__ = lazy_exports(
-    __name__,
-    {
-        "store": ["Store", "StoreError", "check_expected_model", "open_store", "write_store"],
-        "writer": [
-            "ARRAYS",
-            "FORMAT_VERSION",
-            "MANIFEST_FILE",
-            "META_FILE",
-            "MODEL_KEYS",
-            "STORE_FILES",
-            "StoreWriter",
-            "create_store",
-        ],
-    },
-)
+if TYPE_CHECKING:
+    from pipelines.store.store import Store, StoreError, check_expected_model, open_store, write_store
+    from pipelines.store.writer import (
+        ARRAYS,
+        FORMAT_VERSION,
+        MANIFEST_FILE,
+        META_FILE,
+        MODEL_KEYS,
+        STORE_FILES,
+        StoreWriter,
+        create_store,
+    )
+
+__getattr__, __all__ = lazy_exports(__name__, __file__)

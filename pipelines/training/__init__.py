@@ -1,19 +1,19 @@
-"""The protocol model: projection + attribute heads over frozen CLIP features (or LoRA on the backbone), its losses, sampler and training loop."""
+"""The retrieval heads over frozen CLIP features (or LoRA on the backbone), their losses, sampler and training loop."""
+
+from typing import TYPE_CHECKING
 
 from pipelines.lazy import lazy_exports
 from pipelines.training.config import LoraConfig, SamplerConfig, TrainConfig
 
-__getattr__, __all__ = lazy_exports(
-    __name__,
-    {
-        "checkpoint": ["load_checkpoint", "params_hash", "save_checkpoint"],
-        "data": ["TrainingData", "prepare_training_data"],
-        "finetuned": ["FinetunedModel", "export_model", "load_finetuned"],
-        "losses": ["AttributeLoss", "PairMarginLoss", "SymmetricInfoNCELoss"],
-        "live_log": ["LiveTrainingLog", "headline_metrics", "training_report"],
-        "loop": ["EpochLog", "NonFiniteLossError", "Trainer", "TrainResult", "train_protocol_model"],
-        "model": ["ModelSpec", "ProtocolModel"],
-        "sampler": ["BalancedBatchSampler"],
-    },
-)
+if TYPE_CHECKING:
+    from pipelines.training.checkpoint import load_checkpoint, params_hash, save_checkpoint
+    from pipelines.training.data import TrainingData, prepare_training_data
+    from pipelines.training.finetuned import FinetunedModel, export_model, load_finetuned
+    from pipelines.training.live_log import LiveTrainingLog, headline_metrics, training_report
+    from pipelines.training.loop import EpochLog, NonFiniteLossError, Trainer, TrainResult, train_retrieval_heads
+    from pipelines.training.losses import AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
+    from pipelines.training.model import ModelSpec, RetrievalHeads
+    from pipelines.training.sampler import BalancedBatchSampler
+
+__getattr__, __all__ = lazy_exports(__name__, __file__)
 __all__ += ["LoraConfig", "SamplerConfig", "TrainConfig"]

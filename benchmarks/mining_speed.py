@@ -72,7 +72,7 @@ def main() -> None:
         configure_search(index, ef_search=64, nprobe=16)
         built = time.perf_counter() - started
 
-        def neighbours(queries, k, query_groups):
+        def neighbours(queries, k, query_groups, index=index):  # bound now: the loop rebinds `index`
             return search_excluding_groups(index, queries, k, query_groups, groups, batch_size=batch_size)
 
         anchors = np.flatnonzero(meta["split"].to_numpy() == "train")
@@ -81,7 +81,7 @@ def main() -> None:
         searched = time.perf_counter() - started
 
         started = time.perf_counter()
-        mine_hard_negatives(meta, keys, lambda queries, k, query_groups: cached, cfg, seed=args.seed)
+        mine_hard_negatives(meta, keys, lambda queries, k, query_groups, cached=cached: cached, cfg, seed=args.seed)
         own = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Train the protocol model on the store's cached frozen features (or LoRA on the images), resuming an interrupted run."""
+"""Train the retrieval heads on the store's cached frozen features (or LoRA on the images), resuming a stopped run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pipelines.runtime import RuntimeConfig
 from pipelines.seeding import seed_everything
 from pipelines.signals import active_signal_labels
 from pipelines.store import open_store
-from pipelines.training import TrainConfig, export_model, params_hash, prepare_training_data, train_protocol_model
+from pipelines.training import TrainConfig, export_model, params_hash, prepare_training_data, train_retrieval_heads
 from pipelines.training.checkpoint import training_code_hash
 from pipelines.training.live_log import LiveTrainingLog, training_report
 
@@ -69,7 +69,7 @@ def main() -> None:
         info["lora"] = dataclasses.asdict(cfg.lora)
         images = LoraImageFeatures.for_store(store, info["lora"], device=device)
     live = LiveTrainingLog(LIVE)
-    result = train_protocol_model(
+    result = train_retrieval_heads(
         data,
         cfg,
         seed=params.seed,

@@ -54,7 +54,8 @@ def test_stage_deps_are_the_files_it_loads(name):
     declared = declared_files(name)
     undeclared = sorted(loaded - declared)
     assert not undeclared, (
-        f"stage {name!r} loads {undeclared[0]}, which is not among its deps in dvc.yaml ({len(undeclared)} such files: {undeclared})"
+        f"stage {name!r} loads {undeclared[0]}, which is not among its deps in dvc.yaml "
+        f"({len(undeclared)} such files: {undeclared})"
     )
     unused = sorted(declared - loaded)
     assert not unused, f"stage {name!r} declares {unused[0]} in dvc.yaml but never loads it ({unused})"

@@ -112,7 +112,7 @@ class DirectoryCatalog:
 
     def find_images(self, images: Sequence[str], lines: Sequence[int]) -> list[bool]:
         present = []
-        for image, line in zip(images, lines):
+        for image, line in zip(images, lines, strict=True):
             full = os.path.join(self.root, image)
             if not os.path.isfile(full):
                 present.append(False)
@@ -207,7 +207,7 @@ class ZipCatalog:
             raise CatalogError(f"{self.table_where}: cannot read ({exc})") from None
 
     def find_images(self, images: Sequence[str], lines: Sequence[int]) -> list[bool]:
-        return [self._member(image, line) in self.members for image, line in zip(images, lines)]
+        return [self._member(image, line) in self.members for image, line in zip(images, lines, strict=True)]
 
     def copy_images(self, images: Sequence[str], out_dir: Path) -> None:
         def copy(image: str) -> None:

@@ -167,7 +167,7 @@ def plan_sample_catalog(items: int, seed: int) -> list[SampleItem]:
     products = [_plan_product(rng, kind, tables) for kind in kinds]
 
     rows: list[dict[str, Any]] = []
-    for index, (product, count) in enumerate(zip(products, views)):
+    for index, (product, count) in enumerate(zip(products, views, strict=True)):
         for view in range(count):
             rows.append({"product": index, "view": view, **product})
     order = rng.permutation(len(rows))
@@ -177,7 +177,7 @@ def plan_sample_catalog(items: int, seed: int) -> list[SampleItem]:
     warts = _assign_warts(rng, rows, views, tables)
 
     plan = []
-    for i, (row, item_id) in enumerate(zip(rows, ids)):
+    for i, (row, item_id) in enumerate(zip(rows, ids, strict=True)):
         fields = [str(int(item_id)), *row["fields"]]
         for column, value in warts["fields"].get(i, ()):
             fields[COLUMN[column]] = value
@@ -295,7 +295,7 @@ def _allocate(n: int, weights: Mapping[str, float], rng: np.random.Generator) ->
     counts = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - counts), kind="stable")[: n - counts.sum()]:
         counts[i] += 1
-    kinds = [name for name, c in zip(names, counts) for _ in range(c)]
+    kinds = [name for name, c in zip(names, counts, strict=True) for _ in range(c)]
     return [kinds[i] for i in rng.permutation(n)]
 
 

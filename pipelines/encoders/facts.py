@@ -35,7 +35,7 @@ def fact_texts(items: pd.DataFrame) -> list[str]:
     missing = [field for field in FIELDS if field not in items.columns]
     if missing:
         raise PipelineError(f"items: missing attribute column(s) {', '.join(missing)}")
-    return [fact_text(dict(zip(FIELDS, values))) for values in items[list(FIELDS)].itertuples(index=False)]
+    return [fact_text(dict(zip(FIELDS, values, strict=True))) for values in items[list(FIELDS)].itertuples(index=False)]
 
 
 @contextlib.contextmanager

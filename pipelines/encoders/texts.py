@@ -9,5 +9,5 @@ def clip_texts(items: pd.DataFrame) -> list[str]:
     """The CLIP text of each item: its title, then its description when it has one."""
     return [
         f"{title}. {desc}" if desc else str(title)
-        for title, desc in zip(items["title"].fillna(""), items["desc"].fillna(""))
+        for title, desc in zip(items["title"].fillna(""), items["desc"].fillna(""), strict=True)
     ]

@@ -44,7 +44,7 @@ def task_row(values: dict, task: Task) -> list[float] | None:
     cells = [values.get(f"{task.name}/{metric}") for metric in task.metrics]
     if any(cell is None for cell in cells):
         return None
-    cutoffs = [cell for metric, cell in zip(task.metrics, cells) if "@" in metric]
+    cutoffs = [cell for metric, cell in zip(task.metrics, cells, strict=True) if "@" in metric]
     return [*cells, float(np.mean(cutoffs))]
 
 
@@ -117,12 +117,14 @@ def leaderboard_markdown(
         f"normalize({image_weight:g}·image + {1 - image_weight:g}·text) of the whole catalog; relevant are the items "
         "whose raw field equals the value; P@K over K.",
         f"- up to {max_queries:,} queries per task, sampled with `seed` (reports/benchmark_ground_truth.tsv lists "
-        "them with what is relevant); 10 results per query, so MRR is MRR@10. AvgRecall = mean(R@1, R@10), AvgP = mean(P@1, P@10), as the "
+        "them with what is relevant); 10 results per query, so MRR is MRR@10. "
+        "AvgRecall = mean(R@1, R@10), AvgP = mean(P@1, P@10), as the "
         "public board computes them.",
         "",
         "## Average",
         "",
-        "The field tasks' mean is the unweighted mean of their AvgP (for the published rows, of the published AvgP; the "
+        "The field tasks' mean is the unweighted mean of their AvgP "
+        "(for the published rows, of the published AvgP; the "
         "board itself averages across datasets, not tasks).",
         "",
         "| Model | Text-To-Image AvgRecall | Field tasks mean AvgP |",
@@ -168,7 +170,7 @@ def leaderboard_markdown(
 
 
 def _reference_row(values: dict, task: Task) -> list[float] | None:
-    """[@1, @10, MRR, average] as published (the board's average is of unrounded values, so it is copied, not derived)."""
+    """[@1, @10, MRR, average] as published (the board averages unrounded values, so it is copied, not derived)."""
     cells = values.get(task.benchmark)
     return None if cells is None else [cells[1], cells[2], cells[3], cells[0]]
 

@@ -133,7 +133,7 @@ def metric_keys(results: list[TargetResult]) -> list[str]:
     (`<metric> <field>=<value>` where a value alone would name two targets). No brackets: the terminal table
     reads `[...]` as markup and drops it."""
     short = [r.metric if r.slice == "all" else f"{r.metric} {r.slice.partition('=')[2]}" for r in results]
-    return [key if short.count(key) == 1 else f"{r.metric} {r.slice}" for key, r in zip(short, results)]
+    return [key if short.count(key) == 1 else f"{r.metric} {r.slice}" for key, r in zip(short, results, strict=True)]
 
 
 def scoreboard_json(results: list[TargetResult]) -> dict:
@@ -147,7 +147,7 @@ def scoreboard_json(results: list[TargetResult]) -> dict:
             "delta": _rounded(r.delta),
             "pass": r.passed,
         }
-        for key, r in zip(metric_keys(results), results)
+        for key, r in zip(metric_keys(results), results, strict=True)
     }
 
 
@@ -160,7 +160,7 @@ def scoreboard_detail(results: list[TargetResult], untrained_backbone: bool) -> 
         "targets_total": len(results),
         "untrained_backbone": untrained_backbone,
         "interval": INTERVAL_METHOD,
-        "targets": {key: {**asdict(r), "pass": r.passed} for key, r in zip(metric_keys(results), results)},
+        "targets": {key: {**asdict(r), "pass": r.passed} for key, r in zip(metric_keys(results), results, strict=True)},
     }
 
 

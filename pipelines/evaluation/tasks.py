@@ -107,7 +107,8 @@ def parse_task_table(raw: object, where: str) -> TaskTable:
                 # Recall needs the number of relevant documents in the whole catalog, which a top-`depth`
                 # list does not carry; the evaluator counts it for these rules only.
                 raise PipelineError(
-                    f"{at} ({task.name}): recall@K is only defined here for relevance {' or '.join(sorted(_KNOWN_TOTAL))}"
+                    f"{at} ({task.name}): recall@K is only defined here for relevance "
+                    f"{' or '.join(sorted(_KNOWN_TOTAL))}"
                 )
         if any(k > task.results(depth) for k in task.cutoffs()):
             raise PipelineError(f"{at} ({task.name}): a cut-off exceeds depth {task.results(depth)}")

@@ -222,7 +222,10 @@ def _report(
     with_reference: int,
 ) -> dict:
     total = len(negatives)
-    share = lambda flags: round(float(flags.mean()), 4) if total else 0.0
+
+    def share(flags: np.ndarray) -> float:
+        return round(float(flags.mean()), 4) if total else 0.0
+
     # Counted in sentence-transformers' order: the margin first, then the ceiling on what is left.
     skipped_margin = candidate & within_margin
     return {

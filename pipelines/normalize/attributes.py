@@ -52,7 +52,7 @@ def map_attributes(frame: pd.DataFrame, spec: FormatSpec, rules: RuleSet | None)
         for src in spec.fields.get(name, ()):
             raw = frame[src.column].astype(str)
             looked = {r: src.table.lookup(r) for r in raw.unique()}
-            canonical = raw.map(lambda r: looked[r][1])
+            canonical = raw.map({r: found for r, (_, found) in looked.items()})
             open_ = source.eq("unknown") & canonical.notna()
             value[open_] = canonical[open_]
             source[open_] = "field"

@@ -86,7 +86,7 @@ def require_readable(check: ImageCheck, files: list[str], min_readable: float, w
         if check.unreadable:
             log.warning("%d of %d images are unreadable and dropped", check.unreadable, check.total)
         return
-    bad = [f"{f} ({r})" for f, r in zip(files, check.reasons) if r][:examples]
+    bad = [f"{f} ({r})" for f, r in zip(files, check.reasons, strict=True) if r][:examples]
     raise PipelineError(
         f"{where}: only {check.total - check.unreadable} of {check.total} images decode "
         f"({check.share:.2%}; data.min_readable is {min_readable:.2%}); {check.unreadable} unreadable, "

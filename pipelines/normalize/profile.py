@@ -47,7 +47,7 @@ def build_profile(
     }
     details = {
         "format": fmt,
-        "unreadable_examples": [(f, r) for f, r in zip(files, check.reasons) if r][:EXAMPLES],
+        "unreadable_examples": [(f, r) for f, r in zip(files, check.reasons, strict=True) if r][:EXAMPLES],
         "unmapped": {k: c.most_common(EXAMPLES) for k, c in sorted(unmapped.items())},
         "value_counts": {f: items[f].value_counts().head(12).to_dict() for f in FIELDS},
         "group_sizes": items["group_key"].value_counts().value_counts().sort_index().to_dict(),

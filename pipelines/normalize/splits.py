@@ -39,7 +39,8 @@ def group_keys(frame: pd.DataFrame, spec: FormatSpec, rules: RuleSet, item_ids: 
     """`<format>:<key>` per row, so keys of two formats never collide.
 
     A format with its own product column (H&M `product_code`) uses it; Myntra uses the cleaned name.
-    An item whose key is empty (no product code, a name that cleans to nothing) is a group of its own (`<format>:id:<item_id>`).
+    An item whose key is empty (no product code, a name that cleans to nothing) is a group of its own
+    (`<format>:id:<item_id>`).
     """
     if spec.group_key != "name":
         keys = frame[spec.group_key].astype(str).str.strip()
@@ -68,7 +69,7 @@ def assign_splits(keys: pd.Series, fractions: dict[str, float], seed: int) -> pd
     unique = keys.unique()
     positions = np.array([split_position(k, seed) for k in unique])
     index = np.minimum(np.searchsorted(edges, positions, side="right"), len(SPLITS) - 1)
-    by_key = dict(zip(unique, np.asarray(SPLITS, dtype=object)[index]))
+    by_key = dict(zip(unique, np.asarray(SPLITS, dtype=object)[index], strict=True))
     return keys.map(by_key)
 
 

@@ -32,9 +32,9 @@ def block_codes(columns: list[np.ndarray], eligible: np.ndarray) -> np.ndarray:
 class PairItems:
     """Train items encoded for the pair rules; every array is indexed by row of `items`.
 
-    Block codes are -1 where the item cannot take part in the rule. The graphic policy (seed 004:
-    a graphic/printed pattern is a pattern signal, never a category signal) is applied here: items
-    whose pattern is one of the graphic patterns get no category-based block (medium, weak, easy),
+    Block codes are -1 where the item cannot take part in the rule. The graphic policy (a graphic or
+    printed pattern is a pattern signal, never a category signal: a print says nothing of the cut) is
+    applied here: items whose pattern is one of the graphic patterns get no category-based block (medium, weak, easy),
     while their pattern still counts as a pattern (in the full attribute tuple and in mining).
     """
 

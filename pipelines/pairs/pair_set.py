@@ -112,7 +112,7 @@ def allocate(n_pairs: int, mix: dict[str, float]) -> dict[str, int]:
     remainder = exact - counts
     for i in np.argsort(-remainder, kind="stable")[: n_pairs - counts.sum()]:
         counts[i] += 1
-    return dict(zip(PAIR_TYPES, counts.tolist()))
+    return dict(zip(PAIR_TYPES, counts.tolist(), strict=True))
 
 
 def _unique_new(a: np.ndarray, b: np.ndarray, n: int, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

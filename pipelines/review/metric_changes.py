@@ -1,4 +1,4 @@
-"""The headline metrics of two revisions side by side: the files dvc.yaml declares as metrics, flattened as `dvc metrics diff` names their keys."""
+"""The headline metrics of two revisions side by side, keyed as `dvc metrics diff` names them."""
 
 from __future__ import annotations
 

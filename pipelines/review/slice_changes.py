@@ -1,4 +1,4 @@
-"""The largest regressions and gains by slice (category, attribute value) in one model's attribute@K between two revisions."""
+"""The largest regressions and gains by slice (category, attribute value) in attribute@K between two revisions."""
 
 from __future__ import annotations
 

@@ -47,7 +47,8 @@ class SignalsConfig:
         check_fields(self.priority, "signals.priority")
         if not set(self.dims) <= set(self.priority):
             raise ValueError(
-                f"signals.priority must rank every dimension of signals.dims, missing {sorted(set(self.dims) - set(self.priority))}"
+                f"signals.priority must rank every dimension of signals.dims, "
+                f"missing {sorted(set(self.dims) - set(self.priority))}"
             )
         if self.top_k < 1 or self.budget < 1:
             raise ValueError("signals.top_k and signals.budget must be at least 1")

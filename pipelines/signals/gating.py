@@ -1,4 +1,4 @@
-"""Calibrated concept scores and the seed's gating rule: threshold, fallback, per-dimension top-K, global budget.
+"""Calibrated concept scores and the gating rule: threshold, fallback, per-dimension top-K, global budget.
 
 Everything here is a pure function over (items × concepts) matrices, vectorised over items.
 """
@@ -41,7 +41,7 @@ def calibrate(similarities: np.ndarray, normalize: Literal["zscore", "none"], te
 
 @dataclass(frozen=True)
 class GatingRule:
-    """The seed's gate: s ≥ threshold is active; else the top-1 if s ≥ threshold − fallback_delta;
+    """The gate: s ≥ threshold is active; else the top-1 if s ≥ threshold − fallback_delta;
     at most top_k per dimension and budget in all, dimensions served in priority order.
 
     merge="fair" hands out the budget round-robin: every dimension's best concept (in priority

@@ -1,4 +1,4 @@
-"""The `train` params section: the protocol model, its losses, sampler and optional LoRA."""
+"""The `train` params section: the retrieval heads, their losses, sampler and optional LoRA."""
 
 from __future__ import annotations
 

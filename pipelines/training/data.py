@@ -1,4 +1,4 @@
-"""Training inputs from the store: split rows, attribute labels with their class sets, and the mined pairs as row indices."""
+"""Training inputs from the store: split rows, attribute labels with their classes, the mined pairs as row indices."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pipelines.io import atomic_dir, read_json, sha256_file
 from pipelines.store import Store, check_expected_model
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
 from pipelines.training.loop import TrainResult
-from pipelines.training.model import ModelSpec, ProtocolModel
+from pipelines.training.model import ModelSpec, RetrievalHeads
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def export_model(result: TrainResult, store: Store, model_dir: Path) -> dict:
         "val_attr_at_10": summary["val_attr_at_10"],
         "baseline_val_recall_at_1": summary["baseline_val_recall_at_1"],
         "fusion_weight": summary["fusion_weight"],
-        "embedding_dim": ProtocolModel(ModelSpec(**best_state["spec"])).embedding_dim,
+        "embedding_dim": RetrievalHeads(ModelSpec(**best_state["spec"])).embedding_dim,
         "spec": best_state["spec"],
         "lora": best_state["info"].get("lora"),
     }
@@ -66,7 +66,7 @@ class FinetunedModel:
     """Fine-tuned retrieval embeddings for store rows and for CLIP text features."""
 
     info: dict  # the model.json card
-    model: ProtocolModel
+    model: RetrievalHeads
     device: torch.device
     backbone: object | None = None  # LoRA: features(store rows) through the adapted vision tower
 
@@ -131,7 +131,7 @@ def load_finetuned(
         )
     dev = resolve_device(str(device))
     state = load_checkpoint(model_dir / BEST, dev)
-    model = ProtocolModel(spec).to(dev)
+    model = RetrievalHeads(spec).to(dev)
     model.load_state_dict(state["model"])
     model.eval()
     backbone = None

@@ -1,4 +1,4 @@
-"""The training loop: balanced batches + pair chunks, three losses, per-epoch validation, early stopping, checkpoints and resume."""
+"""The training loop: balanced batches + pair chunks, three losses, validation, early stopping, checkpoints, resume."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_r
 from pipelines.training.config import TrainConfig
 from pipelines.training.data import TrainingData
 from pipelines.training.losses import IGNORE_INDEX, AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
-from pipelines.training.model import ModelSpec, ProtocolModel
+from pipelines.training.model import ModelSpec, RetrievalHeads
 from pipelines.training.sampler import BalancedBatchSampler
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ class Trainer:
             bad = ~np.isfinite(keys).all(axis=1)
             if bad.any():
                 raise PipelineError(
-                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
+                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values "
+                    f"({int(bad.sum())} rows)"
                 )
         torch.manual_seed(seed)
         self.images = images or CachedImageFeatures(data.image_keys, self.device)
@@ -179,7 +180,7 @@ class Trainer:
             fusion=cfg.fusion,
             attr_classes=data.attributes.classes,
         )
-        self.model = ProtocolModel(self.spec).to(self.device)
+        self.model = RetrievalHeads(self.spec).to(self.device)
         self.model.set_input_statistics(
             *(
                 torch.as_tensor(np.asarray(k[data.train_rows]), dtype=torch.float32, device=self.device)
@@ -246,13 +247,14 @@ class Trainer:
         chunks = pair_chunks(len(self.data.pairs), len(batches), self.cfg.pairs_per_step, self.seed, epoch)
         sums: dict[str, float] = {}
         seen = 0
-        for step, (batch, pair_ids) in enumerate(zip(batches, chunks)):
+        for step, (batch, pair_ids) in enumerate(zip(batches, chunks, strict=True)):
             rows = self.data.train_rows[np.asarray(batch)]
             parts = self._step_loss(rows, pair_ids)
             if not torch.isfinite(parts["loss"]):
                 raise NonFiniteLossError(
                     f"train: the loss became {float(parts['loss'].detach())} at epoch {epoch}, step {step} "
-                    f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); stopped without "
+                    f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); "
+                    "stopped without "
                     f"saving, the last good checkpoint ({self.run_dir / LAST}, epoch {self.epoch}) is kept; "
                     f"lower train.lr (now {self.cfg.lr}) or raise train.temperature"
                 )
@@ -328,11 +330,13 @@ class Trainer:
         for key, expected in (("params_hash", self.params_hash), ("store_hash", self.store_hash)):
             if state.get(key) != expected:
                 raise PipelineError(
-                    f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; delete the folder to start over"
+                    f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; "
+                    "delete the folder to start over"
                 )
         if state["spec"] != self.spec.to_dict():
             raise PipelineError(
-                f"{where}: checkpoint was built for another model shape ({state['spec']}); delete the folder to start over"
+                f"{where}: checkpoint was built for another model shape ({state['spec']}); "
+                "delete the folder to start over"
             )
         self.model.load_state_dict(state["model"])
         self.images.load_state(state["adapter"])
@@ -400,7 +404,8 @@ class Trainer:
                 self.best["bad_epochs"] += 1
             self.finished = self.best["bad_epochs"] >= self.cfg.patience or epoch == self.cfg.epochs
             log.info(
-                "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, val recall@1 %.4f, val attribute@10 %.4f%s",
+                "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, "
+                "val recall@1 %.4f, val attribute@10 %.4f%s",
                 epoch,
                 self.cfg.epochs,
                 row["loss"],
@@ -476,7 +481,7 @@ class Trainer:
         }
 
 
-def train_protocol_model(
+def train_retrieval_heads(
     data: TrainingData,
     cfg: TrainConfig,
     *,

@@ -1,4 +1,4 @@
-"""LoRA (peft) on the open_clip vision tower: the image side of the protocol model computed from pixels instead of cached keys."""
+"""LoRA (peft) on the open_clip vision tower: the retrieval heads' image side computed from pixels, not cached keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The protocol model's three objectives, one small nn.Module each: the math in a pure function, the plumbing in forward."""
+"""The three training objectives, one small nn.Module each: the math in a pure function, the plumbing in forward."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The protocol model: trainable image/text projection heads, image-side attribute heads and a learnable fusion weight over frozen CLIP features."""
+"""The retrieval heads trained over frozen CLIP features: image/text projections, image-side attribute heads and a
+learnable weight that fuses the frozen similarity with the learned one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything needed to rebuild a ProtocolModel before loading its weights (saved in checkpoints)."""
+    """Everything needed to rebuild a RetrievalHeads before loading its weights (saved in checkpoints)."""
 
     image_dim: int
     text_dim: int
@@ -39,7 +40,7 @@ class ProtocolOutput:
     attr_logits: dict[str, Tensor]  # attribute -> (B, classes)
 
 
-class ProtocolModel(nn.Module):
+class RetrievalHeads(nn.Module):
     """Heads over frozen CLIP keys.
 
     The retrieval embedding of a frozen key k with projection p = head(k) is, with fusion weight

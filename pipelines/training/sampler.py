@@ -1,4 +1,4 @@
-"""Balanced batches: boost weak categories, rare materials and neckline-known items; cap any one group's share of a batch."""
+"""Balanced batches: boost weak categories, rare materials and neckline-known items; cap each group's share."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ HM_HEADER = (
 )
 HM_ROWS = [
     "0108775015,108775,Strap top,253,Vest top,Garment Upper body,1010016,Solid,9,Black,4,Dark,5,Black,1676,"
-    "Jersey Basic,A,Ladieswear,1,Ladieswear,16,Womens Everyday Basics,1002,Jersey Basic,Jersey top with narrow shoulder straps.",
+    "Jersey Basic,A,Ladieswear,1,Ladieswear,16,Womens Everyday Basics,1002,Jersey Basic,"
+    "Jersey top with narrow shoulder straps.",
     "0123173001,123173,Control Top 50 den 1p Tights,273,Leggings/Tights,Garment Lower body,1010016,Solid,9,Black,4,"
     'Dark,5,Black,3608,Tights basic,B,Lingeries/Tights,1,Ladieswear,62,"Womens Nightwear, Socks & Tigh",1021,'
     "Socks and Tights,",

@@ -47,13 +47,9 @@ def test_no_network_is_one_sentence_and_leaves_no_partial_download(tmp_path):
     if "Kaggle refused" in out:  # a machine with network reaches Kaggle, which rejects the fake key
         assert "(HTTP 401)" in out or "(HTTP 403)" in out
     else:
-        assert out.startswith(
-            "KaggleError: cannot reach Kaggle to download "
-            "https://www.kaggle.com/competitions/h-and-m-personalized-fashion-recommendations/rules (no network: "
-        )
-        assert out.endswith(
-            "connect and rerun, or download the competition by hand and point data.source at the folder or zip (hm:<path>)\n"
-        )
+        assert out.startswith("KaggleError: cannot reach Kaggle")
+        assert "h-and-m-personalized-fashion-recommendations" in out
+        assert "point data.source at the folder or zip (hm:<path>)" in out
     assert list((tmp_path / "cache").iterdir()) == []
 
 

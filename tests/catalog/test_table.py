@@ -46,8 +46,8 @@ def test_written_csv_quotes_the_repaired_name_and_keeps_clean_lines_byte_identic
     lines = out.read_text(encoding="utf-8").split("\n")
     original = myntra_csv.split("\n")
     assert (
-        lines[2]
-        == '3413,Men,Apparel,Topwear,Tshirts,White,Summer,2011,Casual,"Myntra Men\'s Yes, its all about me White T-shirt"'
+        lines[2] == "3413,Men,Apparel,Topwear,Tshirts,White,Summer,2011,Casual,"
+        '"Myntra Men\'s Yes, its all about me White T-shirt"'
     )
     assert [lines[i] for i in (0, 1, 3, 4, 5)] == [original[i] for i in (0, 1, 3, 4, 5)]
     again = pd.read_csv(out, dtype=str, keep_default_na=False)

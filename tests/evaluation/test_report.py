@@ -75,7 +75,8 @@ def test_breakdown_per_category_and_per_value(evaluated, cfg):
         "neckline@2": 0.5,
         "neckline@3": pytest.approx(1 / 3, abs=1e-6),
     }
-    # fine-tuned: d (tees, denim, v_neck) swapped places with e (unknown, unknown, v_neck): q0's third result loses a tee
+    # fine-tuned: d (tees, denim, v_neck) swapped places with e (unknown, unknown, v_neck):
+    # q0's third result loses a tee
     assert values["finetuned"]["category=tees"]["category@3"] == pytest.approx(1 / 3, abs=1e-6)
     assert values["baseline"]["category=tees"]["category@3"] == pytest.approx(2 / 3, abs=1e-6)
 

@@ -109,7 +109,7 @@ def test_per_anchor_keeps_the_nearest():
 
 def test_group_mates_val_items_and_other_categories_are_never_negatives():
     negatives = mine({"relative_margin": 0.0, "max_similarity": 1.0}).negatives
-    pairs = set(zip(negatives["anchor_id"], negatives["negative_id"]))
+    pairs = set(zip(negatives["anchor_id"], negatives["negative_id"], strict=True))
     assert ("a0", "a0b") not in pairs and ("a0b", "a0") not in pairs
     assert "n6" not in set(negatives["anchor_id"]) | set(negatives["negative_id"])
     assert "n3" not in set(negatives["anchor_id"]) | set(negatives["negative_id"])

@@ -88,7 +88,7 @@ def test_mix_is_met_and_every_invariant_holds():
     train_ids = set(items.loc[items["split"] == "train", "item_id"])
     assert set(pairs["anchor_id"]) | set(pairs["other_id"]) <= train_ids
     assert (pairs["anchor_id"] != pairs["other_id"]).all()
-    unordered = {frozenset(p) for p in zip(pairs["anchor_id"], pairs["other_id"])}
+    unordered = {frozenset(p) for p in zip(pairs["anchor_id"], pairs["other_id"], strict=True)}
     assert len(unordered) == len(pairs)  # no duplicate, in either order, within or across types
     assert (pairs["label"] == pairs["pair_type"].isin(["strong", "medium", "weak"]).astype("int8")).all()
     assert str(pairs["label"].dtype) == "int8"
@@ -125,7 +125,7 @@ def test_same_seed_same_pairs_and_a_type_ignores_the_others_sizes():
 def test_short_type_is_reported_not_redistributed():
     items = catalog(multi_view=False)
     few = mined(items, per_anchor=1).head(6)
-    distinct = len({frozenset(p) for p in zip(few["anchor_id"], few["negative_id"])})
+    distinct = len({frozenset(p) for p in zip(few["anchor_id"], few["negative_id"], strict=True)})
     result = run(items, few, n_pairs=300)
     stats = result.stats
     assert stats["count"]["strong"] == 0 and stats["shortfall"]["strong"] == 90

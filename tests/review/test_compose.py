@@ -34,7 +34,7 @@ def _points(x: float) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> tuple[Workspace, dict]:
-    """HEAD~1: the committed reports without scoreboard_detail.json; HEAD: the committed reports; working tree: edited."""
+    """HEAD~1: committed reports without scoreboard_detail.json; HEAD: the committed reports; working tree: edited."""
     ws = Workspace(tmp_path_factory.mktemp("review") / "project")
     copy_project(ws.root)
     reports = ws.root / "reports"

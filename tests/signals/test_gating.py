@@ -1,4 +1,4 @@
-"""The seed's gate as a table: threshold, fallback, top-K, budget, priority and merge order."""
+"""The gate as a table: threshold, fallback, top-K, budget, priority and merge order."""
 
 import numpy as np
 import pytest

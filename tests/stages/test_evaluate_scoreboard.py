@@ -18,7 +18,7 @@ from PIL import Image
 from pipelines.params import build
 from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 from pipelines.store import write_store
-from pipelines.training import export_model, prepare_training_data, train_protocol_model
+from pipelines.training import export_model, prepare_training_data, train_retrieval_heads
 from pipelines.training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def tiny_repo(root: Path, n: int = 90) -> None:
     group_split = rng.choice(["test", "train", "val"], n // 2 + 1, p=[0.35, 0.45, 0.2])
     meta = pd.DataFrame({"item_id": [f"{1000 + i}" for i in range(n)]})
     meta["image_path"] = [f"data/raw/images/{i}.jpg" for i in meta["item_id"]]
-    meta["title"] = [f"{c} {m}" for c, m in zip(category, material)]
+    meta["title"] = [f"{c} {m}" for c, m in zip(category, material, strict=True)]
     meta["desc"] = ""
     meta["group_key"] = [f"g{i // 2}" for i in range(n)]  # pairs of views; both views share a split below
     meta["split"] = group_split[np.arange(n) // 2]
@@ -78,7 +78,9 @@ def tiny_repo(root: Path, n: int = 90) -> None:
     meta[raw_column("articleType")] = category
     meta[raw_column("baseColour")] = "Blue"
     prototypes = {v: rng.normal(size=DIM) for v in {*CATEGORIES, *MATERIALS, *NECKLINES}}
-    signal = np.stack([prototypes[c] + prototypes[m] + prototypes[k] for c, m, k in zip(category, material, neckline)])
+    signal = np.stack(
+        [prototypes[c] + prototypes[m] + prototypes[k] for c, m, k in zip(category, material, neckline, strict=True)]
+    )
     image = rng.normal(size=(n, DIM)) * 2.0 + 0.3 * signal
     text = rng.normal(size=(n, DIM)) * 2.0 + 0.3 * signal
     image /= np.linalg.norm(image, axis=1, keepdims=True)
@@ -105,7 +107,7 @@ def tiny_repo(root: Path, n: int = 90) -> None:
         "train",
     )
     data = prepare_training_data(store.meta, store.image_keys, store.text_keys, pairs, cfg.attr_heads)
-    result = train_protocol_model(
+    result = train_retrieval_heads(
         data,
         cfg,
         seed=42,

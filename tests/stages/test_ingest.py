@@ -1,4 +1,4 @@
-"""`python -m stages.ingest` end to end: the sample, the real Myntra and H&M samples, and failures that leave nothing."""
+"""`python -m stages.ingest` end to end: the sample, the real Myntra and H&M samples, failures that leave nothing."""
 
 import csv
 import json
@@ -125,7 +125,8 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
         ("foo:bar", "error: params.yaml: data.source 'foo:bar' is not an accepted form; use one of: sample, myntra:"),
         (
             "myntra:kaggle:paramaggarwal/fashion-product-images-small",
-            "error: cannot download https://www.kaggle.com/datasets/paramaggarwal/fashion-product-images-small: no Kaggle credentials found; put kaggle.json in ~/.kaggle",
+            "error: cannot download https://www.kaggle.com/datasets/paramaggarwal/fashion-product-images-small: "
+            "no Kaggle credentials found; put kaggle.json in ~/.kaggle",
         ),
     ],
 )

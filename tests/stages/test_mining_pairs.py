@@ -107,7 +107,7 @@ def test_mined_negatives_follow_the_rules(repo):
     assert (a["category"].to_numpy() == b["category"].to_numpy()).all()
     assert (a["group_key"].to_numpy() != b["group_key"].to_numpy()).all()
     assert (negatives.groupby("anchor_id").size() <= 3).all() and (negatives["rank"] <= 10).all()
-    for row, first, second in zip(negatives.itertuples(), a.itertuples(), b.itertuples()):
+    for row, first, second in zip(negatives.itertuples(), a.itertuples(), b.itertuples(), strict=True):
         for attr in row.differs.split(","):
             if attr in row.from_signals.split(","):  # filled from the denim signal on one side
                 assert attr == "material" and {first.material, second.material} == {UNKNOWN, "cotton"}
@@ -129,11 +129,11 @@ def test_pairs_follow_the_rules(repo):
     stats = json.loads((root / "reports/pairs_stats.json").read_text())
     assert stats["pairs"] == len(pairs) and sum(stats["count"].values()) == len(pairs)
     assert set(items.loc[pd.concat([pairs["anchor_id"], pairs["other_id"]]), "split"]) == {"train"}
-    assert len({frozenset(p) for p in zip(pairs["anchor_id"], pairs["other_id"])}) == len(pairs)
+    assert len({frozenset(p) for p in zip(pairs["anchor_id"], pairs["other_id"], strict=True)}) == len(pairs)
     assert stats["count"]["strong"] == int((meta["split"] == "train").sum()) // 2  # every train group is a pair
     hard = pairs[pairs["pair_type"] == "hard"]
-    mined_pairs = {frozenset(p) for p in zip(negatives["anchor_id"], negatives["negative_id"])}
-    assert {frozenset(p) for p in zip(hard["anchor_id"], hard["other_id"])} <= mined_pairs
+    mined_pairs = {frozenset(p) for p in zip(negatives["anchor_id"], negatives["negative_id"], strict=True)}
+    assert {frozenset(p) for p in zip(hard["anchor_id"], hard["other_id"], strict=True)} <= mined_pairs
     for name, count in stats["count"].items():
         assert count == stats["target"][name] or name in stats["short_reason"]
 

@@ -1,10 +1,10 @@
-"""The protocol model's fused embedding: unit length, a blend of frozen and learned similarity."""
+"""The retrieval heads' fused embedding: unit length, a blend of frozen and learned similarity."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from pipelines.training.model import ModelSpec, ProtocolModel
+from pipelines.training.model import ModelSpec, RetrievalHeads
 
 
 def spec(**kw):
@@ -14,7 +14,7 @@ def spec(**kw):
 
 def test_fused_similarity_is_the_weighted_blend_of_frozen_and_projected_cosines():
     torch.manual_seed(0)
-    model = ProtocolModel(spec())
+    model = RetrievalHeads(spec())
     with torch.no_grad():
         model.fusion_logit.fill_(1.0)
     a, b = torch.randn(3, 8), torch.randn(3, 8)
@@ -28,7 +28,7 @@ def test_fused_similarity_is_the_weighted_blend_of_frozen_and_projected_cosines(
 
 
 def test_heads_read_keys_standardised_with_the_given_statistics():
-    model = ProtocolModel(spec())
+    model = RetrievalHeads(spec())
     keys = torch.randn(50, 8) + 5.0  # a large shared direction, like untrained CLIP keys
     model.set_input_statistics(keys, keys)
     standardised = model._standardise(keys, "image")
@@ -38,7 +38,7 @@ def test_heads_read_keys_standardised_with_the_given_statistics():
 
 
 def test_forward_gives_attribute_logits_per_class_and_no_fusion_means_projection_only():
-    model = ProtocolModel(spec(fusion=False, head="linear"))
+    model = RetrievalHeads(spec(fusion=False, head="linear"))
     out = model(torch.randn(5, 8), torch.randn(5, 8))
     assert out.image.shape == (5, 4) and out.attr_logits["neckline"].shape == (5, 2)
     assert model.fusion_weight is None
@@ -46,4 +46,4 @@ def test_forward_gives_attribute_logits_per_class_and_no_fusion_means_projection
 
 def test_fusion_needs_one_space_for_image_and_text_keys():
     with pytest.raises(ValueError, match="fusion"):
-        ProtocolModel(spec(text_dim=6))
+        RetrievalHeads(spec(text_dim=6))

@@ -43,7 +43,8 @@ def synthetic_catalog(
         {
             "item_id": [f"i{i:05d}" for i in range(n)],
             "title": [
-                f"{COLORS[c]} {CATEGORIES[k]} {MATERIALS[m]} {NECKLINES[q]}" for c, k, m, q in zip(col, cat, mat, neck)
+                f"{COLORS[c]} {CATEGORIES[k]} {MATERIALS[m]} {NECKLINES[q]}"
+                for c, k, m, q in zip(col, cat, mat, neck, strict=True)
             ],
             "desc": "",
             "group_key": [f"g{i}" for i in range(n)],

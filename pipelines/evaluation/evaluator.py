@@ -21,7 +21,7 @@ import pandas as pd
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
 from pipelines.evaluation.config import EvalConfig
-from pipelines.evaluation.metrics import ranked_metric
+from pipelines.evaluation.metrics import ranked_metric, same_value
 from pipelines.evaluation.tasks import Task, TaskTable
 from pipelines.index import build_index, configure_search, search, search_excluding_groups
 from pipelines.schema import UNKNOWN, raw_column
@@ -222,14 +222,14 @@ def run_model(
             queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
             _, ids = search(doc_index, queries, depth)
             text_ids, counts = _text_ids(meta)
-            relevant = (text_ids[np.maximum(ids, 0)] == text_ids[items][:, None]) & (ids >= 0)
+            relevant = same_value(ids, text_ids, text_ids[items])
             relevant_total = counts[text_ids[items]]
         else:
             values = query_table["query"].to_numpy()[rows]
             texts = [query_text(task, v, cfg) for v in values]
             _, ids = search(doc_index, _map_text(model, catalog.encode_prompts(texts), len(values), task), depth)
             doc_values = meta[raw_column(task.field) if task.field else task.attribute].astype(str).to_numpy()
-            relevant = (doc_values[np.maximum(ids, 0)] == values[:, None]) & (ids >= 0)
+            relevant = same_value(ids, doc_values, values)
         for metric in task.metrics:
             scores.loc[rows, metric] = ranked_metric(metric, relevant, relevant_total)
     return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
@@ -286,7 +286,7 @@ def _attribute_scores(
     value is unknown are skipped (NaN); unknown results and empty slots count as misses."""
     mine = query_values[rows]
     known = mine != UNKNOWN
-    hits = (doc_values[np.maximum(ids[known], 0)] == mine[known, None]) & (ids[known] >= 0)
+    hits = same_value(ids[known], doc_values, mine[known])
     for k in ks:
         column = attribute_column(attribute, k)
         scores.loc[rows, column] = np.nan

@@ -1,69 +1,56 @@
-"""Per-query retrieval metrics over ranked result lists (torchmetrics)."""
+"""Retrieval metrics over ranked result lists (numpy): the one implementation behind evaluate and training validation.
+
+A metric is named `p@K`, `attribute@K` (precision@K with "same attribute value" as relevance), `recall@K`,
+`hit@K` or `mrr`; every function returns one value per query, so bootstrap intervals, slices and paired
+deltas can use them. The lists are already ranked (by FAISS), so only the relevance matrix matters.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torchmetrics.retrieval import (
-    RetrievalHitRate,
-    RetrievalMRR,
-    RetrievalPrecision,
-    RetrievalRecall,
-)
-from torchmetrics.retrieval.base import RetrievalMetric
 
 from pipelines.errors import PipelineError
 
-
-def _per_query(values: torch.Tensor, dim: int = 0) -> torch.Tensor:
-    """torchmetrics aggregation that keeps one value per query (for bootstrap, slices and paired deltas)."""
-    return values
+_CUTOFF_KINDS = ("p", "attribute", "recall", "hit")
 
 
-def _metric(name: str) -> RetrievalMetric:
-    kind, _, k = name.partition("@")
-    # empty_target_action="neg": a query with no relevant result in its list scores 0, which is the exact
-    # value of P@K, hit@K, recall@K (one relevant document) and reciprocal rank truncated to the list.
-    common = {"empty_target_action": "neg", "aggregation": _per_query}
-    if kind == "mrr" and not k:
-        return RetrievalMRR(**common)
-    if kind in ("p", "attribute") and k:
-        return RetrievalPrecision(top_k=int(k), **common)
-    if kind == "recall" and k:
-        return RetrievalRecall(top_k=int(k), **common)
-    if kind == "hit" and k:
-        return RetrievalHitRate(top_k=int(k), **common)
+def parse_metric(name: str) -> tuple[str, int]:
+    """(kind, K) of a metric name; K is 0 for `mrr`, which reads the whole list."""
+    kind, at, k = name.partition("@")
+    if kind == "mrr" and not at:
+        return kind, 0
+    if kind in _CUTOFF_KINDS and k.isdigit() and int(k) >= 1:
+        return kind, int(k)
     raise PipelineError(f"unknown retrieval metric {name!r} (expected p@K, recall@K, hit@K, attribute@K or mrr)")
 
 
 def ranked_metric(name: str, relevant: np.ndarray, relevant_total: np.ndarray | None = None) -> np.ndarray:
-    """One value per query of metric `name` (p@K, recall@K, hit@K, attribute@K, mrr) over ranked lists.
-
-    `relevant_total[q]`, when given, is how many relevant documents query q has in the whole catalog: recall@K
-    then divides the hits in the top K by it, not by the relevant documents the list happens to hold.
+    """One value per query of metric `name` over ranked lists.
 
     `relevant[q, j]` says whether the j-th result of query q is relevant; padding (no result) is False,
-    so it counts as a miss and P@K keeps K as its denominator. The lists are already ranked (by FAISS),
-    so torchmetrics gets strictly decreasing rank scores: raw inner products can tie or be negative,
-    and torchmetrics' reciprocal rank ignores documents whose score is not positive.
+    so it counts as a miss and P@K keeps K as its denominator, also when K is past the end of the list.
+    A query with nothing relevant in its list scores 0 on every metric. recall@K divides the hits in the
+    top K by the relevant results the list holds, or by `relevant_total[q]` (how many relevant documents
+    query q has in the whole catalog) when given.
     """
+    kind, k = parse_metric(name)
     relevant = np.asarray(relevant, dtype=bool)
     if relevant.ndim != 2:
         raise PipelineError(f"relevance must be a (queries, results) matrix, got shape {relevant.shape}")
-    queries, depth = relevant.shape
-    if queries == 0:
-        return np.zeros(0, dtype=np.float64)
-    metric = _metric(name)
-    if relevant_total is not None and name.startswith("recall@"):
-        return _recall_over_total(relevant, int(name.partition("@")[2]), np.asarray(relevant_total))
-    preds = torch.arange(depth, 0, -1, dtype=torch.float64).repeat(queries)
-    indexes = torch.arange(queries, dtype=torch.long).repeat_interleave(depth)
-    metric.update(preds, torch.from_numpy(relevant.reshape(-1)), indexes)
-    return metric.compute().double().numpy()
+    if kind == "mrr":
+        first = relevant.argmax(axis=1)
+        return np.where(relevant.any(axis=1), 1.0 / (first + 1.0), 0.0)
+    hits = relevant[:, :k].sum(axis=1).astype(np.float64)
+    if kind in ("p", "attribute"):
+        return hits / k
+    if kind == "hit":
+        return (hits > 0).astype(np.float64)
+    total = relevant.sum(axis=1) if relevant_total is None else _checked_total(relevant, relevant_total)
+    return np.divide(hits, total, out=np.zeros(len(hits)), where=total > 0)
 
 
-def _recall_over_total(relevant: np.ndarray, k: int, relevant_total: np.ndarray) -> np.ndarray:
-    """Recall@K against every relevant document of the catalog: hits in the top K over `relevant_total`."""
+def _checked_total(relevant: np.ndarray, relevant_total: np.ndarray) -> np.ndarray:
+    relevant_total = np.asarray(relevant_total)
     if relevant_total.shape != (len(relevant),):
         raise PipelineError(
             f"relevant_total must hold one count per query ({len(relevant)}), got shape {relevant_total.shape}"
@@ -74,5 +61,30 @@ def _recall_over_total(relevant: np.ndarray, k: int, relevant_total: np.ndarray)
         raise PipelineError(
             f"query {q}: {int(listed[q])} relevant results listed, but relevant_total says {int(relevant_total[q])}"
         )
-    hits = relevant[:, :k].sum(axis=1).astype(np.float64)
-    return np.divide(hits, relevant_total, out=np.zeros(len(hits)), where=relevant_total > 0)
+    return relevant_total.astype(np.float64)
+
+
+def same_value(ids: np.ndarray, doc_values: np.ndarray, query_values: np.ndarray) -> np.ndarray:
+    """(Q, K) relevance: result j of query q has the query's value; empty slots (id -1) are misses."""
+    ids = np.asarray(ids)
+    return (np.asarray(doc_values)[np.maximum(ids, 0)] == np.asarray(query_values)[:, None]) & (ids >= 0)
+
+
+def attribute_at_k(ids: np.ndarray, values: dict[str, np.ndarray], k: int, unknown: object) -> dict[str, np.ndarray]:
+    """attribute@k per query for each attribute, over the queries whose own value is known.
+
+    `ids[q]` are the ranked catalog rows retrieved for query q, which is catalog row q, and `values[a]`
+    the catalog's values of attribute a; an `unknown` result never matches a known query value.
+    """
+    scores = {}
+    for attribute, column in values.items():
+        column = np.asarray(column)
+        known = column != unknown
+        scores[attribute] = ranked_metric(f"attribute@{k}", same_value(ids[known], column, column[known]))
+    return scores
+
+
+def mean_attribute_at_k(ids: np.ndarray, values: dict[str, np.ndarray], k: int, unknown: object) -> float:
+    """attribute@k averaged over known queries, then over the attributes that have any: one headline number."""
+    means = [float(s.mean()) for s in attribute_at_k(ids, values, k, unknown).values() if len(s)]
+    return float(np.mean(means)) if means else 0.0

@@ -10,12 +10,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import faiss
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from pipelines.errors import PipelineError
+from pipelines.evaluation.metrics import mean_attribute_at_k, ranked_metric, same_value
+from pipelines.index.faiss_index import search, search_excluding_groups
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from pipelines.training.config import TrainConfig
 from pipelines.training.data import TrainingData
@@ -38,6 +41,7 @@ LOG_COLUMNS = [
 ]
 # Early stopping and best.pt follow this: the image->image attribute retrieval the scoreboard judges.
 SELECTION_METRIC = "val_attr_at_10"
+VAL_K = 10
 
 
 class ImageFeatures(Protocol):
@@ -98,35 +102,44 @@ class TrainResult:
     sampler_stats: list[dict] = field(default_factory=list)
 
 
-def recall_at_1(image: Tensor, text: Tensor, groups: np.ndarray) -> float:
-    """Image->text recall@1: the nearest text belongs to the query's own text group (same title + desc)."""
-    groups_t = torch.as_tensor(groups, device=image.device)
-    hits = []
-    for start in range(0, len(image), 4096):
-        nearest = (image[start : start + 4096] @ text.T).argmax(dim=1)
-        hits.append(groups_t[nearest] == groups_t[start : start + 4096])
-    return float(torch.cat(hits).float().mean())
+def validation_retrieval(
+    image: np.ndarray,
+    text: np.ndarray,
+    labels: dict[str, np.ndarray],
+    product_groups: np.ndarray,
+    text_groups: np.ndarray,
+) -> dict[str, float]:
+    """Retrieval on one split, measured as evaluate measures it (pipelines/evaluation/metrics.py over exact FAISS
+    neighbours): image->image attribute@10 among other products (`product_groups`), averaged over attributes
+    (queries with an unknown value skipped, unknown results are misses), and image->text recall@1, where the
+    nearest text must belong to the query's own text group (same title + desc)."""
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    text = np.ascontiguousarray(text, dtype=np.float32)
+    if len(image) == 0:
+        return {"val_recall_at_1": 0.0, "val_attr_at_10": 0.0}
+    _, neighbours = search_excluding_groups(_exact_index(image), image, VAL_K, product_groups, product_groups)
+    _, nearest_text = search(_exact_index(text), image, 1)
+    text_hits = same_value(nearest_text, text_groups, text_groups)
+    return {
+        "val_recall_at_1": float(ranked_metric("recall@1", text_hits).mean()),
+        "val_attr_at_10": mean_attribute_at_k(neighbours, labels, VAL_K, IGNORE_INDEX),
+    }
 
 
-def attribute_at_k(image: Tensor, labels: dict[str, Tensor], groups: np.ndarray, k: int = 10) -> float:
-    """Image->image attribute@k on one split, averaged over attributes, as evaluate defines it: the share
-    of a query's k nearest items of other products (`groups`: group_key codes) whose value equals the
-    query's known value (unknown results are misses, queries with an unknown value are skipped)."""
-    groups_t = torch.as_tensor(groups, device=image.device)
-    k = min(k, len(image) - 1)
-    if k < 1:
-        return 0.0
-    hits: dict[str, list[Tensor]] = {a: [] for a in labels}
-    for start in range(0, len(image), 2048):
-        sims = image[start : start + 2048] @ image.T
-        sims[groups_t[start : start + 2048, None] == groups_t[None, :]] = -math.inf
-        top = sims.topk(k, dim=1).indices
-        for attr, y in labels.items():
-            query = y[start : start + 2048]
-            match = (y[top] == query[:, None]) & (y[top] != IGNORE_INDEX)
-            hits[attr].append(match.float().mean(dim=1)[query != IGNORE_INDEX])
-    per_attr = [torch.cat(h).mean() for h in hits.values() if sum(len(x) for x in h)]
-    return float(torch.stack(per_attr).mean()) if per_attr else 0.0
+def check_finite_keys(data: TrainingData) -> None:
+    """Raise, naming the first bad row, when a store key holds NaN or infinite values."""
+    for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
+        bad = ~np.isfinite(keys).all(axis=1)
+        if bad.any():
+            raise PipelineError(
+                f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
+            )
+
+
+def _exact_index(vectors: np.ndarray) -> faiss.Index:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return index
 
 
 def pair_chunks(n_pairs: int, steps: int, per_step: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -161,13 +174,6 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.device = torch.device(device)
         self.info = dict(info or {})
-        for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
-            bad = ~np.isfinite(keys).all(axis=1)
-            if bad.any():
-                raise PipelineError(
-                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values "
-                    f"({int(bad.sum())} rows)"
-                )
         torch.manual_seed(seed)
         self.images = images or CachedImageFeatures(data.image_keys, self.device)
         self.text = torch.tensor(np.asarray(data.text_keys, dtype=np.float32), device=self.device)
@@ -200,17 +206,28 @@ class Trainer:
         self.rows: list[dict] = []
         self.best = {SELECTION_METRIC: -math.inf, "epoch": 0, "bad_epochs": 0}
         self.finished = False
-        frozen_image, frozen_text = (
-            torch.nn.functional.normalize(torch.as_tensor(k[data.val_rows], dtype=torch.float32), dim=1)
-            for k in (data.image_keys, data.text_keys)
+        self.baselines: dict[str, float] | None = None  # set by measure_baselines
+
+    def measure_baselines(self) -> dict[str, float]:
+        """The numbers training must beat, measured before any step: the frozen keys' validation retrieval
+        and the untrained heads' validation loss. `fit` runs this first when it has not run yet."""
+        check_finite_keys(self.data)
+        rows = self.data.val_rows
+        frozen = validation_retrieval(
+            *(
+                torch.nn.functional.normalize(torch.as_tensor(k[rows], dtype=torch.float32), dim=1).numpy()
+                for k in (self.data.image_keys, self.data.text_keys)
+            ),
+            {a: v[rows] for a, v in self.data.attributes.labels.items()},
+            self.data.product_groups[rows],
+            self.data.text_groups[rows],
         )
-        self.baseline_val_recall_at_1 = recall_at_1(frozen_image, frozen_text, data.text_groups[data.val_rows])
-        self.baseline_val_attr_at_10 = attribute_at_k(
-            frozen_image,
-            {a: v[torch.as_tensor(data.val_rows)].cpu() for a, v in self.labels.items()},
-            data.product_groups[data.val_rows],
-        )
-        self.initial_val_loss = self.validate()["val_loss"]  # the heads before any step: what training must lower
+        self.baselines = {
+            "initial_val_loss": self.validate()["val_loss"],
+            "baseline_val_recall_at_1": frozen["val_recall_at_1"],
+            "baseline_val_attr_at_10": frozen["val_attr_at_10"],
+        }
+        return self.baselines
 
     # -- one epoch -----------------------------------------------------------------------------
 
@@ -296,11 +313,14 @@ class Trainer:
         )
         labels = {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}
         attr = float(self.attr_loss(out.attr_logits, labels))
-        return {
-            "val_loss": self.cfg.contrastive_weight * contrastive + self.cfg.attr_weight * attr,
-            "val_recall_at_1": recall_at_1(out.image, out.text, self.data.text_groups[rows]),
-            "val_attr_at_10": attribute_at_k(out.image, labels, self.data.product_groups[rows]),
-        }
+        retrieval = validation_retrieval(
+            out.image.cpu().numpy(),
+            out.text.cpu().numpy(),
+            {a: v.cpu().numpy() for a, v in labels.items()},
+            self.data.product_groups[rows],
+            self.data.text_groups[rows],
+        )
+        return {"val_loss": self.cfg.contrastive_weight * contrastive + self.cfg.attr_weight * attr, **retrieval}
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -322,8 +342,8 @@ class Trainer:
             "early_stopping": dict(self.best),
             "log": list(self.rows),
             "finished": self.finished,
-            "baseline_val_recall_at_1": self.baseline_val_recall_at_1,
-            "baseline_val_attr_at_10": self.baseline_val_attr_at_10,
+            "baseline_val_recall_at_1": self.baselines["baseline_val_recall_at_1"] if self.baselines else None,
+            "baseline_val_attr_at_10": self.baselines["baseline_val_attr_at_10"] if self.baselines else None,
         }
 
     def load_state(self, state: dict, where: Path) -> None:
@@ -355,6 +375,7 @@ class Trainer:
     ) -> TrainResult:
         """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists; `epoch_log`
         gets the resumed history, then every new epoch's row."""
+        baselines = self.baselines or self.measure_baselines()  # before a resume loads trained heads
         last_path = self.run_dir / LAST
         resumed_from = 0
         if last_path.exists():
@@ -373,7 +394,7 @@ class Trainer:
                 len(self.data.train_rows),
                 len(self.data.val_rows),
                 len(self.data.pairs),
-                self.baseline_val_recall_at_1,
+                baselines["baseline_val_recall_at_1"],
             )
         if epoch_log is not None:
             for row in self.rows:
@@ -451,9 +472,7 @@ class Trainer:
             "val_recall_at_1": best_row["val_recall_at_1"] if best_row else None,
             "val_attr_at_10": best_row["val_attr_at_10"] if best_row else None,
             "val_loss": best_row["val_loss"] if best_row else None,
-            "initial_val_loss": self.initial_val_loss,
-            "baseline_val_recall_at_1": self.baseline_val_recall_at_1,
-            "baseline_val_attr_at_10": self.baseline_val_attr_at_10,
+            **(self.baselines or self.measure_baselines()),
             "fusion_weight": self.best.get("fusion_weight"),
             "train_items": int(len(self.data.train_rows)),
             "val_items": int(len(self.data.val_rows)),

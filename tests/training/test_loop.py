@@ -16,7 +16,7 @@ from train_synthetic import small_run
 
 from pipelines.training.checkpoint import load_checkpoint
 from pipelines.training.live_log import LiveTrainingLog
-from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, attribute_at_k
+from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, validation_retrieval
 
 HERE = Path(__file__).parent
 
@@ -132,11 +132,17 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
     assert live_files(killed_live) == live_files(tmp_path / "straight_live")
 
 
-def test_val_attribute_at_k_skips_the_query_s_own_product():
+def test_val_attribute_at_10_skips_the_query_s_own_product_and_counts_empty_slots_as_misses():
     # rows 0 and 1 are two views of one product; 2 is the nearest other product, 3 the farthest
     image = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [1.0, 0.01], [1.0, 0.2], [0.0, 1.0]]), dim=1)
-    labels = {"color": torch.tensor([0, 0, 1, 1])}
-    # k=1: 0 -> 2 (miss; 1 is its own product), 1 -> 2 (miss), 2 -> 1 (miss), 3 -> 2 (hit)
-    assert attribute_at_k(image, labels, np.array([0, 0, 1, 2]), k=1) == pytest.approx(1 / 4)
-    # grouped by item instead, the other view would count: 0 -> 1 and 1 -> 0 are hits
-    assert attribute_at_k(image, labels, np.arange(4), k=1) == pytest.approx(3 / 4)
+    image = image.numpy()
+    labels = {"color": np.array([0, 0, 1, 1])}
+    texts = np.arange(4)
+    # other products only, 10 slots each, the empty ones misses: 0 and 1 see 2, 3 (no hit);
+    # 2 sees 1, 0, 3 (one hit); 3 sees 2, 1, 0 (one hit)
+    by_product = validation_retrieval(image, image, labels, np.array([0, 0, 1, 2]), texts)
+    assert by_product["val_attr_at_10"] == pytest.approx(np.mean([0.0, 0.0, 0.1, 0.1]))
+    # grouped by item instead, the other view counts: 0 and 1 see each other, a hit each
+    by_item = validation_retrieval(image, image, labels, np.arange(4), texts)
+    assert by_item["val_attr_at_10"] == pytest.approx(0.1)
+    assert by_item["val_recall_at_1"] == 1.0  # each image's nearest text is its own

@@ -13,10 +13,10 @@ from PIL import Image
 from pipelines.catalog.sample import (
     HEADER,
     SampleItem,
-    _tables,
     generate_sample_catalog,
     plan_sample_catalog,
     render_item,
+    sample_tables,
 )
 from pipelines.errors import PipelineError
 
@@ -123,7 +123,7 @@ def test_long_tail(big_plan: list[SampleItem]) -> None:
     materials = Counter(item.truth["material"] for item in big_plan)
     assert materials["cotton"] > 3 * materials["denim"] > 0
     assert materials["cotton"] > 5 * materials["leather"] > 0
-    assert set(counts) == set(_tables()["article_types"])
+    assert set(counts) == set(sample_tables()["article_types"])
 
 
 def test_warts_are_written_and_counted(catalog: tuple[Path, object]) -> None:
@@ -133,7 +133,7 @@ def test_warts_are_written_and_counted(catalog: tuple[Path, object]) -> None:
     assert malformed and all(len(r) == 11 for r in malformed)
     assert sorted(int(r[0]) for r in malformed) == list(report.malformed_ids)
     assert report.malformed_rows == len(malformed)
-    slogans = _tables()["comma_slogans"]
+    slogans = sample_tables()["comma_slogans"]
     assert all(any(s in ",".join(r[9:]) for s in slogans) for r in malformed)
     good = [r for r in rows if len(r) == len(HEADER)]
     for column, index in (("usage", 8), ("baseColour", 5)):
@@ -172,7 +172,7 @@ def test_multi_view_products_share_name_and_attributes(big_plan: list[SampleItem
 
 
 def test_names_mention_some_attributes_and_never_lie(big_plan: list[SampleItem]) -> None:
-    words = _tables()["name_words"]
+    words = sample_tables()["name_words"]
     mentioned: Counter[str] = Counter()
     applicable: Counter[str] = Counter()
     for item in big_plan:

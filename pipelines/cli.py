@@ -10,8 +10,10 @@ from collections.abc import Callable
 from pipelines.errors import PipelineError
 
 
-def run_stage(main: Callable[[], None], description: str | None = None) -> None:
+def run_stage(main: Callable[[], None], description: str | None) -> None:
     """Run a stage's `main`; a PipelineError becomes one line on stderr and exit code 1.
+
+    Every stage ends with `run_stage(main, __doc__)`: its docstring is its `--help`.
 
     `--verbose` turns on debug logging and shows the traceback of a failure.
     """

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +132,10 @@ def read_parquet(path: str | Path, writer: str = "the stage that writes it") -> 
 def same_path(a: str | Path, b: str | Path) -> bool:
     """Whether two paths name one file or folder (`~` expanded, relative to the working directory)."""
     return os.path.realpath(os.path.expanduser(a)) == os.path.realpath(os.path.expanduser(b))
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
+    """Raise a PipelineError naming the first column `frame` lacks."""
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise PipelineError(f"{where}: missing column {missing[0]!r} (expected columns include {', '.join(columns)})")

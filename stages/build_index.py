@@ -4,6 +4,7 @@ import logging
 
 import faiss
 
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.index import build_and_measure, index_reports, save_index
 from pipelines.index.config import IndexConfig
@@ -15,9 +16,6 @@ from pipelines.store import open_store
 
 log = logging.getLogger("stages.build_index")
 
-INDEX_METRICS = "reports/index.json"  # recall@10 per index: the DVC metric
-INDEX_DETAIL = "reports/index_detail.json"  # factory, rows, dim, size and search knobs per index
-
 
 def main() -> None:
     params = load_params(index=IndexConfig, runtime=RuntimeConfig)
@@ -25,15 +23,15 @@ def main() -> None:
     seed_everything(params.seed)
     if params.runtime.index.threads:
         faiss.omp_set_num_threads(params.runtime.index.threads)
-    store = open_store("artifacts/store")
+    store = open_store(paths.STORE_DIR)
     keys = {"image": store.image_keys} | ({"text": store.text_keys} if cfg.text else {})
     built = {name: build_and_measure(vectors, cfg, params.seed) for name, vectors in keys.items()}
-    with atomic_dir("artifacts/index") as out:
+    with atomic_dir(paths.INDEX_DIR) as out:
         for name, measured in built.items():
             save_index(measured.index, out / f"{name}.faiss", store, factory=cfg.factory)
     headline, detail = index_reports(built)
-    write_json_atomic(headline, INDEX_METRICS)
-    write_json_atomic(detail, INDEX_DETAIL)
+    write_json_atomic(headline, paths.INDEX_METRICS)
+    write_json_atomic(detail, paths.INDEX_DETAIL)
     for name, measured in built.items():  # timings differ run to run: the log has them, the outs do not
         log.info(
             "%s index (%s, %d×%d): recall@10 %.4f, built in %.2f s, %.0f queries/s",

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
 from pipelines.pairs import build_pairs
 from pipelines.pairs.config import PairsConfig
 from pipelines.params import load_params
 
-ITEMS_FILE = Path("data/processed/items.parquet")
-NEGATIVES_FILE = Path("artifacts/mining/hard_negatives.parquet")
-PAIRS_DIR = Path("artifacts/pairs")
-PAIRS_FILE = "pairs.parquet"
-STATS_FILE = Path("reports/pairs_stats.json")
-
 
 def main() -> None:
     params = load_params(pairs=PairsConfig)
-    items = read_parquet(ITEMS_FILE, "the normalize stage")
-    negatives = read_parquet(NEGATIVES_FILE, "the mine_negatives stage")
+    items = read_parquet(paths.ITEMS, "the normalize stage")
+    negatives = read_parquet(paths.HARD_NEGATIVES, "the mine_negatives stage")
     result = build_pairs(
-        items, negatives, params.pairs, params.seed, items_where=str(ITEMS_FILE), negatives_where=str(NEGATIVES_FILE)
+        items,
+        negatives,
+        params.pairs,
+        params.seed,
+        items_where=str(paths.ITEMS),
+        negatives_where=str(paths.HARD_NEGATIVES),
     )
-    with atomic_dir(PAIRS_DIR) as out:  # the whole DVC out is replaced at once, stale files included
-        write_parquet_atomic(result.pairs, out / PAIRS_FILE)
-    write_json_atomic(result.stats, STATS_FILE)
+    with atomic_dir(paths.PAIRS_DIR) as out:  # the whole DVC out is replaced at once, stale files included
+        write_parquet_atomic(result.pairs, out / paths.PAIRS.name)
+    write_json_atomic(result.stats, paths.PAIRS_STATS)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Encode the key/value store: frozen CLIP image and text keys plus sentence-encoded attribute facts."""
 
 import logging
-from pathlib import Path
 
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import ClipEncoder, KVConfig, ModelConfig
 from pipelines.encoders.facts import FactEncoder
@@ -11,22 +11,19 @@ from pipelines.io import read_parquet
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig
 
-ITEMS = Path("data/processed/items.parquet")
-STORE = Path("artifacts/store")
-
 log = logging.getLogger("stages.encode_kv")
 
 
 def main() -> None:
     params = load_params(model=ModelConfig, kv=KVConfig, runtime=RuntimeConfig)
     speed = params.runtime.encode
-    items = read_parquet(ITEMS, "the normalize stage")
-    check_items(items, str(ITEMS))  # before the models load: a bad table fails in a second, naming the file
+    items = read_parquet(paths.ITEMS, "the normalize stage")
+    check_items(items, str(paths.ITEMS))  # before the models load: a bad table fails in a second, naming the file
     encoder = ClipEncoder.from_config(params.model, params.seed, params.runtime.device)
     facts = FactEncoder(params.kv.text_encoder, device=str(encoder.device))
     report = encode_kv_store(
         items,
-        STORE,
+        paths.STORE_DIR,
         encoder,
         facts,
         batch_size=speed.batch_size,
@@ -36,7 +33,7 @@ def main() -> None:
     )
     log.info(
         "wrote %s: %d items; %.1f images/s, %.1f CLIP texts/s, %.1f facts/s; store %s",
-        STORE,
+        paths.STORE_DIR,
         report.rows,
         report.images_per_s,
         report.texts_per_s,
@@ -48,4 +45,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, __doc__)

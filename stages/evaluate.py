@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import ClipEncoder
 from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
@@ -18,35 +18,19 @@ from pipelines.training import load_finetuned
 
 log = logging.getLogger("stages.evaluate")
 
-STORE = Path("artifacts/store")
-MODEL = Path("artifacts/model")
-PER_QUERY = Path("artifacts/eval/per_query.parquet")
-RUN_CARD = Path("artifacts/eval/run.json")
-METRICS = Path("reports/metrics.json")  # the headline: a DVC metric
-DETAIL = Path("reports/metrics_detail.json")  # every metric at every K, with query counts
-INTERVALS = Path("reports/metrics_ci.json")
-BY_CATEGORY = Path("reports/metrics_by_category.json")
-BY_VALUE = Path("reports/metrics_by_value.json")
-RECALL_CURVE = Path("reports/plots/recall_at_k.csv")
-ATTRIBUTE_BARS = Path("reports/plots/attribute_at_10.csv")
-GALLERY = Path("reports/gallery.html")
-LEADERBOARD = Path("reports/leaderboard.md")  # the public KAGL benchmark's tasks beside its published rows
-GROUND_TRUTH = Path("reports/benchmark_ground_truth.tsv")  # the benchmark queries asked, and what is relevant
-IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
-
 
 def main() -> None:
     params = load_params(eval=EvalConfig, index=IndexConfig, runtime=RuntimeConfig)
     cfg = params.eval
     index = params.index
     seed_everything(params.seed)
-    store = open_store(STORE)
+    store = open_store(paths.STORE_DIR)
     if store.model["untrained"]:
         log.warning(
             "the backbone %s is untrained (seeded random weights): baseline numbers are near chance",
             store.model["arch"],
         )
-    finetuned = load_finetuned(MODEL, store, params.runtime.device)
+    finetuned = load_finetuned(paths.MODEL_DIR, store, params.runtime.device)
     clip = ClipEncoder.from_manifest(store.model, device=params.runtime.device)
     catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
     models = [
@@ -60,12 +44,12 @@ def main() -> None:
         cfg,
         settings,
         seed=params.seed,
-        image_root=IMAGE_ROOT,
+        image_root=paths.IMAGE_ROOT,
         catalog_label=f"{store.rows:,} catalog items (store {store.store_hash[:12]})",
         backbone_label=backbone_label(store.model),
     )
 
-    write_parquet_atomic(result.per_query, PER_QUERY)
+    write_parquet_atomic(result.per_query, paths.PER_QUERY)
     write_json_atomic(
         {
             "store_hash": store.store_hash,
@@ -77,18 +61,20 @@ def main() -> None:
             "bootstrap": cfg.bootstrap,
             "seed": params.seed,
         },
-        RUN_CARD,
+        paths.RUN_CARD,
     )
-    write_json_atomic(result.metrics, METRICS)
-    write_json_atomic(result.detail, DETAIL)
-    write_json_atomic(result.intervals, INTERVALS)
-    write_json_atomic(result.by_category, BY_CATEGORY)
-    write_json_atomic(result.by_value, BY_VALUE)
-    write_csv_atomic(result.recall_curve, RECALL_CURVE)
-    write_csv_atomic(result.attribute_bars, ATTRIBUTE_BARS)
-    write_text_atomic(result.gallery_html, GALLERY)
-    write_text_atomic(result.leaderboard, LEADERBOARD)
-    write_text_atomic(result.ground_truth.to_csv(sep="\t", index=False, lineterminator="\n"), GROUND_TRUTH)
+    write_json_atomic(result.metrics, paths.METRICS)
+    write_json_atomic(result.detail, paths.METRICS_DETAIL)
+    write_json_atomic(result.intervals, paths.METRICS_CI)
+    write_json_atomic(result.by_category, paths.METRICS_BY_CATEGORY)
+    write_json_atomic(result.by_value, paths.METRICS_BY_VALUE)
+    write_csv_atomic(result.recall_curve, paths.RECALL_CURVE)
+    write_csv_atomic(result.attribute_bars, paths.ATTRIBUTE_BARS)
+    write_text_atomic(result.gallery_html, paths.GALLERY)
+    write_text_atomic(result.leaderboard, paths.LEADERBOARD)
+    write_text_atomic(
+        result.ground_truth.to_csv(sep="\t", index=False, lineterminator="\n"), paths.BENCHMARK_GROUND_TRUTH
+    )
     for key in result.metrics["baseline"]:
         log.info(
             "%s: baseline %s, finetuned %s", key, result.metrics["baseline"][key], result.metrics["finetuned"].get(key)
@@ -102,4 +88,4 @@ def backbone_label(model: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, __doc__)

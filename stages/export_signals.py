@@ -1,5 +1,6 @@
 """Export prototype concept signals: per-dimension prototypes from train items, gated top-K signals per item."""
 
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
 from pipelines.params import load_params
@@ -12,12 +13,12 @@ from pipelines.store import open_store
 def main() -> None:
     params = load_params(signals=SignalsConfig)
     seed_everything(params.seed)
-    store = open_store("artifacts/store")
+    store = open_store(paths.STORE_DIR)
     result = export_signals(store, params.signals, params.seed)
-    with atomic_dir("artifacts/signals") as out:
-        save_prototypes(result.prototypes, out / "prototypes.pt", store.store_hash)
-        write_parquet_atomic(result.signals, out / "signals.parquet")
-    write_json_atomic(result.report, "reports/signals.json")
+    with atomic_dir(paths.SIGNALS_DIR) as out:
+        save_prototypes(result.prototypes, out / paths.PROTOTYPES.name, store.store_hash)
+        write_parquet_atomic(result.signals, out / paths.SIGNALS.name)
+    write_json_atomic(result.report, paths.SIGNALS_REPORT)
 
 
 if __name__ == "__main__":

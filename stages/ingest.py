@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from pipelines import paths
 from pipelines.catalog import ingest_catalog, parse_source
 from pipelines.catalog.config import DataConfig
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir
 from pipelines.params import load_params
 
-RAW_DIR = "data/raw"
-
 
 def main() -> None:
     params = load_params(data=DataConfig)
     source = parse_source(params.data.source, params.data.catalog)
-    with atomic_dir(RAW_DIR) as out:
+    with atomic_dir(paths.RAW_DIR) as out:
         ingest_catalog(source, out, max_items=params.data.max_items, seed=params.seed, sample=params.data.sample)
 
 
 if __name__ == "__main__":
-    run_stage(main, description=__doc__)
+    run_stage(main, __doc__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines import paths
 from pipelines.catalog import read_raw_catalog
 from pipelines.catalog.config import DataConfig
 from pipelines.cli import run_stage
@@ -10,19 +11,14 @@ from pipelines.normalize import SchemaConfig, normalize_catalog, render_profile_
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig
 
-RAW_DIR = "data/raw"
-PROCESSED_DIR = "data/processed"
-PROFILE_JSON = "reports/data_profile.json"
-PROFILE_MD = "reports/data_profile.md"
-
 
 def main() -> None:
     params = load_params(data=DataConfig, schema=SchemaConfig, runtime=RuntimeConfig)
-    raw = read_raw_catalog(RAW_DIR)
+    raw = read_raw_catalog(paths.RAW_DIR)
     result = normalize_catalog(
         raw.format,
         raw.frame,
-        RAW_DIR,
+        paths.RAW_DIR,
         csv_name=raw.manifest.get("csv", ""),
         schema=params.schema,
         splits=params.data.splits,
@@ -31,11 +27,11 @@ def main() -> None:
         seed=params.seed,
     )
     markdown = render_profile_markdown(result.profile, result.details, source=str(raw.manifest.get("source", "")))
-    with atomic_dir(PROCESSED_DIR) as out:
-        result.items.to_parquet(out / "items.parquet", index=False)
-    write_json_atomic(result.profile, PROFILE_JSON)
-    write_text_atomic(markdown, PROFILE_MD)
+    with atomic_dir(paths.PROCESSED_DIR) as out:
+        result.items.to_parquet(out / paths.ITEMS.name, index=False)
+    write_json_atomic(result.profile, paths.DATA_PROFILE_JSON)
+    write_text_atomic(markdown, paths.DATA_PROFILE_MD)
 
 
 if __name__ == "__main__":
-    run_stage(main, description=__doc__)
+    run_stage(main, __doc__)

@@ -15,7 +15,7 @@ def _run(tmp_path, *args):
         def main():
             raise PipelineError("items.parquet: row 3 has no item_id")
 
-        run_stage(main)
+        run_stage(main, "Fail on a bad row.")
     """)
     )
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
@@ -31,3 +31,8 @@ def test_verbose_shows_the_traceback(tmp_path):
     result = _run(tmp_path, "--verbose")
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "row 3 has no item_id" in result.stderr
+
+
+def test_help_is_the_stage_description(tmp_path):
+    result = _run(tmp_path, "--help")
+    assert result.returncode == 0 and "Fail on a bad row." in result.stdout

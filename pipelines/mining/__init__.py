@@ -5,11 +5,12 @@ from typing import TYPE_CHECKING
 from pipelines.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from pipelines.mining.attribute_codes import UNKNOWN_CODE, category_codes, encode_attributes, require_columns
+    from pipelines.mining.attribute_codes import UNKNOWN_CODE, category_codes, encode_attributes
     from pipelines.mining.negatives import (
         NEGATIVE_COLUMNS,
         MiningResult,
         NeighbourSearch,
+        index_neighbours,
         mine_hard_negatives,
         positive_reference,
         select_anchors,

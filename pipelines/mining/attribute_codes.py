@@ -46,10 +46,3 @@ def category_codes(frame: pd.DataFrame, where: str) -> np.ndarray:
     codes = encode_attributes(frame, ["category"], where)[:, 0]
     unplaced = frame["category"].isin(UNPLACED_CATEGORIES).to_numpy()
     return np.where(unplaced, UNKNOWN_CODE, codes).astype(np.int16)
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    """Raise a PipelineError naming the first column `frame` lacks."""
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        raise PipelineError(f"{where}: missing column {missing[0]!r} (expected columns include {', '.join(columns)})")

@@ -7,15 +7,17 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
+from pipelines.index.faiss_index import search_excluding_groups
+from pipelines.io import require_columns
 from pipelines.mining.attribute_codes import (
     UNKNOWN_CODE,
     category_codes,
     encode_attributes,
-    require_columns,
 )
 from pipelines.mining.config import MiningConfig
 from pipelines.schema import UNKNOWN
@@ -32,6 +34,18 @@ FETCH_EXTRA = 8
 # (queries (Q, D), k, query group keys (Q,)) -> (scores (Q, k), store row ids (Q, k), -1 padded):
 # the k nearest store rows outside each query's own group, best first.
 NeighbourSearch = Callable[[np.ndarray, int, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def index_neighbours(index: faiss.Index, doc_groups: np.ndarray, batch_size: int) -> NeighbourSearch:
+    """The NeighbourSearch of a FAISS index over the store rows whose group keys are `doc_groups`."""
+    doc_groups = np.asarray(doc_groups).astype(str)
+
+    def neighbours(queries: np.ndarray, k: int, query_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return search_excluding_groups(
+            index, queries, k, np.asarray(query_groups).astype(str), doc_groups, batch_size=batch_size
+        )
+
+    return neighbours
 
 
 @dataclass(frozen=True)

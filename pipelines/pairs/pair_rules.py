@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.mining.attribute_codes import category_codes, encode_attributes, require_columns
+from pipelines.io import require_columns
+from pipelines.mining.attribute_codes import category_codes, encode_attributes
 from pipelines.pairs.config import PAIR_TYPES
 from pipelines.schema import FIELDS
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
-from pipelines.mining.attribute_codes import require_columns
+from pipelines.io import require_columns
 from pipelines.pairs.config import PAIR_TYPES, PairsConfig
 from pipelines.pairs.pair_rules import ITEM_COLUMNS, POSITIVE_TYPES, TYPE_CODE, PairItems, classify_pairs, pair_keys
 

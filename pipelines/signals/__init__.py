@@ -10,6 +10,7 @@ if TYPE_CHECKING:
         ConceptSignals,
         active_signal_labels,
         export_signals,
+        read_signal_labels,
         signals_report,
     )
     from pipelines.signals.gating import GatingRule, calibrate, candidates, gate, rank_concepts

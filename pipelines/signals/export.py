@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
+from pipelines.io import read_parquet, require_columns
 from pipelines.schema import UNKNOWN
 from pipelines.signals.config import SignalsConfig
 from pipelines.signals.gating import GatingRule, calibrate, gate, rank_concepts
@@ -119,6 +121,22 @@ def signals_report(
     return report
 
 
+def read_signal_labels(path: str | Path, dims: Iterable[str], option: str) -> pd.DataFrame:
+    """The active signal label per item (index item_id, one column per dim) read from export_signals' table.
+
+    The table is checked (present, readable, SIGNAL_COLUMNS); only the dims among `dims` that it covers
+    get a column, so an attribute no signal describes keeps its own labels. `option` is the param that
+    turns signals off for the caller, named in the error when the table is missing.
+    """
+    if not Path(path).is_file():
+        raise PipelineError(f"{path}: not found; run export_signals first, or set {option}: false")
+    signals = read_parquet(path, "the export_signals stage")
+    require_columns(signals, SIGNAL_COLUMNS, str(path))
+    signals = signals.astype({"item_id": str})
+    covered = set(signals["dim"])
+    return active_signal_labels(signals, [dim for dim in dims if dim in covered])
+
+
 def active_signal_labels(signals: pd.DataFrame, dims: Iterable[str]) -> pd.DataFrame:
     """Index item_id, one column per dim: the highest-ranked active concept, or "unknown" if none.
 
@@ -193,4 +211,11 @@ def _mean(values: np.ndarray) -> float | None:
     return round(float(values.mean()), 4) if values.size else None  # report figures: 4 decimals
 
 
-__all__ = ["ConceptSignals", "SIGNAL_COLUMNS", "active_signal_labels", "export_signals", "signals_report"]
+__all__ = [
+    "ConceptSignals",
+    "SIGNAL_COLUMNS",
+    "active_signal_labels",
+    "export_signals",
+    "read_signal_labels",
+    "signals_report",
+]

@@ -6,7 +6,7 @@ from pipelines.lazy import lazy_exports
 from pipelines.training.config import LoraConfig, SamplerConfig, TrainConfig
 
 if TYPE_CHECKING:
-    from pipelines.training.checkpoint import load_checkpoint, params_hash, save_checkpoint
+    from pipelines.training.checkpoint import load_checkpoint, params_hash, run_hash, save_checkpoint
     from pipelines.training.data import TrainingData, prepare_training_data
     from pipelines.training.finetuned import FinetunedModel, export_model, load_finetuned
     from pipelines.training.live_log import LiveTrainingLog, headline_metrics, training_report

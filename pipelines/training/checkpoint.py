@@ -13,7 +13,7 @@ import torch
 
 from pipelines.closure import files_hash, stage_files
 from pipelines.errors import PipelineError
-from pipelines.io import write_torch_atomic
+from pipelines.io import sha256_file, write_torch_atomic
 
 FORMAT_VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
@@ -27,6 +27,15 @@ def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra:
     payload = {"train": train, "seed": seed, "store_hash": store_hash, "pairs_hash": pairs_hash, **(extra or {})}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def run_hash(train: dict, seed: int, store_hash: str, pairs: Path, signals: Path | None = None) -> str:
+    """`params_hash` of a run over these inputs: the pairs file's bytes, the training code and, when the run
+    reads signals, the signals file's bytes."""
+    extra = {"code": training_code_hash()}
+    if signals is not None:
+        extra["signals"] = sha256_file(signals)
+    return params_hash(train, seed, store_hash, sha256_file(pairs), extra=extra)
 
 
 def training_code_hash() -> str:

@@ -74,7 +74,7 @@ def test_an_image_symlinked_outside_the_catalog_is_an_error(tmp_path, myntra_dir
     catalog = locate_catalog(myntra_dir, MYNTRA)
     with pytest.raises(
         CatalogError,
-        match=rf"styles\.csv: line 3: image images/3413\.jpg resolves to {outside}, outside the catalog folder",
+        match=rf"styles\.csv: line 3: .*images/3413\.jpg.*{outside}.*outside the catalog",
     ):
         catalog.find_images(["images/15970.jpg", "images/3413.jpg"], [2, 3])
 

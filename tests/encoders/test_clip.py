@@ -95,9 +95,7 @@ def test_tag_that_cannot_be_downloaded_points_to_a_checkpoint_path(monkeypatch, 
 
 
 def test_unknown_tag_and_missing_checkpoint():
-    with pytest.raises(
-        PipelineError, match=r"'laion9' is neither 'none', an open_clip tag for ViT-B-32 \(tags: openai"
-    ):
+    with pytest.raises(PipelineError, match=r"'laion9'.*open_clip tag for ViT-B-32.*openai"):
         ClipEncoder.build("ViT-B-32", "laion9", "fp32", "cpu", seed=0)
     with pytest.raises(PipelineError, match="checkpoint file 'weights/missing.pt' not found"):
         ClipEncoder.build(ARCH, "weights/missing.pt", "fp32", "cpu", seed=0)

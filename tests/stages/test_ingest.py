@@ -115,25 +115,26 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
         csv.writer(handle, lineterminator="\n").writerow(rows[5])
     result = run_ingest(work, {"source": "hm", "catalog": str(catalog)})
     assert result.returncode == 1
-    assert result.stderr == f"error: {catalog / 'articles.csv'}: duplicate article_id {rows[5][0]} on lines 6 and 32\n"
+    assert result.stderr.startswith(f"error: {catalog / 'articles.csv'}: ") and result.stderr.count("\n") == 1
+    assert f"duplicate article_id {rows[5][0]}" in result.stderr and "lines 6 and 32" in result.stderr
     assert manifest(work) == first and leftovers(work) == []
 
 
 @pytest.mark.parametrize(
-    "source, message",
+    "source, phrases",
     [
-        ("foo:bar", "error: params.yaml: data.source 'foo:bar' is not an accepted form; use one of: sample, myntra:"),
+        ("foo:bar", ["params.yaml", "data.source 'foo:bar'", "sample, myntra:"]),
         (
             "myntra:kaggle:paramaggarwal/fashion-product-images-small",
-            "error: cannot download https://www.kaggle.com/datasets/paramaggarwal/fashion-product-images-small: "
-            "no Kaggle credentials found; put kaggle.json in ~/.kaggle",
+            ["paramaggarwal/fashion-product-images-small", "no Kaggle credentials", "kaggle.json"],
         ),
     ],
 )
-def test_bad_source_is_one_line_and_leaves_no_output(tmp_path, source, message):
+def test_bad_source_is_one_line_and_leaves_no_output(tmp_path, source, phrases):
     home = tmp_path / "home"
     env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "KAGGLE_CONFIG_DIR": str(home / "kaggle")}
     result = run_ingest(tmp_path, {"source": source}, **env)
     assert result.returncode == 1
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert all(phrase in result.stderr for phrase in phrases), result.stderr
     assert not (tmp_path / "data" / "raw").exists() and leftovers(tmp_path) == []

@@ -174,10 +174,11 @@ def test_stages_as_dvc_runs_them_and_bad_negatives_keep_the_good_pairs(repo, tmp
     negatives.to_parquet(outputs[0], index=False)
     result = run("build_pairs", root)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "error: artifacts/mining/hard_negatives.parquet: row 0 names negative_id 'ghost', which is not in "
-        "data/processed/items.parquet (the negatives were mined on another catalog; rerun mine_negatives)"
-    ]
+    assert (
+        result.stderr.startswith("error: artifacts/mining/hard_negatives.parquet: row 0")
+        and result.stderr.count("\n") == 1
+    )
+    assert "negative_id 'ghost'" in result.stderr and "rerun mine_negatives" in result.stderr
     assert [digest(path) for path in outputs[1:]] == in_process[1:]  # the good pairs and reports stay
 
 
@@ -188,8 +189,7 @@ def test_missing_signals_is_a_clear_error_and_writes_nothing(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     with pytest.raises(
         PipelineError,
-        match=r"^artifacts/signals/signals.parquet: not found; run export_signals "
-        r"first, or set mining.use_signals: false$",
+        match=r"signals.parquet: not found.*export_signals.*mining.use_signals: false",
     ):
         mine_negatives.main()
     assert not (tmp_path / "artifacts/mining").exists() and not (tmp_path / "reports/mining.json").exists()

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup repro test test-fast bench review
+.PHONY: setup repro test test-fast lint bench review
 
 setup: $(STAMP)
 
@@ -24,6 +24,13 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	pytest -m 'not slow'
+
+# Style and types: ruff's lint (E, F, I, B, UP) and format check over the tree, mypy on the library and the stages
+# (versions pinned in the dev extra, configuration in pyproject.toml).
+lint: $(STAMP)
+	ruff check .
+	ruff format --check .
+	mypy
 
 bench: $(STAMP)
 	python benchmarks/encode_throughput.py

@@ -57,7 +57,7 @@ def _join(where: str, name: str) -> str:
 
 def _coerce(hint: Any, value: Any, key: str) -> Any:
     origin = get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return build(hint, value, key)
     if origin is Literal:
         allowed = get_args(hint)

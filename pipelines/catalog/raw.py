@@ -60,6 +60,7 @@ def ingest_catalog(source: CatalogSource, out_dir: Path, *, max_items: int, seed
             page = fmt.kaggle.url.format(slug=source.kaggle)
             license_text = f"{fmt.kaggle.license}; source: Kaggle {fmt.kaggle.kind} {source.kaggle} ({page})"
         else:
+            assert source.path is not None  # parse_source sets a path or a Kaggle slug
             location = source.path
             license_text = fmt.local_license
         manifest = _ingest(locate_catalog(location, fmt), fmt, out_dir, max_items=max_items, seed=seed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pipelines.catalog.formats import catalog_format, format_names
 from pipelines.errors import PipelineError
@@ -33,7 +32,7 @@ class CatalogSource:
     """A parsed `data.source`: exactly one of `path` / `kaggle` is set unless kind is "sample"."""
 
     spec: str  # the param as written
-    kind: Literal["sample", "myntra", "hm"]
+    kind: str  # "sample" or a catalog format name (formats.yaml: myntra, hm)
     path: Path | None = None  # local folder, zip, or the CSV itself
     kaggle: str | None = None  # dataset slug (myntra) or competition name (hm)
 

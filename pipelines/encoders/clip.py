@@ -7,6 +7,7 @@ import difflib
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import open_clip
@@ -54,7 +55,7 @@ class ClipEncoder:
         description: dict,
         dim: int,
     ) -> None:
-        self.model = model
+        self.model: Any = model  # open_clip's CLIP: its encode_image / encode_text are untyped
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.device = device

@@ -89,7 +89,10 @@ class FactEncoder:
                 f"kv.text_encoder {name!r}: cannot load this sentence-transformers model from {where} ({reason}); "
                 f"use {PACKAGED_ENCODER!r} or the path of a downloaded model folder"
             ) from None
-        self.dim = int(self.model.get_embedding_dimension())
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise PipelineError(f"kv.text_encoder {name!r}: the model does not report its embedding dimension")
+        self.dim = int(dim)
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(

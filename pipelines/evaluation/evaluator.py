@@ -141,13 +141,15 @@ def build_query_table(
             for attribute in cfg.attributes:
                 frame[attribute] = meta[attribute].to_numpy()[rows]
         elif task.query == "field":
-            values = field_queries(
+            assert task.field is not None  # parse_task_table requires it of field tasks
+            fields = field_queries(
                 meta, task.field, table.skip_field_values, cfg.benchmark.max_queries, seed, task.name
             )
-            frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
+            frame = pd.DataFrame({"task": task.name, "query": fields, "row": -1})
             for attribute in cfg.attributes:
                 frame[attribute] = UNKNOWN
         elif task.query == "prompt":
+            assert task.attribute is not None  # parse_task_table requires it of prompt tasks
             values = prompt_values(meta, queries, task.attribute, table.skip_prompt_values)
             frame = pd.DataFrame({"task": task.name, "query": values, "row": -1})
             for attribute in cfg.attributes:

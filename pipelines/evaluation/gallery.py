@@ -115,9 +115,10 @@ def _result_cell(result: int, query: int, meta: pd.DataFrame, attributes: list[s
 
 def _thumbnail(path: Path) -> str:
     """A base64 JPEG data URI of the image, fitted into THUMBNAIL pixels; a grey tile when it cannot be read."""
+    image: Image.Image
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
             image.thumbnail((THUMBNAIL, THUMBNAIL))
     except (OSError, UnidentifiedImageError) as exc:
         log.warning("gallery: cannot read %s (%s); showing a blank tile", path, exc)

@@ -41,8 +41,9 @@ def _is_recall(task: Task) -> bool:
 
 def task_row(values: dict, task: Task) -> list[float] | None:
     """[@1, @10, MRR, average of @1 and @10] of one task from a model's metrics_detail entry; None without queries."""
-    cells = [values.get(f"{task.name}/{metric}") for metric in task.metrics]
-    if any(cell is None for cell in cells):
+    found = [values.get(f"{task.name}/{metric}") for metric in task.metrics]
+    cells = [float(cell) for cell in found if cell is not None]
+    if len(cells) < len(found):
         return None
     cutoffs = [cell for metric, cell in zip(task.metrics, cells, strict=True) if "@" in metric]
     return [*cells, float(np.mean(cutoffs))]
@@ -74,7 +75,7 @@ def _cell(value: float | None) -> str:
 
 
 def _title(task: Task) -> str:
-    return "-".join(part.capitalize() for part in task.benchmark.split("-"))
+    return "-".join(part.capitalize() for part in (task.benchmark or task.name).split("-"))
 
 
 def leaderboard_markdown(
@@ -130,13 +131,13 @@ def leaderboard_markdown(
         "| Model | Text-To-Image AvgRecall | Field tasks mean AvgP |",
         "|---|---|---|",
     ]
-    for model, values in [*((m, None) for m in models), *reference.models.items()]:
-        published = values is not None
-        rows_t2i = [_reference_row(values, t) if published else task_row(detail[model], t) for t in t2i]
-        rows_f = [_reference_row(values, t) if published else task_row(detail[model], t) for t in fields]
+    published_rows: list[tuple[str, dict | None]] = [*((m, None) for m in models), *reference.models.items()]
+    for model, values in published_rows:
+        rows_t2i = [task_row(detail[model], t) if values is None else _reference_row(values, t) for t in t2i]
+        rows_f = [task_row(detail[model], t) if values is None else _reference_row(values, t) for t in fields]
         t2i_avg = rows_t2i[0][-1] if rows_t2i and rows_t2i[0] else None
         field_avgs = [row[-1] for row in rows_f if row]
-        name = f"{model} (published)" if published else f"**ours: {model}**"
+        name = f"**ours: {model}**" if values is None else f"{model} (published)"
         lines.append(f"| {name} | {_cell(t2i_avg)} | {_cell(float(np.mean(field_avgs)) if field_avgs else None)} |")
     for task in tasks:
         average = "AvgRecall" if _is_recall(task) else "AvgP"
@@ -171,7 +172,7 @@ def leaderboard_markdown(
 
 def _reference_row(values: dict, task: Task) -> list[float] | None:
     """[@1, @10, MRR, average] as published (the board averages unrounded values, so it is copied, not derived)."""
-    cells = values.get(task.benchmark)
+    cells = values.get(task.benchmark or "")
     return None if cells is None else [cells[1], cells[2], cells[3], cells[0]]
 
 
@@ -193,6 +194,7 @@ def benchmark_ground_truth(per_query: pd.DataFrame, meta: pd.DataFrame, table: T
         if task.query == "text":
             rows += [(task.name, q, len(by_text[q]), " ".join(by_text[q])) for q in asked]
         else:
+            assert task.field is not None  # benchmark tasks are text or field tasks
             column = raw_column(task.field)
             counts = meta[column].astype(str).value_counts()
             rows += [(task.name, q, int(counts.get(q, 0)), f"{column} == {q}") for q in asked]

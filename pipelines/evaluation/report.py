@@ -50,8 +50,9 @@ def metric_table(
                 if len(values) == 0:
                     continue  # a metric with no query is absent, its _n says why
                 metrics[model][key] = _round(values.mean())
-                lo, hi = bootstrap_interval(values, cfg.bootstrap, bootstrap_generator(seed, f"{model}/{key}"))
-                intervals[model][key] = {"lo": _round(lo), "hi": _round(hi)}
+                interval = bootstrap_interval(values, cfg.bootstrap, bootstrap_generator(seed, f"{model}/{key}"))
+                assert interval is not None  # values is not empty
+                intervals[model][key] = {"lo": _round(interval[0]), "hi": _round(interval[1])}
     return metrics, intervals
 
 

@@ -86,6 +86,7 @@ def _score(target, per_query, resamples, seed) -> TargetResult:
     interval = paired_delta_interval(
         baseline, finetuned, resamples, bootstrap_generator(seed, f"scoreboard/{target.name}")
     )
+    assert interval is not None  # the queries were counted above: an empty target returned early
     # Rounded before the comparison: 0.4 - 0.3 is 9.999999999999998 points, which meets a +10 target.
     delta = round((values[FINETUNED] - values[BASELINE]) * POINTS, 4)
     passed = delta >= target.min_delta

@@ -29,7 +29,7 @@ def encode_attributes(frame: pd.DataFrame, fields: Sequence[str], where: str) ->
             raise PipelineError(f"{where}: missing column {name!r}")
         values = frame[name].astype("string").fillna(UNKNOWN)
         known = [value for value in vocab[name] if value != UNKNOWN]
-        field_codes = pd.Index(known).get_indexer(values)
+        field_codes = pd.Index(known).get_indexer(pd.Index(values))
         bad = (field_codes < 0) & (values != UNKNOWN).to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

@@ -6,6 +6,7 @@ import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageFile
@@ -71,12 +72,12 @@ def check_images(paths: list[str], workers: int, chunk_size: int = 64) -> ImageC
     if not paths:
         return ImageCheck(readable=[], reasons=[])
     chunk = max(1, min(chunk_size, len(paths) // (workers * 4) or 1))
-    progress = dict(total=len(paths), desc="decode images", unit="img", disable=len(paths) < 2000)
+    progress = partial(tqdm, total=len(paths), desc="decode images", unit="img", disable=len(paths) < 2000)
     if workers == 1:
-        reasons = [check_image(p) for p in tqdm(paths, **progress)]
+        reasons = [check_image(p) for p in progress(paths)]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            reasons = list(tqdm(pool.map(check_image, paths, chunksize=chunk), **progress))
+            reasons = list(progress(pool.map(check_image, paths, chunksize=chunk)))
     return ImageCheck(readable=[not r for r in reasons], reasons=reasons)
 
 

@@ -64,7 +64,7 @@ class PairItems:
         return cls(
             items=items,
             group=pd.factorize(items["group_key"].astype(str))[0].astype(np.int64),
-            full_tuple=block_codes(list(codes.T), (codes >= 0).all(axis=1)),
+            full_tuple=block_codes(list(codes.T), np.asarray((codes >= 0).all(axis=1))),
             category=category,
             category_material=block_codes([category, field["material"]], placed & (field["material"] >= 0)),
             category_pattern=block_codes([category, field["pattern"]], placed & (field["pattern"] >= 0)),

@@ -190,7 +190,7 @@ def _hard_pairs(
     a, b = _unique_new(a[order], b[order], items.size, np.zeros(0, dtype=np.int64))
     keys = pair_keys(a, b, items.size)
     keep = classify_pairs(items, a, b, keys) == TYPE_CODE["hard"]
-    info = {"pool": int(keep.sum()), "dropped_same_product": int((~keep).sum())}
+    info: dict[str, int | str] = {"pool": int(keep.sum()), "dropped_same_product": int((~keep).sum())}
     a, b = a[keep], b[keep]
     if len(a) < want:
         info["reason"] = (
@@ -214,7 +214,7 @@ def check_negatives(negatives: pd.DataFrame, items: pd.DataFrame, negatives_wher
                 f"{negatives_where}: row {row} names {column} {ids.iloc[row]!r}, which is not in {items_where} "
                 "(the negatives were mined on another catalog; rerun mine_negatives)"
             )
-        not_train = (split.loc[ids.to_numpy()] != "train").to_numpy()
+        not_train = (split.loc[ids] != "train").to_numpy()
         if not_train.any():
             row = int(np.flatnonzero(not_train)[0])
             raise PipelineError(
@@ -259,11 +259,11 @@ def build_pairs(
     )
     # Every mined pair (not only the sampled ones) stays a negative: no positive may contradict the miner.
     mined_keys = pair_keys(
-        row_of.loc[negatives["anchor_id"].astype(str).to_numpy()].to_numpy(),
-        row_of.loc[negatives["negative_id"].astype(str).to_numpy()].to_numpy(),
+        row_of.loc[negatives["anchor_id"].astype(str)].to_numpy(),
+        row_of.loc[negatives["negative_id"].astype(str)].to_numpy(),
         encoded.size,
     )
-    samplers = {
+    samplers: dict[str, list[_WithinBlocks | _AcrossBlocks]] = {
         "strong": [_WithinBlocks(encoded.group), _WithinBlocks(encoded.full_tuple)],
         "medium": [_WithinBlocks(encoded.category_material)],
         "weak": [_WithinBlocks(encoded.category_pattern), _WithinBlocks(encoded.category_style)],

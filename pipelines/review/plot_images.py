@@ -122,11 +122,12 @@ def render_plots(diff: Mapping[str, Any], review_dir: Path, image_format: str, e
                 name += "-2"
             used.add(name)
             file = f"{name}.{image_format}"
+            written: str | None = f"{PLOTS_DIR}/{file}"
             try:
                 (out_dir / file).write_bytes(render(entry["content"], image_format))
             except ValueError as exc:
                 log.warning("plot %r not rendered: %s", title, exc)
                 notes.append(f"not rendered: {str(exc).splitlines()[0]}")
-                file = None
-            images.append(PlotImage(title, None if file is None else f"{PLOTS_DIR}/{file}", tuple(notes)))
+                written = None
+            images.append(PlotImage(title, written, tuple(notes)))
     return images

@@ -110,7 +110,7 @@ def signals_report(
             "val_known": int(known_val.sum()),
             "top1_accuracy": _mean(best[known_val] == truth[known_val]),
             "active_accuracy": _mean(top_active[judged] == truth[judged]),
-            "coverage": _mean(has_active),
+            "coverage": _mean(np.asarray(has_active)),
             "mean_active": _mean(mask.sum(axis=1)),
             "pseudo_labels": int((has_active & (values == UNKNOWN).to_numpy()).sum()),
         }

@@ -115,10 +115,10 @@ def pair_indices(pairs: pd.DataFrame, meta: pd.DataFrame, train_rows: np.ndarray
             f"{where}: row {i} names item {item!r}, which is not in the store ({int(bad.sum())} of "
             f"{len(pairs)} pairs name missing items); rebuild the pairs from this store's items"
         )
-    anchor, other = anchor.to_numpy(np.int64), other.to_numpy(np.int64)
+    anchor_rows, other_rows = anchor.to_numpy(np.int64), other.to_numpy(np.int64)
     in_train = np.zeros(len(meta), bool)
     in_train[train_rows] = True
-    leak = ~(in_train[anchor] & in_train[other])
+    leak = ~(in_train[anchor_rows] & in_train[other_rows])
     if leak.any():
         i = int(np.flatnonzero(leak)[0])
         raise PipelineError(
@@ -131,7 +131,7 @@ def pair_indices(pairs: pd.DataFrame, meta: pd.DataFrame, train_rows: np.ndarray
         raise PipelineError(
             f"{where}: row {i} has label {pairs['label'].iloc[i]!r}; expected 1 (positive) or 0 (negative)"
         )
-    return PairSet(anchor, other, label.to_numpy(np.float32))
+    return PairSet(anchor_rows, other_rows, label.to_numpy(np.float32))
 
 
 def text_groups(meta: pd.DataFrame) -> np.ndarray:

@@ -6,6 +6,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ from pipelines.store import Store, check_expected_model
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
 from pipelines.training.loop import TrainResult
 from pipelines.training.model import ModelSpec, RetrievalHeads
+
+if TYPE_CHECKING:
+    from pipelines.training.lora import LoraImageFeatures
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class FinetunedModel:
     info: dict  # the model.json card
     model: RetrievalHeads
     device: torch.device
-    backbone: object | None = None  # LoRA: features(store rows) through the adapted vision tower
+    backbone: LoraImageFeatures | None = None  # LoRA: features(store rows) through the adapted vision tower
 
     @torch.no_grad()
     def image_embeddings(self, store: Store) -> np.ndarray:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -204,7 +204,7 @@ class Trainer:
         self.sampler = BalancedBatchSampler(data.meta.iloc[data.train_rows], cfg.batch_size, cfg.sampler, seed)
         self.epoch = 0
         self.rows: list[dict] = []
-        self.best = {SELECTION_METRIC: -math.inf, "epoch": 0, "bad_epochs": 0}
+        self.best: dict[str, Any] = {SELECTION_METRIC: -math.inf, "epoch": 0, "bad_epochs": 0}
         self.finished = False
         self.baselines: dict[str, float] | None = None  # set by measure_baselines
 
@@ -213,11 +213,13 @@ class Trainer:
         and the untrained heads' validation loss. `fit` runs this first when it has not run yet."""
         check_finite_keys(self.data)
         rows = self.data.val_rows
+        image, text = (
+            torch.nn.functional.normalize(torch.as_tensor(k[rows], dtype=torch.float32), dim=1).numpy()
+            for k in (self.data.image_keys, self.data.text_keys)
+        )
         frozen = validation_retrieval(
-            *(
-                torch.nn.functional.normalize(torch.as_tensor(k[rows], dtype=torch.float32), dim=1).numpy()
-                for k in (self.data.image_keys, self.data.text_keys)
-            ),
+            image,
+            text,
             {a: v[rows] for a, v in self.data.attributes.labels.items()},
             self.data.product_groups[rows],
             self.data.text_groups[rows],
@@ -281,7 +283,7 @@ class Trainer:
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(rows)
             seen += len(rows)
-        stats = self.sampler.last_stats
+        stats = self.sampler.stats
         log.info(
             "epoch %d batches: weak categories %.1f%%, rare materials %.1f%%, neckline known %.1f%%, "
             "largest group %s at %.1f%% of a batch (cap %.0f%%, %d batches relaxed)",
@@ -407,7 +409,7 @@ class Trainer:
             losses, seen = self.train_epoch(epoch)
             train_seconds += time.perf_counter() - start
             trained += seen
-            sampler_stats.append({"epoch": epoch, **self.sampler.last_stats.as_dict()})
+            sampler_stats.append({"epoch": epoch, **self.sampler.stats.as_dict()})
             self.scheduler.step()
             row = {"epoch": epoch, "lr": lr, **losses, **self.validate()}
             self.rows.append({k: row[k] for k in LOG_COLUMNS})
@@ -487,7 +489,7 @@ class Trainer:
         )
         sampler.set_epoch(1)
         list(sampler)
-        stats = sampler.last_stats
+        stats = sampler.stats
         return {
             "sampler_weak_category_share": stats.weak_category_share,
             "sampler_rare_material_share": stats.rare_material_share,

@@ -77,7 +77,14 @@ class BalancedBatchSampler(Sampler[list[int]]):
             (meta["neckline"] != UNKNOWN).to_numpy() if "neckline" in meta else np.zeros(len(meta), bool)
         )
         self.cap = max(1, math.floor(cfg.dominant_cap * self.batch_size))
-        self.last_stats: BatchStats | None = None
+        self.last_stats: BatchStats | None = None  # set by each pass over the sampler
+
+    @property
+    def stats(self) -> BatchStats:
+        """The composition of the batches the last pass drew."""
+        if self.last_stats is None:
+            raise RuntimeError("BalancedBatchSampler.stats: iterate the sampler first")
+        return self.last_stats
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -88,7 +95,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
     def _batch(self, rng: np.random.Generator) -> tuple[list[int], bool]:
         keys = rng.random(len(self.weights)) ** (1.0 / self.weights)
         order = np.argsort(-keys, kind="stable")
-        counts = {f: Counter() for f in self._groups}
+        counts: dict[str, Counter[str]] = {f: Counter() for f in self._groups}
         chosen, skipped = [], []
         for i in order:
             values = {f: g[i] for f, g in self._groups.items()}

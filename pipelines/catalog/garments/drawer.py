@@ -60,7 +60,8 @@ class Drawer:
         fabric = Image.fromarray(np.clip(fill, 0, 255).astype(np.uint8), "RGB")
 
         level = view_rng.uniform(236, 252)
-        background = tuple(int(round(level + t)) for t in view_rng.uniform(-3, 3, 3))
+        red, green, blue = (int(round(level + t)) for t in view_rng.uniform(-3, 3, 3))
+        background = (red, green, blue)
         image = Image.composite(fabric, Image.new("RGB", (s, s), background), mask)
         # a thin darker outline, so white garments read against the white studio background
         inside = np.asarray(mask) > 127

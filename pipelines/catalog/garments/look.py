@@ -65,13 +65,13 @@ def product_look(item: SampleItem, spec: Mapping[str, Any], size: int, seed: int
         stripe_ratio=rng.uniform(0.3, 0.48),
         stripes_vertical=spec.get("stripes") == "vertical",
         tile_index=int(rng.integers(_TILE_VARIANTS)),
-        tile_offset=tuple(int(v) for v in rng.integers(0, size, 2)),
+        tile_offset=_pair(rng.integers(0, size, 2)),
         highlight=(rng.uniform(0.3, 0.6), rng.uniform(-0.8, -0.3)),
         graphic=int(rng.integers(4)),
     )
 
 
-def luma(rgb: Sequence[float]) -> float:
+def luma(rgb: Sequence[float] | np.ndarray) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
@@ -81,7 +81,13 @@ def shade(base: np.ndarray, k: float) -> RGB:
         out = base + (255 - base) * (1 - k) * 0.9
     else:
         out = base * k
-    return tuple(int(v) for v in np.clip(out, 0, 255))
+    red, green, blue = (int(v) for v in np.clip(out, 0, 255))
+    return red, green, blue
+
+
+def _pair(values: np.ndarray) -> tuple[int, int]:
+    first, second = (int(v) for v in values)
+    return first, second
 
 
 _TILE_VARIANTS = 6

@@ -179,26 +179,16 @@ RUNTIME_CHANGES = {
 }
 
 
-def _with_param(root: Path, key: str, value) -> None:
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    node = params
-    *parents, leaf = key.split(".")
-    for part in parents:
-        node = node[part]
-    node[leaf] = value
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 @pytest.mark.slow
-def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_readers(workspace):
+def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_readers(set_params, workspace):
     committed = (workspace.root / "params.yaml").read_text()
     try:
-        _with_param(workspace.root, "runtime", _merge(yaml.safe_load(committed)["runtime"], RUNTIME_CHANGES))
+        set_params(workspace.root, {"runtime": _merge(yaml.safe_load(committed)["runtime"], RUNTIME_CHANGES)})
         assert json.loads(workspace.dvc("status", "--json").stdout) == {}
         assert ran_stages(workspace.dvc("repro").stdout) == []
         for key, value, readers in LEAF_PROBES:
             (workspace.root / "params.yaml").write_text(committed)
-            _with_param(workspace.root, key, value)
+            set_params(workspace.root, {key: value})
             changed = json.loads(workspace.dvc("status", "--json").stdout)
             assert sorted(changed) == sorted(readers), (
                 f"changing {key} invalidated {sorted(changed)}, expected {readers}"
@@ -276,14 +266,13 @@ def diff_rows(workspace: Workspace) -> list[str]:
 
 
 @pytest.mark.slow
-def test_editing_a_local_catalog_in_place_reruns_ingest(workspace, tmp_path):
+def test_editing_a_local_catalog_in_place_reruns_ingest(set_params, workspace, tmp_path):
     """A catalog folder outside the repo is a dep of ingest through data.catalog: no `dvc repro -f` needed."""
     catalog = tmp_path / "myntra"
     shutil.copytree(workspace.root / "data/raw", catalog)
     committed = (workspace.root / "params.yaml").read_text()
     try:
-        _with_param(workspace.root, "data.source", "myntra")
-        _with_param(workspace.root, "data.catalog", str(catalog))
+        set_params(workspace.root, {"data.source": "myntra", "data.catalog": str(catalog)})
         assert ran_stages(workspace.dvc("repro", "ingest").stdout) == ["ingest"]
         assert json.loads(workspace.dvc("status", "ingest", "--json").stdout) == {}
         styles = catalog / "styles.csv"
@@ -291,7 +280,7 @@ def test_editing_a_local_catalog_in_place_reruns_ingest(workspace, tmp_path):
         changed = json.loads(workspace.dvc("status", "ingest", "--json").stdout)
         assert changed["ingest"] == [{"changed deps": {str(catalog): "modified"}}], changed
         # the legacy one-string form must name the tracked path, or ingest refuses to read an untracked catalog
-        _with_param(workspace.root, "data.source", f"myntra:{tmp_path / 'elsewhere'}")
+        set_params(workspace.root, {"data.source": f"myntra:{tmp_path / 'elsewhere'}"})
         refused = workspace.dvc("repro", "ingest", check=False)
         assert refused.returncode != 0 and "data.catalog (the path DVC tracks)" in refused.stdout + refused.stderr
     finally:

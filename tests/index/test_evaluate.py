@@ -33,7 +33,7 @@ def test_flat_report_is_exact():
         "nprobe",
     }
     assert set(measured.timings) == {"build_s", "queries_per_s"}  # for the log, kept out of the report
-    assert measured.timings["queries_per_s"] > 0 and measured.timings["build_s"] >= 0
+    assert measured.timings["queries_per_s"] > 0 and measured.timings["build_s"] > 0  # both were measured
     assert measured.index.ntotal == 1500
 
 

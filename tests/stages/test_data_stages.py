@@ -3,12 +3,10 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from pipelines.normalize import ITEM_COLUMNS
 
@@ -18,33 +16,19 @@ pytestmark = pytest.mark.slow  # each test starts two or three stage processes (
 OUTPUTS = ("data/processed/items.parquet", "reports/data_profile.json", "reports/data_profile.md")
 
 
-def stage(workdir: Path, name: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{name}"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TQDM_DISABLE": "1"},
-        timeout=300,
-    )
-
-
-def ingest(workdir: Path, data: dict, seed: int = 42) -> None:
-    (workdir / "params.yaml").write_text(
-        yaml.safe_dump({"seed": seed, "data": data, "runtime": {"normalize": {"workers": 2}}})
-    )
-    result = stage(workdir, "ingest")
+def ingest(run_stage, workdir: Path, data: dict, seed: int = 42) -> None:
+    result = run_stage("ingest", workdir, {"seed": seed, "data": data, "runtime": {"normalize": {"workers": 2}}})
     assert result.returncode == 0, result.stderr
 
 
-def ingest_and_normalize(workdir: Path, data: dict, seed: int = 42) -> subprocess.CompletedProcess:
-    ingest(workdir, data, seed)
-    return stage(workdir, "normalize")
+def ingest_and_normalize(run_stage, workdir: Path, data: dict, seed: int = 42) -> subprocess.CompletedProcess:
+    ingest(run_stage, workdir, data, seed)
+    return run_stage("normalize", workdir)
 
 
-def test_sample_catalog_through_ingest_and_normalize(tmp_path):
+def test_sample_catalog_through_ingest_and_normalize(run_stage, tmp_path):
     result = ingest_and_normalize(
-        tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32}, "min_readable": 0.9}
+        run_stage, tmp_path, {"source": "sample", "sample": {"items": 80, "image_size": 32}, "min_readable": 0.9}
     )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
@@ -59,7 +43,7 @@ def test_sample_catalog_through_ingest_and_normalize(tmp_path):
     assert "## Fields" in (tmp_path / "reports/data_profile.md").read_text()
 
     first = (tmp_path / OUTPUTS[0]).read_bytes()
-    again = stage(tmp_path, "normalize")
+    again = run_stage("normalize", tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / OUTPUTS[0]).read_bytes() == first  # same input and params: same bytes
     assert sorted(os.listdir(tmp_path / "data")) == ["processed", "raw"]
@@ -67,8 +51,10 @@ def test_sample_catalog_through_ingest_and_normalize(tmp_path):
 
 
 @needs_real
-def test_real_hm_subsample(tmp_path):
-    result = ingest_and_normalize(tmp_path, {"source": "hm", "catalog": str(REAL_DATA / "hm-sample"), "max_items": 120})
+def test_real_hm_subsample(run_stage, tmp_path):
+    result = ingest_and_normalize(
+        run_stage, tmp_path, {"source": "hm", "catalog": str(REAL_DATA / "hm-sample"), "max_items": 120}
+    )
     assert result.returncode == 0, result.stderr
     items = pd.read_parquet(tmp_path / "data/processed/items.parquet")
     assert len(items) == 120 and items["item_id"].str.len().eq(10).all()
@@ -78,11 +64,11 @@ def test_real_hm_subsample(tmp_path):
 
 
 @needs_real
-def test_unreadable_images_fail_with_one_line_and_no_output(tmp_path):
-    ingest(tmp_path, {"source": "myntra", "catalog": str(REAL_DATA / "myntra-sample"), "max_items": 60})
+def test_unreadable_images_fail_with_one_line_and_no_output(run_stage, tmp_path):
+    ingest(run_stage, tmp_path, {"source": "myntra", "catalog": str(REAL_DATA / "myntra-sample"), "max_items": 60})
     for path in sorted((tmp_path / "data/raw/images").iterdir())[:3]:
         path.write_bytes(path.read_bytes()[:100])  # truncated: 57 of 60 readable, below 0.99
-    result = stage(tmp_path, "normalize")
+    result = run_stage("normalize", tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: data/raw: only 57 of 60 images decode (95.00%")
     assert "Traceback" not in result.stderr

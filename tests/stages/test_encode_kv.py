@@ -1,8 +1,6 @@
 """`python -m stages.encode_kv` on a dozen drawn 32-px items: a valid store, or one clear error and no output."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +46,9 @@ def make_repo(root: Path, n: int = 12) -> pd.DataFrame:
     return items
 
 
-def run_stage(cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "stages.encode_kv"], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
-
-
-def test_stage_writes_a_valid_store(tmp_path):
+def test_stage_writes_a_valid_store(run_stage, tmp_path):
     items = make_repo(tmp_path)
-    result = run_stage(tmp_path)
+    result = run_stage("encode_kv", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "UNTRAINED" in result.stderr and "images/s" in result.stderr
     store = open_store(tmp_path / "artifacts/store")
@@ -77,29 +69,29 @@ def test_stage_writes_a_valid_store(tmp_path):
 
 
 @pytest.mark.slow
-def test_same_params_give_identical_bytes(tmp_path):
+def test_same_params_give_identical_bytes(run_stage, tmp_path):
     make_repo(tmp_path)
-    assert run_stage(tmp_path).returncode == 0
+    assert run_stage("encode_kv", tmp_path).returncode == 0
     first = {p.name: p.read_bytes() for p in (tmp_path / "artifacts/store").iterdir()}
     shutil.rmtree(tmp_path / "artifacts")
-    assert run_stage(tmp_path).returncode == 0
+    assert run_stage("encode_kv", tmp_path).returncode == 0
     second = {p.name: p.read_bytes() for p in (tmp_path / "artifacts/store").iterdir()}
     assert first == second
 
 
-def test_corrupt_image_is_one_error_line_and_no_store(tmp_path):
+def test_corrupt_image_is_one_error_line_and_no_store(run_stage, tmp_path):
     make_repo(tmp_path, n=6)
     (tmp_path / "data/raw/images/4.jpg").write_bytes(b"")
-    result = run_stage(tmp_path)
+    result = run_stage("encode_kv", tmp_path)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "data/raw/images/4.jpg: cannot decode image" in errors[0], result.stderr
     assert not (tmp_path / "artifacts/store").exists()
 
 
-def test_missing_items_is_one_error_line(tmp_path):
+def test_missing_items_is_one_error_line(run_stage, tmp_path):
     make_repo(tmp_path, n=1)
     (tmp_path / "data/processed/items.parquet").unlink()
-    result = run_stage(tmp_path)
+    result = run_stage("encode_kv", tmp_path)
     assert result.returncode == 1
     assert "error: data/processed/items.parquet: file not found (run the normalize stage first)" in result.stderr

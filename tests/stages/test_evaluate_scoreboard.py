@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from PIL import Image
 
 from pipelines.params import build
@@ -42,19 +39,7 @@ OUTPUTS = [
 SUB_CATEGORY = {"tees": "Topwear", "cardigans": "Topwear", "shirts": "Topwear", "shorts": "Bottomwear"}
 
 
-def run(stage: str, root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{stage}"], cwd=root, capture_output=True, text=True, timeout=600
-    )
-
-
-def set_params(root: Path, section: str, **values) -> None:
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params[section].update(values)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def tiny_repo(root: Path, n: int = 90) -> None:
+def tiny_repo(root: Path, set_params, n: int = 90) -> None:
     rng = np.random.default_rng(0)
     category = rng.choice(CATEGORIES, n)
     material = rng.choice(MATERIALS, n)
@@ -117,14 +102,14 @@ def tiny_repo(root: Path, n: int = 90) -> None:
     )
     export_model(result, store, root / "artifacts/model")
     (root / "params.yaml").write_text((REPO / "params.yaml").read_text())
-    set_params(root, "eval", bootstrap=200, gallery_queries=4)
+    set_params(root, {"eval.bootstrap": 200, "eval.gallery_queries": 4})
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory) -> Path:
+def evaluated(run_stage, set_params, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("repo")
-    tiny_repo(root)
-    done = run("evaluate", root)
+    tiny_repo(root, set_params)
+    done = run_stage("evaluate", root)
     assert done.returncode == 0, done.stderr
     return root
 
@@ -135,6 +120,8 @@ def test_evaluate_writes_every_report(evaluated):
     meta = pd.read_parquet(root / "artifacts/store/meta.parquet")
     test = meta[meta["split"] == "test"]
     metrics = json.loads((root / "reports/metrics_detail.json").read_text())
+    per_query = pd.read_parquet(root / "artifacts/eval/per_query.parquet")
+    i2i = per_query[per_query["task"] == "i2i"]
     assert set(metrics) == {"baseline", "finetuned"}
     for model in ("baseline", "finetuned"):
         m = metrics[model]
@@ -145,7 +132,9 @@ def test_evaluate_writes_every_report(evaluated):
         assert m["t2i_category/p@10_n"] == test["category"].nunique()
         assert m["t2i_color/mrr_n"] == 1
         assert all(0.0 <= v <= 1.0 for k, v in m.items() if not k.endswith("_n"))
-        assert m["i2i/category@1"] >= 0 and m["t2i_title/recall@1"] <= m["t2i_title/recall@10"]
+        # each headline number is the mean of its per-query scores (the table the scoreboard bootstraps)
+        assert m["i2i/category@1"] == round(float(i2i[f"{model}/category@1"].mean()), 4)
+        assert m["t2i_title/recall@1"] <= m["t2i_title/recall@10"]
     headline = json.loads((root / "reports/metrics.json").read_text())  # the DVC metric: five numbers per model
     for model in ("baseline", "finetuned"):
         m = metrics[model]
@@ -215,18 +204,18 @@ def test_evaluate_writes_every_report(evaluated):
 
 
 @pytest.mark.slow
-def test_evaluate_is_deterministic(evaluated, tmp_path):
+def test_evaluate_is_deterministic(run_stage, evaluated, tmp_path):
     before = {path: (evaluated / path).read_bytes() for path in OUTPUTS}
-    done = run("evaluate", evaluated)
+    done = run_stage("evaluate", evaluated)
     assert done.returncode == 0, done.stderr
     for path, content in before.items():
         assert (evaluated / path).read_bytes() == content, path
 
 
 @pytest.mark.slow
-def test_scoreboard_on_the_evaluated_repo(evaluated):
+def test_scoreboard_on_the_evaluated_repo(set_params, run_stage, evaluated):
     root = evaluated
-    done = run("scoreboard", root)
+    done = run_stage("scoreboard", root)
     assert done.returncode == 0, done.stderr
     board = json.loads((root / "reports/scoreboard.json").read_text())  # the DVC metric: 4 values per target
     assert len(board) == 5 and all(
@@ -251,9 +240,9 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     md = (root / "reports/scoreboard.md").read_text()
     assert "backbone is untrained" in md and "| material@10 | material=leather | 0 |" in md
 
-    set_params(root, "scoreboard", fail_on_miss=True)
-    failed = run("scoreboard", root)
-    set_params(root, "scoreboard", fail_on_miss=False)
+    set_params(root, {"scoreboard.fail_on_miss": True})
+    failed = run_stage("scoreboard", root)
+    set_params(root, {"scoreboard.fail_on_miss": False})
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines()[-1].startswith("error: scoreboard: ")
     assert "material@10 [material=leather] (no data)" in failed.stderr
@@ -261,9 +250,9 @@ def test_scoreboard_on_the_evaluated_repo(evaluated):
     assert json.loads((root / "reports/scoreboard_detail.json").read_text()) == detail
 
 
-def test_scoreboard_without_evaluate_outputs_is_one_clear_error(tmp_path):
+def test_scoreboard_without_evaluate_outputs_is_one_clear_error(run_stage, tmp_path):
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
-    done = run("scoreboard", tmp_path)
+    done = run_stage("scoreboard", tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("error: artifacts/eval/per_query.parquet: ") and done.stderr.count("\n") == 1
     assert "not found" in done.stderr and "evaluate stage" in done.stderr

@@ -2,27 +2,15 @@
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipelines.catalog import read_raw_catalog
 
 REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data beside the repo
 needs_real = pytest.mark.skipif(not REAL_DATA.is_dir(), reason="the real data samples (../shared/data) are absent")
-
-
-def run_ingest(workdir: Path, data: dict, seed: int = 42, **env) -> subprocess.CompletedProcess:
-    (workdir / "params.yaml").write_text(yaml.safe_dump({"seed": seed, "data": data}))
-    full_env = {**os.environ, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "stages.ingest"], cwd=workdir, capture_output=True, text=True, env=full_env, timeout=300
-    )
 
 
 def leftovers(workdir: Path) -> list[str]:
@@ -36,8 +24,10 @@ def manifest(workdir: Path) -> dict:
     return json.loads((workdir / "data" / "raw" / "manifest.json").read_text())
 
 
-def test_sample_source(tmp_path):
-    result = run_ingest(tmp_path, {"source": "sample", "sample": {"items": 60, "image_size": 32}})
+def test_sample_source(run_stage, tmp_path):
+    result = run_stage(
+        "ingest", tmp_path, {"seed": 42, "data": {"source": "sample", "sample": {"items": 60, "image_size": 32}}}
+    )
     assert result.returncode == 0, result.stderr
     m = manifest(tmp_path)
     assert (m["source"], m["format"], m["csv"], m["seed"]) == ("sample", "myntra", "styles.csv", 42)
@@ -50,15 +40,18 @@ def test_sample_source(tmp_path):
 
 
 @needs_real
-def test_real_myntra_sample_subsampled(tmp_path):
-    result = run_ingest(
+def test_real_myntra_sample_subsampled(run_stage, tmp_path):
+    result = run_stage(
+        "ingest",
         tmp_path,
         {
-            "source": f"myntra:{REAL_DATA / 'myntra-sample'}",
-            "catalog": str(REAL_DATA / "myntra-sample"),
-            "max_items": 150,
+            "seed": 7,
+            "data": {
+                "source": f"myntra:{REAL_DATA / 'myntra-sample'}",
+                "catalog": str(REAL_DATA / "myntra-sample"),
+                "max_items": 150,
+            },
         },
-        seed=7,
     )
     assert result.returncode == 0, result.stderr
     m = manifest(tmp_path)
@@ -85,7 +78,7 @@ def test_real_myntra_sample_subsampled(tmp_path):
 
 
 @needs_real
-def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
+def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(run_stage, tmp_path):
     source = REAL_DATA / "hm-sample"
     with open(source / "articles.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))[:31]  # header + 30 articles
@@ -101,7 +94,7 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
 
     work = tmp_path / "work"
     work.mkdir()
-    result = run_ingest(work, {"source": "hm", "catalog": str(catalog)})
+    result = run_stage("ingest", work, {"seed": 42, "data": {"source": "hm", "catalog": str(catalog)}})
     assert result.returncode == 0, result.stderr
     first = manifest(work)
     assert (first["format"], first["rows"], first["images"], first["dropped"]) == ("hm", 30, 30, {"missing_image": 0})
@@ -113,7 +106,7 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
     # A duplicate article id: one error line naming file and lines; the previous data/raw stays as it was.
     with open(catalog / "articles.csv", "a", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerow(rows[5])
-    result = run_ingest(work, {"source": "hm", "catalog": str(catalog)})
+    result = run_stage("ingest", work, {"seed": 42, "data": {"source": "hm", "catalog": str(catalog)}})
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {catalog / 'articles.csv'}: ") and result.stderr.count("\n") == 1
     assert f"duplicate article_id {rows[5][0]}" in result.stderr and "lines 6 and 32" in result.stderr
@@ -130,10 +123,10 @@ def test_real_hm_rows_then_a_failing_run_keeps_the_previous_output(tmp_path):
         ),
     ],
 )
-def test_bad_source_is_one_line_and_leaves_no_output(tmp_path, source, phrases):
+def test_bad_source_is_one_line_and_leaves_no_output(run_stage, tmp_path, source, phrases):
     home = tmp_path / "home"
     env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "KAGGLE_CONFIG_DIR": str(home / "kaggle")}
-    result = run_ingest(tmp_path, {"source": source}, **env)
+    result = run_stage("ingest", tmp_path, {"seed": 42, "data": {"source": source}}, env=env)
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert all(phrase in result.stderr for phrase in phrases), result.stderr

@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,13 +44,6 @@ def tiny_store(path, n=120, dim=16, seed=0):
     return write_store(path, meta, keys, keys[::-1].copy(), np.zeros((n, 4), np.float32), MODEL, "test")
 
 
-def run(stage, cwd, params):
-    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{stage}"], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
-
-
 @pytest.fixture
 def repo(tmp_path):
     tiny_store(tmp_path / "artifacts" / "store")
@@ -65,8 +56,8 @@ INDEX = {"factory": "HNSW16", "ef_search": 32, "eval_queries": 50}
 TIMING_KEY = re.compile(r"(^|_)(s|ms|sec|seconds|per_s|time|timing|elapsed|duration)$")
 
 
-def test_export_signals_stage(repo):
-    result = run("export_signals", repo, {"seed": 3, "signals": SIGNALS})
+def test_export_signals_stage(run_stage, repo):
+    result = run_stage("export_signals", repo, {"seed": 3, "signals": SIGNALS})
     assert result.returncode == 0, result.stderr
     store = open_store(repo / "artifacts" / "store")
     prototypes = torch.load(repo / "artifacts/signals/prototypes.pt", weights_only=True)
@@ -85,8 +76,8 @@ def test_export_signals_stage(repo):
     assert (labels.loc[covered, "color"] == store.meta.set_index("item_id").loc[labels.index[covered], "color"]).all()
 
 
-def test_export_signals_bad_dimension_leaves_no_output(repo):
-    result = run("export_signals", repo, {"signals": {"dims": ["color", "neckline"]}})
+def test_export_signals_bad_dimension_leaves_no_output(run_stage, repo):
+    result = run_stage("export_signals", repo, {"signals": {"dims": ["color", "neckline"]}})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: signals.dims names 'neckline', but none of the 72 train items has a known neckline value; "
@@ -95,8 +86,8 @@ def test_export_signals_bad_dimension_leaves_no_output(repo):
     assert not (repo / "artifacts" / "signals").exists() and not (repo / "reports").exists()
 
 
-def test_build_index_stage(repo):
-    result = run("build_index", repo, {"seed": 3, "index": INDEX})
+def test_build_index_stage(run_stage, repo):
+    result = run_stage("build_index", repo, {"seed": 3, "index": INDEX})
     assert result.returncode == 0, result.stderr
     store = open_store(repo / "artifacts" / "store")
     headline = json.loads((repo / "reports/index.json").read_text())
@@ -146,8 +137,8 @@ def timing_keys(value, where: str = "") -> list[str]:
     return found
 
 
-def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(repo):
-    assert run("build_index", repo, {"seed": 3, "index": INDEX}).returncode == 0
+def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(run_stage, repo):
+    assert run_stage("build_index", repo, {"seed": 3, "index": INDEX}).returncode == 0
     first = build_index_outs(repo)
     assert {
         "reports/index.json",
@@ -164,7 +155,7 @@ def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(repo):
         "x.queries_per_s",
     ]
 
-    again = run("build_index", repo, {"seed": 3, "index": INDEX})
+    again = run_stage("build_index", repo, {"seed": 3, "index": INDEX})
     assert again.returncode == 0, again.stderr
     assert "queries/s" in again.stderr and "built in" in again.stderr  # the timings are logged instead
     second = build_index_outs(repo)
@@ -173,8 +164,8 @@ def test_build_index_outs_carry_no_timings_and_a_rerun_is_byte_identical(repo):
         assert second[path] == content, f"{path} differs between two runs on the same inputs"
 
 
-def test_build_index_factory_too_big_leaves_no_output(repo):
-    result = run("build_index", repo, {"index": INDEX | {"factory": "IVF256,Flat", "text": False}})
+def test_build_index_factory_too_big_leaves_no_output(run_stage, repo):
+    result = run_stage("build_index", repo, {"index": INDEX | {"factory": "IVF256,Flat", "text": False}})
     assert result.returncode == 1
     assert "needs at least 9984 training vectors" in result.stderr and "'Flat' for 120 vectors" in result.stderr
     assert not (repo / "artifacts" / "index").exists() and not (repo / "reports").exists()

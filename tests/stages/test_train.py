@@ -3,8 +3,6 @@ finished run, a fresh run on new params, bad input."""
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +56,6 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def run(cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stages.train"], cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
-def set_param(cwd: Path, **train):
-    params = yaml.safe_load((cwd / "params.yaml").read_text())
-    params["train"].update(train)
-    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
-
-
 CURVES = ["loss", "loss_attr", "loss_contrastive", "loss_pair", "lr", "val_attr_at_10", "val_loss", "val_recall_at_1"]
 
 
@@ -77,8 +65,8 @@ def outputs(cwd: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow  # five stage subprocesses, each importing torch
-def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_params(workdir):
-    first = run(workdir)
+def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_params(run_stage, set_params, workdir):
+    first = run_stage("train", workdir)
     assert first.returncode == 0, first.stderr
     live = workdir / "reports/train"
     assert sorted(p.name for p in (live / "plots/metrics").iterdir()) == [f"{c}.tsv" for c in CURVES]
@@ -107,31 +95,31 @@ def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_para
     )  # no dvc.yaml, report or timestamps
 
     # a finished run: nothing trains, the log is replayed from the checkpoint's history, byte for byte
-    again = run(workdir)
+    again = run_stage("train", workdir)
     assert again.returncode == 0 and "already finished" in again.stderr
     assert outputs(workdir) == before
 
     # training again from scratch (as `dvc repro -f` would, outs deleted) gives the same bytes too
     for path in ("artifacts/checkpoints", "reports", "artifacts/model"):
         shutil.rmtree(workdir / path)
-    retrained = run(workdir)
+    retrained = run_stage("train", workdir)
     assert retrained.returncode == 0 and "starting run" in retrained.stderr
     assert outputs(workdir) == before
 
-    set_param(workdir, lr=3e-4)
-    fresh = run(workdir)
+    set_params(workdir, {"train.lr": 3e-4})
+    fresh = run_stage("train", workdir)
     assert fresh.returncode == 0 and "starting run" in fresh.stderr
     assert len(list((workdir / "artifacts/checkpoints").iterdir())) == 2
     assert json.loads((workdir / "artifacts/model/model.json").read_text())["params_hash"] != card["params_hash"]
 
 
-def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(workdir):
-    assert run(workdir).returncode == 0
+def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(run_stage, workdir):
+    assert run_stage("train", workdir).returncode == 0
     model_json = (workdir / "artifacts/model/model.json").read_bytes()
     pairs = pd.read_parquet(workdir / "artifacts/pairs/pairs.parquet")
     pairs.loc[3, "other_id"] = "ghost"
     pairs.to_parquet(workdir / "artifacts/pairs/pairs.parquet", index=False)
-    bad = run(workdir)
+    bad = run_stage("train", workdir)
     assert bad.returncode == 1
     assert (
         bad.stderr.strip().splitlines()[-1].startswith("error: artifacts/pairs/pairs.parquet: row 3 names item 'ghost'")

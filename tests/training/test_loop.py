@@ -14,6 +14,7 @@ import pytest
 import torch
 from train_synthetic import small_run
 
+from pipelines.errors import PipelineError
 from pipelines.training.checkpoint import load_checkpoint
 from pipelines.training.live_log import LiveTrainingLog
 from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, validation_retrieval
@@ -146,3 +147,21 @@ def test_val_attribute_at_10_skips_the_query_s_own_product_and_counts_empty_slot
     by_item = validation_retrieval(image, image, labels, np.arange(4), texts)
     assert by_item["val_attr_at_10"] == pytest.approx(0.1)
     assert by_item["val_recall_at_1"] == 1.0  # each image's nearest text is its own
+
+
+def test_the_constructor_does_no_work_and_the_baselines_are_an_explicit_step(tmp_path):
+    trainer = small_run(tmp_path, epochs=1)
+    assert trainer.baselines is None and not any(tmp_path.iterdir())
+    baselines = trainer.measure_baselines()
+    assert set(baselines) == {"initial_val_loss", "baseline_val_recall_at_1", "baseline_val_attr_at_10"}
+    assert 0 < baselines["baseline_val_attr_at_10"] < 1 and baselines["initial_val_loss"] > 0
+    result = trainer.fit()  # measured once: fit keeps them
+    assert {k: result.summary[k] for k in baselines} == baselines
+
+
+def test_non_finite_store_keys_fail_before_any_step_naming_the_row(tmp_path):
+    trainer = small_run(tmp_path, epochs=1)
+    trainer.data.image_keys[3, 0] = np.nan
+    with pytest.raises(PipelineError, match="image_keys: row 3 holds NaN"):
+        trainer.fit()
+    assert not (tmp_path / "last.pt").exists()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, evaluate_models, identity, parse_task_table
+from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, evaluate_models, identity, load_task_table
 from pipelines.evaluation.config import EvalConfig
 from pipelines.params import build
 from pipelines.training.loop import validation_retrieval
@@ -37,22 +39,8 @@ def clustered_catalog(n: int = 240, seed: int = 3) -> tuple[pd.DataFrame, np.nda
 
 
 def evaluated_attribute_at_10(meta: pd.DataFrame, vectors: np.ndarray) -> float:
-    table = parse_task_table(
-        {
-            "depth": 10,
-            "skip_prompt_values": [],
-            "tasks": [
-                {
-                    "name": "i2i",
-                    "query": "image",
-                    "relevance": "attributes",
-                    "exclude": "group",
-                    "metrics": ["attribute@k"],
-                }
-            ],
-        },
-        "parity table",
-    )
+    shipped = load_task_table()  # the i2i task evaluate runs, alone
+    table = dataclasses.replace(shipped, tasks=tuple(t for t in shipped.tasks if t.name == "i2i"))
     cfg = build(EvalConfig, {"ks": [10], "attributes": list(ATTRIBUTES), "bootstrap": 10}, "eval")
     settings = SearchSettings(factory="Flat", ef_search=16, nprobe=1, train_size=len(meta), seed=0)
     catalog = Catalog(meta=meta, text_keys=vectors, encode_prompts=lambda prompts: np.zeros((len(prompts), 16)))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from pipelines.evaluation.report import DECIMALS
 from pipelines.params import build
 from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 from pipelines.store import write_store
@@ -133,7 +134,7 @@ def test_evaluate_writes_every_report(evaluated):
         assert m["t2i_color/mrr_n"] == 1
         assert all(0.0 <= v <= 1.0 for k, v in m.items() if not k.endswith("_n"))
         # each headline number is the mean of its per-query scores (the table the scoreboard bootstraps)
-        assert m["i2i/category@1"] == round(float(i2i[f"{model}/category@1"].mean()), 4)
+        assert m["i2i/category@1"] == round(float(i2i[f"{model}/category@1"].mean()), DECIMALS)
         assert m["t2i_title/recall@1"] <= m["t2i_title/recall@10"]
     headline = json.loads((root / "reports/metrics.json").read_text())  # the DVC metric: five numbers per model
     for model in ("baseline", "finetuned"):

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup repro test test-fast bench review
+.PHONY: setup repro test test-fast bench review serve
 
 setup: $(STAMP)
 
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	pytest -m 'not slow'
+
+# `make serve [PORT=8000]`: the search page and API on http://127.0.0.1:$(PORT), over this workspace's build
+# (`make repro` first; a missing build is one `error:` line naming what to run).
+PORT ?= 8000
+serve: $(STAMP)
+	python -m pipelines.search --host 127.0.0.1 --port $(PORT)
 
 bench: $(STAMP)
 	python benchmarks/encode_throughput.py

@@ -1,0 +1,190 @@
+// The search page: one form, one results grid; every search is a call to /api/search (GET, or POST with an image).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const form = $("search-form");
+const state = { like: null, file: null };
+
+function chip(field, value, kind) {
+  const el = document.createElement("span");
+  el.className = "chip" + (kind ? " " + kind : "");
+  const name = document.createElement("span");
+  name.className = "field";
+  name.textContent = field + ": ";
+  el.append(name, String(value));
+  return el;
+}
+
+function fillSelect(select, values, preferred) {
+  select.replaceChildren(...values.map((value) => new Option(value, value, false, value === preferred)));
+}
+
+async function loadChoices() {
+  const params = new URLSearchParams(location.search);
+  try {
+    const health = await (await fetch("/api/health")).json();
+    fillSelect($("model"), health.models, params.get("model") || "finetuned");
+    fillSelect($("rerank"), health.strategies, params.get("rerank") || "constraints");
+    $("k").max = health.max_k;
+  } catch (err) {
+    showError({ message: "the server does not answer /api/health: " + err });
+  }
+  if (params.get("k")) $("k").value = params.get("k");
+  if (params.get("q")) $("q").value = params.get("q");
+  if (params.get("q") || params.get("like")) runSearch(params.get("like"));
+}
+
+function showError(error) {
+  const box = $("error");
+  box.hidden = !error;
+  box.textContent = error ? (error.parameter ? `${error.parameter}: ` : "") + error.message.replace(/^\w+: /, "") : "";
+}
+
+function renderQuery(data, like, elapsedMs) {
+  $("query-bar").hidden = false;
+  const image = $("query-image");
+  image.hidden = !(like || state.file);
+  if (like) image.src = `/images/${encodeURIComponent(like)}`;
+  $("query-like").hidden = !like;
+  $("query-like").textContent = like ? `like item ${like}` : "";
+  $("clear-image").hidden = !(like || state.file);
+
+  const constraints = $("constraints");
+  constraints.replaceChildren();
+  for (const [field, value] of Object.entries(data.constraints || {})) constraints.append(chip(field, value, "wanted"));
+  for (const [field, values] of Object.entries(data.excluded || {})) {
+    for (const value of values) constraints.append(chip(field, "not " + value, "excluded"));
+  }
+  if (!constraints.children.length) constraints.textContent = "no constraints parsed";
+
+  const t = data.timings_ms || {};
+  const parts = ["parse", "encode", "retrieve", "rerank", "total"].filter((key) => key in t);
+  $("timings").textContent =
+    parts.map((key) => `${key} ${Number(t[key]).toFixed(1)}`).join(" · ") + ` ms · round trip ${elapsedMs.toFixed(0)} ms`;
+}
+
+function renderResults(results) {
+  const grid = $("results");
+  grid.replaceChildren();
+  for (const result of results) {
+    const card = document.createElement("article");
+    card.className = "card";
+    card.dataset.itemId = result.item_id;
+
+    const img = document.createElement("img");
+    img.src = result.image;
+    img.alt = `item ${result.item_id}`;
+    img.title = "search by this image";
+    img.addEventListener("click", () => runSearch(result.item_id));
+
+    const body = document.createElement("div");
+    body.className = "body";
+    const head = document.createElement("div");
+    head.className = "head";
+    const id = document.createElement("span");
+    id.textContent = result.item_id;
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = Number(result.score).toFixed(3);
+    score.title = "similarity score";
+    head.append(id, score);
+
+    const matched = new Set((result.explanation || []).map((claim) => claim.field));
+    const conflicted = new Set((result.conflicts || []).map((claim) => claim.field));
+    const attributes = document.createElement("div");
+    attributes.className = "chips attributes";
+    for (const [field, value] of Object.entries(result.attributes || {})) {
+      if (value === "unknown" || value === null || value === "") continue;
+      const kind = conflicted.has(field) ? "conflict" : matched.has(field) ? "match" : "";
+      attributes.append(chip(field, value, kind));
+    }
+
+    const explain = document.createElement("div");
+    explain.className = "chips explain";
+    for (const claim of result.explanation || []) explain.append(chip(claim.field, claim.value, "match"));
+    for (const claim of result.conflicts || []) explain.append(chip(claim.field, claim.value, "conflict"));
+
+    body.append(head, explain, attributes);
+    card.append(img, body);
+    grid.append(card);
+  }
+  if (!results.length) grid.textContent = "no results";
+}
+
+async function runSearch(like) {
+  state.like = like || null;
+  if (state.like) {
+    state.file = null;
+    $("image").value = "";
+    $("image-label").textContent = "Image…";
+  }
+  const fields = {
+    q: state.like ? "" : $("q").value.trim(),
+    k: $("k").value,
+    model: $("model").value,
+    rerank: $("rerank").value,
+  };
+  if (state.like) {
+    fields.like = state.like;
+    $("q").value = "";
+  }
+  const started = performance.now();
+  let response;
+  try {
+    if (state.file) {
+      const body = new FormData();
+      for (const [key, value] of Object.entries(fields)) body.append(key, value);
+      body.append("image", state.file);
+      response = await fetch("/api/search", { method: "POST", body });
+    } else {
+      const query = new URLSearchParams(fields);
+      history.replaceState(null, "", "?" + query);
+      response = await fetch("/api/search?" + query);
+    }
+  } catch (err) {
+    showError({ message: "the server did not answer: " + err });
+    return;
+  }
+  const data = await response.json();
+  if (!response.ok) {
+    showError(data.error || { message: `HTTP ${response.status}` });
+    return;
+  }
+  showError(null);
+  $("hint").hidden = true;
+  renderQuery(data, state.like, performance.now() - started);
+  renderResults(data.results);
+  window.scrollTo({ top: 0 });
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  runSearch(null);
+});
+
+$("image").addEventListener("change", () => {
+  state.file = $("image").files[0] || null;
+  $("image-label").textContent = state.file ? state.file.name : "Image…";
+  if (state.file) {
+    $("query-image").src = URL.createObjectURL(state.file);
+    runSearch(null);
+  }
+});
+
+$("clear-image").addEventListener("click", () => {
+  state.file = null;
+  state.like = null;
+  $("image").value = "";
+  $("image-label").textContent = "Image…";
+  $("query-image").hidden = true;
+  $("query-like").hidden = true;
+  $("clear-image").hidden = true;
+});
+
+for (const id of ["model", "rerank"]) {
+  $(id).addEventListener("change", () => {
+    if (!$("query-bar").hidden) runSearch(state.like);
+  });
+}
+
+loadChoices();

@@ -36,6 +36,7 @@ TINY = {
     "pairs": {"n_pairs": 1500},
     "train": {"epochs": 4, "batch_size": 64, "patience": 2},
     "eval": {"bootstrap": 100, "gallery_queries": 3},
+    "rerank": {"queries": 40, "examples": 5, "policy": {"train_queries": 40, "epochs": 8}},
 }
 DEFAULT_LR = yaml.safe_load((REPO / "params.yaml").read_text())["train"]["lr"]
 

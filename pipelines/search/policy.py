@@ -107,9 +107,11 @@ class ListwisePolicy:
             state.take(pick)
         return np.asarray(chosen, dtype=np.int64)
 
+    def to_dict(self) -> dict:
+        return {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights], **self.info}
+
     def to_json(self) -> str:
-        payload = {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights], **self.info}
-        return json.dumps(payload, indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
 def save_policy(policy: ListwisePolicy, path: str | Path) -> None:

@@ -29,7 +29,7 @@ from pipelines.search.constraints import Constraints, ParsedQuery, load_vocabula
 from pipelines.search.explain import AttributeTable, judge
 from pipelines.search.policy import ListwisePolicy, Pool, load_policy
 from pipelines.search.rerank import STRATEGIES, constraint_scores, mmr, top_by_score
-from pipelines.search.spaces import SearchSpace
+from pipelines.search.spaces import IndexSettings, SearchSpace
 
 log = logging.getLogger(__name__)
 
@@ -117,36 +117,56 @@ class SearchService:
         A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`.
         `threads` (torch and FAISS, process-wide) is a speed knob: one query at a time runs fastest on one.
         """
+        from pipelines.index.config import IndexConfig
+        from pipelines.params import load_params
+        from pipelines.runtime import RuntimeConfig
+
+        params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
+        index = params.index
+        settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
+        return cls.from_build(
+            root, params.rerank, settings, seed=params.seed, device=params.runtime.device, threads=threads
+        )
+
+    @classmethod
+    def from_build(
+        cls,
+        root: Path,
+        cfg: RerankConfig,
+        index: IndexSettings,
+        *,
+        seed: int,
+        device: str = "auto",
+        threads: int = 1,
+        with_policy: bool = True,
+    ) -> SearchService:
+        """The service over the build in `root` with these params; `with_policy=False` (the rerank stage, which
+        trains the policy) leaves the `policy` strategy unavailable."""
         import faiss
         import torch
 
         from pipelines.encoders import ClipEncoder
-        from pipelines.index.config import IndexConfig
-        from pipelines.params import load_params
-        from pipelines.runtime import RuntimeConfig
         from pipelines.search.spaces import baseline_space, finetuned_space
         from pipelines.store import open_store
         from pipelines.training import load_finetuned
 
+        root = Path(root)
+        for needed in (STORE, INDEX, MODEL / "model.json", *([POLICY] if with_policy else [])):
+            if not (root / needed).exists():
+                raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
         if threads > 0:
             torch.set_num_threads(threads)
             faiss.omp_set_num_threads(threads)
-        root = Path(root)
-        for needed in (PARAMS, STORE, INDEX, MODEL / "model.json", POLICY):
-            if not (root / needed).exists():
-                raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
-        params = load_params(root / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
         store = open_store(root / STORE)
-        device = params.runtime.device
         clip = ClipEncoder.from_manifest(store.model, device=device)
         finetuned = load_finetuned(root / MODEL, store, device)
         spaces = {
             "baseline": baseline_space(store, root / INDEX, clip),
-            "finetuned": finetuned_space(store, finetuned, clip, params.index, params.seed),
+            "finetuned": finetuned_space(store, finetuned, clip, index, seed),
         }
-        policy = load_policy(root / POLICY)
+        policy = load_policy(root / POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
-        return cls(store.meta, spaces, params.rerank, policy, image_root=root)
+        return cls(store.meta, spaces, cfg, policy, image_root=root)
 
     # -- queries ---------------------------------------------------------------------------------------------
 

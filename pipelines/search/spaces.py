@@ -15,11 +15,20 @@ from PIL import Image
 
 from pipelines.encoders import ClipEncoder
 from pipelines.index import build_index, configure_search, open_index
-from pipelines.index.config import IndexConfig
 from pipelines.store import Store
 from pipelines.training import FinetunedModel
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """The `index` params a model's in-memory index is built with (as evaluate builds it)."""
+
+    factory: str
+    ef_search: int
+    nprobe: int
+    train_size: int
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ def baseline_space(store: Store, index_path: Path, clip: ClipEncoder) -> SearchS
 
 
 def finetuned_space(
-    store: Store, finetuned: FinetunedModel, clip: ClipEncoder, index: IndexConfig, seed: int
+    store: Store, finetuned: FinetunedModel, clip: ClipEncoder, index: IndexSettings, seed: int
 ) -> SearchSpace:
     """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params.
 

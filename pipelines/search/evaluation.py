@@ -78,7 +78,7 @@ def _ild(vectors: np.ndarray) -> float:
     n = len(vectors)
     if n < 2:
         return 0.0
-    similarity = vectors @ vectors.T
+    similarity = (vectors @ vectors.T).astype(np.float64)
     return float((1.0 - similarity[np.triu_indices(n, 1)]).mean())
 
 
@@ -90,8 +90,8 @@ def score_runs(
     Faithfulness checks each explanation claim against the item's row in items.parquet (`items`), not against
     the metadata the explanation was made from.
     """
-    by_id = items.set_index(items["item_id"].astype(str))
-    missing = sorted({r.item_id for run in runs for results in run.lists.values() for r in results} - set(by_id.index))
+    truth = items.set_index(items["item_id"].astype(str))[list(FIELDS)].to_dict("index")
+    missing = sorted({r.item_id for run in runs for results in run.lists.values() for r in results} - set(truth))
     if missing:
         raise PipelineError(f"items.parquet: result item {missing[0]!r} is not in items.parquet (rerun encode_kv)")
     records = []
@@ -103,7 +103,7 @@ def score_runs(
             rows = [r.row for r in results]
             seen[strategy].update(rows)
             claims = [(r.item_id, Claim(c["field"], c["value"])) for r in results for c in r.explanation]
-            true = sum(claim_holds(claim, by_id.loc[item_id, list(FIELDS)].to_dict()) for item_id, claim in claims)
+            true = sum(claim_holds(claim, truth[item_id]) for item_id, claim in claims)
             records.append(
                 {
                     "query": i,
@@ -114,7 +114,7 @@ def score_runs(
                     "claims": len(claims),
                     "true_claims": int(true),
                     "ndcg": _ndcg(gains, rows, k),
-                    "ild": _ild(space.embeddings[rows].astype(np.float64)),
+                    "ild": _ild(np.asarray(space.embeddings[rows], dtype=np.float32)),
                 }
             )
     table = pd.DataFrame.from_records(records)

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,12 @@ class Pool:
     long_tail: np.ndarray  # in [0, 1]: rarity of the item's attribute values
     vectors: np.ndarray  # (P, d) L2-normalised embeddings
     masks: np.ndarray  # (fields, P) attribute bitmasks (pipelines.search.explain.AttributeTable)
+
+    @cached_property
+    def similarity(self) -> np.ndarray:
+        """(P, P) cosine similarities between the candidates (computed once per pool)."""
+        vectors = np.asarray(self.vectors, dtype=np.float32)
+        return (vectors @ vectors.T).astype(np.float64)
 
     @property
     def gain(self) -> np.ndarray:
@@ -69,7 +76,7 @@ class _ListState:
     """The summary of the list so far: per candidate, its max similarity to the chosen items and its novelty."""
 
     def __init__(self, pool: Pool) -> None:
-        self.similarity = pool.vectors @ pool.vectors.T
+        self.similarity = pool.similarity
         self.masks = pool.masks
         self.known = np.maximum((pool.masks != 0).sum(axis=0), 1)
         self.redundancy = np.zeros(len(pool.rows))
@@ -141,7 +148,7 @@ def _discounts(k: int) -> np.ndarray:
 
 def episode_reward(pool: Pool, chosen: Sequence[int], cfg: PolicyConfig) -> np.ndarray:
     """The simulated user's reward at each step of a list (undiscounted)."""
-    similarity = pool.vectors @ pool.vectors.T
+    similarity = pool.similarity
     gain = pool.gain
     rewards = []
     for t, pick in enumerate(chosen):

@@ -23,7 +23,8 @@ def mmr(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float) -> np.nd
     relevance = np.asarray(relevance, dtype=np.float64)
     n = len(relevance)
     k = min(k, n)
-    similarity = vectors @ vectors.T if n else np.zeros((0, 0))
+    vectors = np.asarray(vectors, dtype=np.float32)
+    similarity = (vectors @ vectors.T).astype(np.float64) if n else np.zeros((0, 0))
     redundancy = np.full(n, -np.inf)
     chosen: list[int] = []
     available = np.ones(n, dtype=bool)

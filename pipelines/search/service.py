@@ -98,7 +98,9 @@ class SearchService:
         cfg: RerankConfig,
         policy: ListwisePolicy | None = None,
         image_root: Path = Path("."),
+        index_settings: IndexSettings | None = None,
     ) -> None:
+        self.index_settings = index_settings  # how the in-memory indexes were built (None: given ready-made)
         self.meta = meta
         self.item_ids = meta["item_id"].astype(str).to_numpy()
         self.rows_by_id = {item_id: row for row, item_id in enumerate(self.item_ids)}
@@ -121,6 +123,8 @@ class SearchService:
         from pipelines.params import load_params
         from pipelines.runtime import RuntimeConfig
 
+        if not (Path(root) / PARAMS).is_file():
+            raise PipelineError(f"{Path(root) / PARAMS}: not found; run from a built project (`dvc repro`)")
         params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
         index = params.index
         settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
@@ -155,8 +159,13 @@ class SearchService:
             if not (root / needed).exists():
                 raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
         if threads > 0:
+            from threadpoolctl import threadpool_limits
+
             torch.set_num_threads(threads)
             faiss.omp_set_num_threads(threads)
+            # numpy's BLAS too: its default threads spin against each other on the small matrices of one query
+            # (a 200 x 256 product took 220 ms instead of 1 ms on two busy cores).
+            threadpool_limits(limits=threads)
         store = open_store(root / STORE)
         clip = ClipEncoder.from_manifest(store.model, device=device)
         finetuned = load_finetuned(root / MODEL, store, device)
@@ -166,7 +175,7 @@ class SearchService:
         }
         policy = load_policy(root / POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
-        return cls(store.meta, spaces, cfg, policy, image_root=root)
+        return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
 
     # -- queries ---------------------------------------------------------------------------------------------
 
@@ -274,7 +283,7 @@ class SearchService:
             match_share=matched / wanted if wanted else np.ones(len(rows)),
             conflicts=conflicts,
             long_tail=self.attributes.long_tail(rows),
-            vectors=np.asarray(space.embeddings[rows], dtype=np.float64),
+            vectors=np.asarray(space.embeddings[rows], dtype=np.float32),
             masks=np.stack([self.attributes.masks[f][rows] for f in self.attributes.fields]),
         )
 

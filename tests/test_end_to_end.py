@@ -26,6 +26,7 @@ STAGES = [
     "train",
     "evaluate",
     "scoreboard",
+    "rerank",
 ]
 # Small enough for a couple of minutes on 2 CPU cores; every stage still does its real work.
 TINY = {
@@ -118,7 +119,7 @@ def workspace(tmp_path_factory) -> Workspace:
 
 
 @pytest.mark.slow
-def test_repro_runs_all_ten_stages_then_nothing(workspace):
+def test_repro_runs_every_stage_then_nothing(workspace):
     first = workspace.dvc("repro")
     assert ran_stages(first.stdout) == STAGES
     scoreboard = json.loads((workspace.root / "reports/scoreboard.json").read_text())
@@ -160,7 +161,7 @@ LEAF_PROBES = [
     ("model.arch", "ViT-B-32", ["encode_kv"]),
     ("kv.text_encoder", "all-MiniLM-L12-v2", ["encode_kv"]),
     ("signals.threshold", 0.5, ["export_signals"]),
-    ("index.factory", "HNSW16", ["build_index", "evaluate"]),
+    ("index.factory", "HNSW16", ["build_index", "evaluate", "rerank"]),
     ("index.eval_queries", 40, ["build_index"]),
     ("mining.k", 30, ["mine_negatives"]),
     ("pairs.n_pairs", 1000, ["build_pairs"]),
@@ -169,6 +170,8 @@ LEAF_PROBES = [
     ("eval.bootstrap", 50, ["evaluate", "scoreboard"]),
     ("eval.ks", [1, 10], ["evaluate"]),
     ("scoreboard.fail_on_miss", True, ["scoreboard"]),
+    ("rerank.alpha", 0.7, ["rerank"]),
+    ("rerank.policy.epochs", 3, ["rerank"]),
 ]
 RUNTIME_CHANGES = {
     "device": "cpu",
@@ -213,7 +216,7 @@ def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_re
 def test_exp_run_on_a_train_param_reruns_only_train_and_after(workspace):
     before = json.loads((workspace.root / "reports/metrics.json").read_text())
     exp = workspace.dvc("exp", "run", "-n", "lr-sweep", "-S", "train.lr=0.01", "-S", "train.epochs=2")
-    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard"]
+    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard", "rerank"]
 
     after = json.loads((workspace.root / "reports/metrics.json").read_text())
     assert after["baseline"] == before["baseline"], "the frozen baseline must not move with a train param"

@@ -16,12 +16,12 @@ from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from PIL import Image, UnidentifiedImageError
-from pipelines.search.service import MAX_K, MODELS, STRATEGIES, SearchService
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipelines.errors import PipelineError
+from pipelines.search.service import MAX_K, MODELS, STRATEGIES, SearchService
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # The multipart envelope and the text fields ride along with the image: room for them above the image limit.
 FORM_OVERHEAD_BYTES = 64 * 1024
+DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
 # The API names the text query `q`; the service's ValueErrors name it by its argument, `text`.
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
 HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
@@ -62,7 +63,11 @@ def bad_value(exc: ValueError) -> BadRequest:
 
 
 class UploadLimit:
-    """Refuses a request body over the image limit (plus the form around it) from its Content-Length, unread."""
+    """Refuses a request body over the image limit (plus the form around it) from its Content-Length, unparsed.
+
+    The body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets the 413
+    instead of a reset connection.
+    """
 
     def __init__(self, app: ASGIApp, max_image_bytes: int):
         self.app, self.max_image_bytes = app, max_image_bytes
@@ -71,8 +76,14 @@ class UploadLimit:
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"")
             if length.isdigit() and int(length) > self.max_image_bytes + FORM_OVERHEAD_BYTES:
-                message = f"image: the upload is {int(length):,} bytes, over the limit of {self.max_image_bytes:,}"
-                await error_response(413, "image", message)(scope, receive, send)
+                drained = 0
+                while drained <= DRAIN_BYTES:
+                    message = await receive()
+                    drained += len(message.get("body", b""))
+                    if message["type"] != "http.request" or not message.get("more_body"):
+                        break
+                text = f"image: the upload is {int(length):,} bytes, over the limit of {self.max_image_bytes:,}"
+                await error_response(413, "image", text)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -127,7 +138,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         log.exception("search failed on %s", request.url)
         return error_response(500, None, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    def search(**query: Any) -> dict:
+    def search(**query: Any) -> JSONResponse:
         if not query["text"].strip() and query["image"] is None and not query["like"]:
             raise BadRequest(400, "q", "q: the query is empty: type some text, upload an image or pass like=<item_id>")
         try:
@@ -137,7 +148,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
             raise bad_value(exc) from None
         for result in response["results"]:
             result["image"] = f"/images/{result['item_id']}"
-        return response
+        return JSONResponse(response)  # as built: FastAPI's response-model encoding would only add time
 
     @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)")
     def get_search(
@@ -146,7 +157,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         model: Model = "finetuned",
         rerank: Strategy = "constraints",
         like: str | None = None,
-    ) -> dict:
+    ) -> JSONResponse:
         return search(text=q, image=None, like=like or None, k=k, model=model, rerank=rerank)
 
     @app.post("/api/search", summary="Search by an uploaded image (multipart) plus the same fields")
@@ -157,7 +168,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         model: Annotated[Model, Form()] = "finetuned",
         rerank: Annotated[Strategy, Form()] = "constraints",
         like: Annotated[str | None, Form()] = None,
-    ) -> dict:
+    ) -> JSONResponse:
         picture = decode_upload(image, max_upload_bytes) if image is not None else None
         return search(text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
 

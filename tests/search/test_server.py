@@ -85,24 +85,22 @@ def test_negation_is_a_conflict_not_a_match(server):
 
 
 @pytest.mark.slow
-def test_like_searches_by_an_items_stored_image(server):
+def test_like_and_an_upload_of_the_same_image_find_the_same_neighbours(server):
     _, first = search(server, q=QUERY, k=5)
     item_id = first["results"][-1]["item_id"]
-    status, data = search(server, like=item_id, k=5, rerank="none", model="baseline")
-    assert status == 200, data
-    assert data["results"][0]["item_id"] == item_id  # its own image key is its nearest neighbour
-    assert [r["item_id"] for r in data["results"]] != [r["item_id"] for r in first["results"]]
-
-
-@pytest.mark.slow
-def test_uploaded_image_searches_like_the_stored_one(server):
-    _, first = search(server, q=QUERY, k=3)
-    item_id = first["results"][0]["item_id"]
+    status, liked = search(server, like=item_id, k=5, rerank="none", model="baseline")
+    assert status == 200, liked
+    liked_ids = [r["item_id"] for r in liked["results"]]
+    assert item_id not in liked_ids and len(liked_ids) == 5  # like=<id> searches by it, leaving it out
+    assert liked_ids != [r["item_id"] for r in first["results"]]
     upload = {"image": (f"{item_id}.jpg", image_bytes(server, item_id), "image/jpeg")}
-    status, data = post_search(server, {"k": "5", "model": "baseline", "rerank": "none"}, upload)
-    assert status == 200, data
-    assert data["results"][0]["item_id"] == item_id  # same image, same backbone and preprocessing as encode_kv
-    status, data = post_search(server, {"q": "red", "k": "4"}, upload)  # text and image together
+    status, uploaded = post_search(server, {"k": "6", "model": "baseline", "rerank": "none"}, upload)
+    assert status == 200, uploaded
+    uploaded_ids = [r["item_id"] for r in uploaded["results"]]
+    # the upload goes through encode_kv's backbone and preprocessing: the item itself first, then its neighbours
+    assert uploaded_ids[0] == item_id
+    assert uploaded_ids[1:4] == liked_ids[:3]
+    status, data = post_search(server, {"q": "red", "k": "4", "like": ""}, upload)  # text and image together
     assert status == 200, data
     assert len(data["results"]) == 4 and data["constraints"].get("color") == "red"
 

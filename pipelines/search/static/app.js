@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const form = $("search-form");
-const state = { like: null, file: null };
+const state = { like: null, file: null, maxUploadBytes: Infinity };
 
 function chip(field, value, kind) {
   const el = document.createElement("span");
@@ -26,6 +26,7 @@ async function loadChoices() {
     fillSelect($("model"), health.models, params.get("model") || "finetuned");
     fillSelect($("rerank"), health.strategies, params.get("rerank") || "constraints");
     $("k").max = health.max_k;
+    state.maxUploadBytes = health.max_upload_bytes;
   } catch (err) {
     showError({ message: "the server does not answer /api/health: " + err });
   }
@@ -51,7 +52,9 @@ function renderQuery(data, like, elapsedMs) {
 
   const constraints = $("constraints");
   constraints.replaceChildren();
-  for (const [field, value] of Object.entries(data.constraints || {})) constraints.append(chip(field, value, "wanted"));
+  for (const [field, value] of Object.entries(data.constraints || {})) {
+    constraints.append(chip(field, [].concat(value).join(" or "), "wanted"));
+  }
   for (const [field, values] of Object.entries(data.excluded || {})) {
     for (const value of values) constraints.append(chip(field, "not " + value, "excluded"));
   }
@@ -86,8 +89,12 @@ function renderResults(results) {
     const score = document.createElement("span");
     score.className = "score";
     score.textContent = Number(result.score).toFixed(3);
-    score.title = "similarity score";
-    head.append(id, score);
+    score.title = "ranking score (with constraints: similarity + α·matches − β·conflicts)";
+    const similarity = document.createElement("span");
+    similarity.className = "similarity";
+    similarity.textContent = "sim " + Number(result.similarity ?? result.score).toFixed(3);
+    similarity.title = "cosine similarity to the query";
+    head.append(id, similarity, score);
 
     const matched = new Set((result.explanation || []).map((claim) => claim.field));
     const conflicted = new Set((result.conflicts || []).map((claim) => claim.field));
@@ -96,7 +103,7 @@ function renderResults(results) {
     for (const [field, value] of Object.entries(result.attributes || {})) {
       if (value === "unknown" || value === null || value === "") continue;
       const kind = conflicted.has(field) ? "conflict" : matched.has(field) ? "match" : "";
-      attributes.append(chip(field, value, kind));
+      attributes.append(chip(field, [].concat(value).join(", "), kind));
     }
 
     const explain = document.createElement("div");
@@ -163,7 +170,14 @@ form.addEventListener("submit", (event) => {
 });
 
 $("image").addEventListener("change", () => {
-  state.file = $("image").files[0] || null;
+  const file = $("image").files[0] || null;
+  if (file && file.size > state.maxUploadBytes) {
+    $("image").value = "";
+    const limit = state.maxUploadBytes.toLocaleString("en");
+    showError({ parameter: "image", message: `${file.name} is ${file.size.toLocaleString("en")} bytes, over the limit of ${limit}` });
+    return;
+  }
+  state.file = file;
   $("image-label").textContent = state.file ? state.file.name : "Image…";
   if (state.file) {
     $("query-image").src = URL.createObjectURL(state.file);

@@ -52,6 +52,7 @@ class Phrase:
 @dataclass(frozen=True)
 class Vocabulary:
     phrases: tuple[Phrase, ...]
+    mask: re.Pattern[str] | None  # rules.yaml's brands and misleading phrases ("do u speak green" is no colour)
     negation: re.Pattern[str]  # matches when a text ends in a negation cue (and an optional filler)
     joiner: re.Pattern[str]  # matches a text made only of joiners between two values
 
@@ -97,6 +98,7 @@ def load_vocabulary(phrases_file: Path = PHRASES_FILE) -> Vocabulary:
     joiners = "|".join(re.escape(j) for j in spec["joiners"])
     return Vocabulary(
         phrases=tuple(phrases),
+        mask=load_rules().mask,
         negation=re.compile(rf"(?:^|[^a-z0-9])(?:{negation})[\s\-]+(?:(?:{fillers})\s+)?$", re.IGNORECASE),
         joiner=re.compile(rf"^(?:\s|{joiners})*$", re.IGNORECASE),
     )
@@ -120,10 +122,12 @@ def parse_query(text: str, vocab: Vocabulary | None = None) -> ParsedQuery:
     """
     vocab = vocab or load_vocabulary()
     folded = clean_text(text).casefold()
+    # Brands are blanked to spaces of their length, so match offsets still index the text CLIP reads.
+    masked = vocab.mask.sub(lambda m: " " * len(m.group()), folded) if vocab.mask is not None else folded
     found = [
         _Match(p.field, p.values, m.start(), m.end())
         for p in vocab.phrases
-        for m in p.pattern.finditer(folded)
+        for m in p.pattern.finditer(masked)
         if m.end() > m.start()
     ]
     order = {name: i for i, name in enumerate(FIELDS)}
@@ -135,14 +139,14 @@ def parse_query(text: str, vocab: Vocabulary | None = None) -> ParsedQuery:
     taken.sort(key=lambda m: m.start)
     resolved: list[_Match] = []
     for match in taken:
-        negated = bool(vocab.negation.search(folded[: match.start]))
+        negated = bool(vocab.negation.search(masked[: match.start]))
         previous = resolved[-1] if resolved else None
         if (
             not negated
             and previous is not None
             and previous.negated
             and previous.field == match.field
-            and vocab.joiner.match(folded[previous.end : match.start])
+            and vocab.joiner.match(masked[previous.end : match.start])
         ):
             negated = True
         resolved.append(_Match(match.field, match.values, match.start, match.end, negated))

@@ -24,6 +24,8 @@ def parsed(text):
         ("red or blue dresses", {"category": ("dresses",), "color": ("red", "blue")}),
         ("kids shoes", {"category": ("shoes",), "gender": ("boys", "girls")}),
         ("Tshirts", {"category": ("tees",)}),  # category_myntra.csv's raw value
+        # rules.yaml's mask: a brand is not a colour
+        ("Do U Speak Green Women Pink T-shirt", {"category": ("tees",), "color": ("pink",), "gender": ("women",)}),
     ],
 )
 def test_wanted_values(text, wanted):

@@ -96,20 +96,18 @@ function renderResults(results) {
     similarity.title = "cosine similarity to the query";
     head.append(id, similarity, score);
 
-    const matched = new Set((result.explanation || []).map((claim) => claim.field));
-    const conflicted = new Set((result.conflicts || []).map((claim) => claim.field));
-    const attributes = document.createElement("div");
-    attributes.className = "chips attributes";
-    for (const [field, value] of Object.entries(result.attributes || {})) {
-      if (value === "unknown" || value === null || value === "") continue;
-      const kind = conflicted.has(field) ? "conflict" : matched.has(field) ? "match" : "";
-      attributes.append(chip(field, [].concat(value).join(", "), kind));
-    }
-
+    // the explanation's fields first, highlighted (✓ holds, ✗ conflicts with the query); then the item's other fields
     const explain = document.createElement("div");
     explain.className = "chips explain";
     for (const claim of result.explanation || []) explain.append(chip(claim.field, claim.value, "match"));
     for (const claim of result.conflicts || []) explain.append(chip(claim.field, claim.value, "conflict"));
+    const shown = new Set([...(result.explanation || []), ...(result.conflicts || [])].map((claim) => claim.field));
+    const attributes = document.createElement("div");
+    attributes.className = "chips attributes";
+    for (const [field, value] of Object.entries(result.attributes || {})) {
+      if (shown.has(field) || value === "unknown" || value === null || value === "") continue;
+      attributes.append(chip(field, [].concat(value).join(", "), ""));
+    }
 
     body.append(head, explain, attributes);
     card.append(img, body);

@@ -29,6 +29,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # The multipart envelope and the text fields ride along with the image: room for them above the image limit.
 FORM_OVERHEAD_BYTES = 64 * 1024
+MAX_QUERY_CHARS = 500
 DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
 # The API names the text query `q`; the service's ValueErrors name it by its argument, `text`.
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
@@ -112,6 +113,8 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
     app = FastAPI(
         title="Fashion search",
         summary="Text and image search over the pipeline's built index, with constraint rerank and explanations.",
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: only the schema, /openapi.json
+        redoc_url=None,
     )
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
     lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
@@ -152,7 +155,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
 
     @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)")
     def get_search(
-        q: str = "",
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
         model: Model = "finetuned",
         rerank: Strategy = "constraints",
@@ -163,7 +166,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
     @app.post("/api/search", summary="Search by an uploaded image (multipart) plus the same fields")
     def post_search(
         image: Annotated[UploadFile | None, File()] = None,
-        q: Annotated[str, Form()] = "",
+        q: Annotated[str, Form(max_length=MAX_QUERY_CHARS)] = "",
         k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
         model: Annotated[Model, Form()] = "finetuned",
         rerank: Annotated[Strategy, Form()] = "constraints",

@@ -153,6 +153,7 @@ async function runSearch(like) {
   const data = await response.json();
   if (!response.ok) {
     showError(data.error || { message: `HTTP ${response.status}` });
+    if (data.error && data.error.parameter === "image") clearImage(); // not sent again with the next search
     return;
   }
   showError(null);
@@ -183,7 +184,7 @@ $("image").addEventListener("change", () => {
   }
 });
 
-$("clear-image").addEventListener("click", () => {
+function clearImage() {
   state.file = null;
   state.like = null;
   $("image").value = "";
@@ -191,7 +192,9 @@ $("clear-image").addEventListener("click", () => {
   $("query-image").hidden = true;
   $("query-like").hidden = true;
   $("clear-image").hidden = true;
-});
+}
+
+$("clear-image").addEventListener("click", clearImage);
 
 for (const id of ["model", "rerank"]) {
   $(id).addEventListener("change", () => {

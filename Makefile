@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup repro test test-fast lint bench review
+.PHONY: setup repro test test-fast lint bench review serve
 
 setup: $(STAMP)
 
@@ -32,11 +32,18 @@ lint: $(STAMP)
 	ruff format --check .
 	mypy
 
+# `make serve [PORT=8000]`: the search page and API on http://127.0.0.1:$(PORT), over this workspace's build
+# (`make repro` first; a missing build is one `error:` line naming what to run).
+PORT ?= 8000
+serve: $(STAMP)
+	python -m pipelines.search --host 127.0.0.1 --port $(PORT)
+
 bench: $(STAMP)
 	python benchmarks/encode_throughput.py
 	python benchmarks/index_recall.py
 	python benchmarks/mining_speed.py
 	python benchmarks/normalize_throughput.py
+	python benchmarks/search_latency.py
 
 # `make review BASE=<git rev> [HEAD=<git rev>]`: BASE's committed results against the working tree (or HEAD),
 # written to review/report.md with the plots beside it; nothing is rerun. REVIEW_FLAGS passes more options.

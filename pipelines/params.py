@@ -123,6 +123,7 @@ SECTIONS = (
     "train",
     "eval",
     "scoreboard",
+    "rerank",
     "runtime",
 )
 

@@ -26,6 +26,7 @@ STAGES = [
     "train",
     "evaluate",
     "scoreboard",
+    "rerank",
 ]
 # Small enough for a couple of minutes on 2 CPU cores; every stage still does its real work.
 TINY = {
@@ -36,6 +37,7 @@ TINY = {
     "pairs": {"n_pairs": 1500},
     "train": {"epochs": 4, "batch_size": 64, "patience": 2},
     "eval": {"bootstrap": 100, "gallery_queries": 3},
+    "rerank": {"queries": 40, "examples": 5, "policy": {"train_queries": 40, "epochs": 8}},
 }
 DEFAULT_LR = yaml.safe_load((REPO / "params.yaml").read_text())["train"]["lr"]
 
@@ -117,7 +119,7 @@ def workspace(tmp_path_factory) -> Workspace:
 
 
 @pytest.mark.slow
-def test_repro_runs_all_ten_stages_then_nothing(workspace):
+def test_repro_runs_every_stage_then_nothing(workspace):
     first = workspace.dvc("repro")
     assert ran_stages(first.stdout) == STAGES
     scoreboard = json.loads((workspace.root / "reports/scoreboard.json").read_text())
@@ -159,7 +161,7 @@ LEAF_PROBES = [
     ("model.arch", "ViT-B-32", ["encode_kv"]),
     ("kv.text_encoder", "all-MiniLM-L12-v2", ["encode_kv"]),
     ("signals.threshold", 0.5, ["export_signals"]),
-    ("index.factory", "HNSW16", ["build_index", "evaluate"]),
+    ("index.factory", "HNSW16", ["build_index", "evaluate", "rerank"]),
     ("index.eval_queries", 40, ["build_index"]),
     ("mining.k", 30, ["mine_negatives"]),
     ("pairs.n_pairs", 1000, ["build_pairs"]),
@@ -168,6 +170,8 @@ LEAF_PROBES = [
     ("eval.bootstrap", 50, ["evaluate", "scoreboard"]),
     ("eval.ks", [1, 10], ["evaluate"]),
     ("scoreboard.fail_on_miss", True, ["scoreboard"]),
+    ("rerank.alpha", 0.7, ["rerank"]),
+    ("rerank.policy.epochs", 3, ["rerank"]),
 ]
 RUNTIME_CHANGES = {
     "device": "cpu",
@@ -202,7 +206,7 @@ def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_re
 def test_exp_run_on_a_train_param_reruns_only_train_and_after(workspace):
     before = json.loads((workspace.root / "reports/metrics.json").read_text())
     exp = workspace.dvc("exp", "run", "-n", "lr-sweep", "-S", "train.lr=0.01", "-S", "train.epochs=2")
-    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard"]
+    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard", "rerank"]
 
     after = json.loads((workspace.root / "reports/metrics.json").read_text())
     assert after["baseline"] == before["baseline"], "the frozen baseline must not move with a train param"

@@ -14,6 +14,7 @@ from pipelines.normalize import SchemaConfig
 from pipelines.pairs.config import PairsConfig
 from pipelines.params import SECTIONS, ParamsError, load_params
 from pipelines.runtime import RuntimeConfig
+from pipelines.search.config import RerankConfig
 from pipelines.signals.config import SignalsConfig
 from pipelines.training import TrainConfig
 
@@ -30,6 +31,7 @@ CONFIGS = {
     "train": TrainConfig,
     "eval": EvalConfig,
     "scoreboard": ScoreboardConfig,
+    "rerank": RerankConfig,
     "runtime": RuntimeConfig,
 }
 

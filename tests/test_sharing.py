@@ -96,7 +96,7 @@ def test_a_fresh_clone_pulls_instead_of_recomputing(shared):
 def test_an_experiment_travels_through_both_remotes(shared):
     a, b = shared.a, shared.b
     exp = a.dvc("exp", "run", "-n", EXP, "-S", "train.lr=0.01", "-S", "train.epochs=2")
-    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard"]
+    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard", "rerank"]
     metrics_a = {name: (a.root / name).read_bytes() for name in EXP_METRICS}
     model_a = _digests(a.root, "artifacts/model")
     eval_a = _digests(a.root, "artifacts/eval")

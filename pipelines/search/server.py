@@ -1,0 +1,231 @@
+"""The HTTP face of the search library: FastAPI routes and the web page over one SearchService loaded at startup."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import uvicorn
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from PIL import Image, UnidentifiedImageError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pipelines.errors import PipelineError
+from pipelines.search.service import MAX_K, MODELS, STRATEGIES, SearchService
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The multipart envelope and the text fields ride along with the image: room for them above the image limit.
+FORM_OVERHEAD_BYTES = 64 * 1024
+MAX_QUERY_CHARS = 500
+DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
+# The API names the text query `q`; the service's ValueErrors name it by its argument, `text`.
+SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
+HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
+
+Model = Literal[MODELS]
+Strategy = Literal[STRATEGIES]
+
+
+class BadRequest(Exception):
+    """A request the service cannot answer; becomes `{"error": {"parameter", "message"}}` with `status`."""
+
+    def __init__(self, status: int, parameter: str | None, message: str):
+        super().__init__(message)
+        self.status, self.parameter, self.message = status, parameter, message
+
+
+def error_response(status: int, parameter: str | None, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"parameter": parameter, "message": message}}, status_code=status)
+
+
+def bad_value(exc: ValueError) -> BadRequest:
+    """A service ValueError ("k: must be between 1 and 100, got 0") as a 400 naming the HTTP parameter."""
+    message = str(exc)
+    name, sep, _ = message.partition(":")
+    parameter = SERVICE_TO_HTTP_PARAMETER.get(name.strip(), name.strip()) if sep else None
+    if parameter not in HTTP_PARAMETERS:
+        parameter = None
+    elif name.strip() != parameter:
+        message = f"{parameter}:{message[len(name) + 1 :]}"
+    return BadRequest(400, parameter, message)
+
+
+class UploadLimit:
+    """Refuses a request body over the image limit (plus the form around it) from its Content-Length, unparsed.
+
+    The body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets the 413
+    instead of a reset connection.
+    """
+
+    def __init__(self, app: ASGIApp, max_image_bytes: int):
+        self.app, self.max_image_bytes = app, max_image_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_image_bytes + FORM_OVERHEAD_BYTES:
+                drained = 0
+                while drained <= DRAIN_BYTES:
+                    message = await receive()
+                    drained += len(message.get("body", b""))
+                    if message["type"] != "http.request" or not message.get("more_body"):
+                        break
+                text = f"image: the upload is {int(length):,} bytes, over the limit of {self.max_image_bytes:,}"
+                await error_response(413, "image", text)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def decode_upload(upload: UploadFile, max_bytes: int) -> Image.Image | None:
+    """The uploaded image, fully decoded as RGB; None when the form's file field was left empty."""
+    data = upload.file.read(max_bytes + 1)
+    if not data and not upload.filename:
+        return None
+    name = upload.filename or "the upload"
+    if len(data) > max_bytes:
+        raise BadRequest(413, "image", f"image: {name} is over the upload limit of {max_bytes:,} bytes")
+    if not data:
+        raise BadRequest(400, "image", f"image: {name} is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.convert("RGB")  # decodes every pixel: a truncated file fails here, not in the encoder
+    except UnidentifiedImageError:
+        raise BadRequest(415, "image", f"image: {name} is not an image (no format Pillow reads)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BadRequest(415, "image", f"image: {name} could not be decoded ({exc})") from None
+
+
+def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
+    """The routes over an already loaded service: the API, the item images, the page and a health check."""
+    app = FastAPI(
+        title="Fashion search",
+        summary="Text and image search over the pipeline's built index, with constraint rerank and explanations.",
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: only the schema, /openapi.json
+        redoc_url=None,
+    )
+    app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
+    lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
+
+    @app.exception_handler(BadRequest)
+    async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
+        return error_response(exc.status, exc.parameter, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        parameter = loc[-1] if len(loc) > 1 else None
+        got = f", got {first['input']!r}" if isinstance(first.get("input"), (str, int, float)) else ""
+        message = first["msg"].removeprefix("Value error, ")
+        return error_response(400, parameter, f"{parameter or 'request'}: {message[:1].lower()}{message[1:]}{got}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, None, f"{request.url.path}: {exc.detail}")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("search failed on %s", request.url)
+        return error_response(500, None, f"internal error ({type(exc).__name__}); the server log has the details")
+
+    def search(**query: Any) -> JSONResponse:
+        if not query["text"].strip() and query["image"] is None and not query["like"]:
+            raise BadRequest(400, "q", "q: the query is empty: type some text, upload an image or pass like=<item_id>")
+        try:
+            with lock:
+                response = service.search(**query).to_dict()
+        except ValueError as exc:
+            raise bad_value(exc) from None
+        for result in response["results"]:
+            result["image"] = f"/images/{result['item_id']}"
+        return JSONResponse(response)  # as built: FastAPI's response-model encoding would only add time
+
+    @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)")
+    def get_search(
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
+        k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+        model: Model = "finetuned",
+        rerank: Strategy = "constraints",
+        like: str | None = None,
+    ) -> JSONResponse:
+        return search(text=q, image=None, like=like or None, k=k, model=model, rerank=rerank)
+
+    @app.post("/api/search", summary="Search by an uploaded image (multipart) plus the same fields")
+    def post_search(
+        image: Annotated[UploadFile | None, File()] = None,
+        q: Annotated[str, Form(max_length=MAX_QUERY_CHARS)] = "",
+        k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
+        model: Annotated[Model, Form()] = "finetuned",
+        rerank: Annotated[Strategy, Form()] = "constraints",
+        like: Annotated[str | None, Form()] = None,
+    ) -> JSONResponse:
+        picture = decode_upload(image, max_upload_bytes) if image is not None else None
+        return search(text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
+
+    @app.get("/api/health", summary="Liveness, and the choices the page offers")
+    def health() -> dict:
+        return {
+            "status": "ok",
+            "models": list(MODELS),
+            "strategies": list(STRATEGIES),
+            "max_k": MAX_K,
+            "max_upload_bytes": max_upload_bytes,
+        }
+
+    @app.get("/images/{item_id}", summary="An item's catalog image", response_class=FileResponse)
+    def item_image(item_id: str) -> FileResponse:
+        try:
+            path = Path(service.image_path(item_id))
+        except (KeyError, ValueError):
+            raise BadRequest(404, "item_id", f"item_id: unknown item {item_id!r}") from None
+        if not path.is_file():
+            raise BadRequest(404, "item_id", f"item_id: the image of {item_id!r} is missing ({path})")
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m pipelines.search`: load the built workspace once, then serve it; a missing build is one line."""
+    parser = argparse.ArgumentParser(prog="python -m pipelines.search", description=main.__doc__)
+    parser.add_argument("--root", type=Path, default=Path("."), help="the built workspace (default: .)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000), help="default: $PORT or 8000")
+    parser.add_argument(
+        "--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_BYTES / 2**20, help="largest accepted image upload"
+    )
+    parser.add_argument("--verbose", action="store_true", help="debug logging and full tracebacks")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        service = SearchService.load(args.root)
+    except (PipelineError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    app = create_app(service, max_upload_bytes=int(args.max_upload_mb * 2**20))
+    log.info("serving %s on http://%s:%d", args.root.resolve(), args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")

@@ -1,0 +1,345 @@
+"""The search facade over a built project: free text and/or an image (or an item's own image) -> explained results.
+
+Everything is loaded once (`SearchService.load`); a query parses its constraints, encodes the text and image with
+the chosen model, retrieves a candidate pool and orders it with the chosen strategy:
+
+- `none`: plain retrieval, the index's top k;
+- `constraints`: score = base + alpha * match - beta * conflict over the pool (seed 003, step 5);
+- `mmr`: maximal marginal relevance over that score and the model's embeddings;
+- `policy`: the list-wise policy the rerank stage trained against simulated users.
+
+The pool holds the index's `rerank.pool` nearest items plus the `rerank.pool` nearest among the items that meet
+every parsed constraint (an exact search over that subset), so a constraint the embedding barely encodes can
+still be met.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pipelines.errors import PipelineError
+from pipelines.search.config import RerankConfig
+from pipelines.search.constraints import Constraints, ParsedQuery, load_vocabulary, parse_query
+from pipelines.search.explain import AttributeTable, judge
+from pipelines.search.policy import ListwisePolicy, Pool, load_policy
+from pipelines.search.rerank import STRATEGIES, constraint_scores, mmr, top_by_score
+from pipelines.search.spaces import IndexSettings, SearchSpace
+
+log = logging.getLogger(__name__)
+
+MODELS = ("baseline", "finetuned")  # baseline = frozen CLIP keys; finetuned = the trained heads
+MAX_K = 100
+STORE = Path("artifacts/store")
+INDEX = Path("artifacts/index/image.faiss")
+MODEL = Path("artifacts/model")
+POLICY = Path("artifacts/rerank/policy.json")
+PARAMS = Path("params.yaml")
+
+__all__ = ["MAX_K", "MODELS", "STRATEGIES", "SearchResponse", "SearchResult", "SearchService"]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    item_id: str
+    row: int  # catalog (store) row
+    score: float  # what the list was ordered by: the similarity for `none`, else the constraint score
+    similarity: float  # cosine similarity to the query in the model's space
+    attributes: dict[str, object]
+    explanation: list[dict[str, str]]
+    conflicts: list[dict[str, str]]
+    satisfied: bool  # every wanted field matched, nothing conflicts
+
+    def to_dict(self) -> dict:
+        return {
+            "item_id": self.item_id,
+            "score": round(self.score, 4),
+            "similarity": round(self.similarity, 4),
+            "attributes": self.attributes,
+            "explanation": self.explanation,
+            "conflicts": self.conflicts,
+        }
+
+
+@dataclass
+class SearchResponse:
+    parsed: ParsedQuery
+    results: list[SearchResult]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model: str = "finetuned"
+    rerank: str = "constraints"
+
+    @property
+    def constraints(self) -> Constraints:
+        return self.parsed.constraints
+
+    def to_dict(self) -> dict:
+        return {
+            **self.parsed.constraints.to_dict(),
+            "model": self.model,
+            "rerank": self.rerank,
+            "results": [r.to_dict() for r in self.results],
+            "timings_ms": {key: round(value, 2) for key, value in self.timings_ms.items()},
+        }
+
+
+class SearchService:
+    """Search over one built project. Construct with `SearchService.load(root)`."""
+
+    def __init__(
+        self,
+        meta,
+        spaces: dict[str, SearchSpace],
+        cfg: RerankConfig,
+        policy: ListwisePolicy | None = None,
+        image_root: Path = Path("."),
+        index_settings: IndexSettings | None = None,
+    ) -> None:
+        self.index_settings = index_settings  # how the in-memory indexes were built (None: given ready-made)
+        self.meta = meta
+        self.item_ids = meta["item_id"].astype(str).to_numpy()
+        self.rows_by_id = {item_id: row for row, item_id in enumerate(self.item_ids)}
+        self.image_paths = meta["image_path"].astype(str).to_numpy() if "image_path" in meta else None
+        self.attributes = AttributeTable(meta)
+        self.spaces = spaces
+        self.cfg = cfg
+        self.policy = policy
+        self.image_root = Path(image_root).resolve()
+        self.vocabulary = load_vocabulary()
+
+    @classmethod
+    def load(cls, root: Path = Path("."), threads: int = 1) -> SearchService:
+        """Load params.yaml, the store, both models with their indexes, and the rerank policy, once.
+
+        A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`.
+        `threads` (torch and FAISS, process-wide) is a speed knob: one query at a time runs fastest on one.
+        """
+        from pipelines.index.config import IndexConfig
+        from pipelines.params import load_params
+        from pipelines.runtime import RuntimeConfig
+
+        if not (Path(root) / PARAMS).is_file():
+            raise PipelineError(f"{Path(root) / PARAMS}: not found; run from a built project (`dvc repro`)")
+        params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
+        index = params.index
+        settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
+        return cls.from_build(
+            root, params.rerank, settings, seed=params.seed, device=params.runtime.device, threads=threads
+        )
+
+    @classmethod
+    def from_build(
+        cls,
+        root: Path,
+        cfg: RerankConfig,
+        index: IndexSettings,
+        *,
+        seed: int,
+        device: str = "auto",
+        threads: int = 1,
+        with_policy: bool = True,
+    ) -> SearchService:
+        """The service over the build in `root` with these params; `with_policy=False` (the rerank stage, which
+        trains the policy) leaves the `policy` strategy unavailable."""
+        import faiss
+        import torch
+
+        from pipelines.encoders import ClipEncoder
+        from pipelines.search.spaces import baseline_space, finetuned_space
+        from pipelines.store import open_store
+        from pipelines.training import load_finetuned
+
+        root = Path(root)
+        for needed in (STORE, INDEX, MODEL / "model.json", *([POLICY] if with_policy else [])):
+            if not (root / needed).exists():
+                raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
+        if threads > 0:
+            from threadpoolctl import threadpool_limits
+
+            torch.set_num_threads(threads)
+            faiss.omp_set_num_threads(threads)
+            # numpy's BLAS too: its default threads spin against each other on the small matrices of one query
+            # (a 200 x 256 product took 220 ms instead of 1 ms on two busy cores).
+            threadpool_limits(limits=threads)
+        store = open_store(root / STORE)
+        clip = ClipEncoder.from_manifest(store.model, device=device)
+        finetuned = load_finetuned(root / MODEL, store, device)
+        spaces = {
+            "baseline": baseline_space(store, root / INDEX, clip),
+            "finetuned": finetuned_space(store, finetuned, clip, index, seed),
+        }
+        policy = load_policy(root / POLICY) if with_policy else None
+        log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
+        return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
+
+    # -- queries ---------------------------------------------------------------------------------------------
+
+    def image_path(self, item_id: str) -> Path:
+        """The absolute path of the item's image file."""
+        row = self._row(item_id, "item_id")
+        if self.image_paths is None:
+            raise PipelineError("the catalog metadata has no image_path column")
+        return self.image_root / self.image_paths[row]
+
+    def _row(self, item_id: str, parameter: str) -> int:
+        row = self.rows_by_id.get(str(item_id))
+        if row is None:
+            raise ValueError(f"{parameter}: unknown item_id {item_id!r}")
+        return row
+
+    def search(
+        self,
+        *,
+        text: str = "",
+        image: Image.Image | None = None,
+        like: str | None = None,
+        k: int = 10,
+        model: str = "finetuned",
+        rerank: str = "constraints",
+    ) -> SearchResponse:
+        """Search by text and/or an image, or by `like` (an item_id whose stored image embedding is the query;
+        that item itself is left out of its results). Invalid arguments raise a ValueError whose message starts
+        with the parameter's name."""
+        started = time.perf_counter()
+        self._check(text, image, like, k, model, rerank)
+        space = self.spaces[model]
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        parsed = parse_query(text or "", self.vocabulary)
+        timings["parse"] = _ms(clock)
+
+        clock = time.perf_counter()
+        parts = []
+        if text and text.strip():
+            parts.append(space.encode_text(parsed.clip_text))
+        if image is not None:
+            parts.append(space.encode_image(image))
+        skip = None
+        if like is not None:
+            skip = self._row(like, "like")
+            parts.append(space.embeddings[skip])
+        query = np.sum(parts, axis=0).astype(np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        timings["encode"] = _ms(clock)
+
+        results, retrieve_ms, rerank_ms = self.rank(space, query, parsed.constraints, k, rerank, skip=skip)
+        timings["retrieve"] = retrieve_ms
+        timings["rerank"] = rerank_ms
+        timings["total"] = _ms(started)
+        return SearchResponse(parsed, results, timings, model, rerank)
+
+    def _check(self, text, image, like, k, model, rerank) -> None:
+        if not isinstance(text, str):
+            raise ValueError(f"text: must be a string, got {type(text).__name__}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+            raise ValueError(f"k: must be between 1 and {MAX_K}, got {k!r}")
+        if model not in self.spaces:
+            raise ValueError(f"model: must be one of {', '.join(MODELS)}, got {model!r}")
+        if rerank not in STRATEGIES:
+            raise ValueError(f"rerank: must be one of {', '.join(STRATEGIES)}, got {rerank!r}")
+        if rerank == "policy" and self.policy is None:
+            raise ValueError("rerank: 'policy' needs the trained policy (artifacts/rerank/policy.json)")
+        if image is not None and not isinstance(image, Image.Image):
+            raise ValueError(f"image: must be a PIL image, got {type(image).__name__}")
+        if like is not None:
+            self._row(like, "like")
+        if not text.strip() and image is None and like is None:
+            raise ValueError("text: the query is empty (give a text, an image, or like=<item_id>)")
+
+    # -- ranking ---------------------------------------------------------------------------------------------
+
+    def pool(self, space: SearchSpace, query: np.ndarray, constraints: Constraints, skip: int | None = None) -> Pool:
+        """The candidates: the index's nearest plus the nearest among items meeting every constraint."""
+        from pipelines.index import search
+
+        size = self.cfg.pool
+        _, ids = search(space.index, query[None], size + (skip is not None))
+        rows = [ids[0][ids[0] >= 0]]
+        if constraints:
+            meeting = np.flatnonzero(self.attributes.satisfying(constraints))
+            if len(meeting):
+                scores = space.embeddings[meeting] @ query
+                if len(meeting) > size:
+                    keep = np.argpartition(-scores, size)[:size]
+                    meeting = meeting[keep]
+                rows.append(meeting)
+        rows = np.unique(np.concatenate(rows))
+        if skip is not None:
+            rows = rows[rows != skip]
+        base = (space.embeddings[rows] @ query).astype(np.float64)
+        order = np.lexsort((rows, -base))  # by similarity, ties by row: the same pool in the same order
+        rows, base = rows[order], base[order]
+        matched, conflicts = self.attributes.counts(rows, constraints)
+        wanted = len(constraints.wanted)
+        return Pool(
+            rows=rows,
+            base=base,
+            relevance=constraint_scores(base, matched, conflicts, self.cfg.alpha, self.cfg.beta),
+            match_share=matched / wanted if wanted else np.ones(len(rows)),
+            conflicts=conflicts,
+            long_tail=self.attributes.long_tail(rows),
+            vectors=np.asarray(space.embeddings[rows], dtype=np.float32),
+            masks=np.stack([self.attributes.masks[f][rows] for f in self.attributes.fields]),
+        )
+
+    def rank(
+        self,
+        space: SearchSpace,
+        query: np.ndarray,
+        constraints: Constraints,
+        k: int,
+        strategy: str,
+        skip: int | None = None,
+    ) -> tuple[list[SearchResult], float, float]:
+        """(results, retrieve ms, rerank ms) for an encoded query."""
+        from pipelines.index import search
+
+        clock = time.perf_counter()
+        if strategy == "none":
+            scores, ids = search(space.index, query[None], k + (skip is not None))
+            keep = (ids[0] >= 0) & (ids[0] != (-1 if skip is None else skip))
+            rows = ids[0][keep][:k]
+            retrieve_ms = _ms(clock)
+            base = (space.embeddings[rows] @ query).astype(np.float64)
+            return self._results(rows, base, base, constraints), retrieve_ms, 0.0
+        pool = self.pool(space, query, constraints, skip)
+        retrieve_ms = _ms(clock)
+        clock = time.perf_counter()
+        if strategy == "constraints":
+            positions = top_by_score(pool.relevance, k)
+        elif strategy == "mmr":
+            positions = mmr(pool.relevance, pool.vectors, k, self.cfg.mmr_lambda)
+        else:
+            positions = self.policy.rank(pool, k)
+        results = self._results(pool.rows[positions], pool.relevance[positions], pool.base[positions], constraints)
+        return results, retrieve_ms, _ms(clock)
+
+    def _results(
+        self, rows: np.ndarray, scores: np.ndarray, base: np.ndarray, constraints: Constraints
+    ) -> list[SearchResult]:
+        out = []
+        for row, score, similarity in zip(rows, scores, base, strict=True):
+            attributes = self.attributes.attributes(int(row))
+            verdict = judge(attributes, constraints)
+            out.append(
+                SearchResult(
+                    item_id=str(self.item_ids[row]),
+                    row=int(row),
+                    score=float(score),
+                    similarity=float(similarity),
+                    attributes=attributes,
+                    explanation=[c.to_dict() for c in verdict.explanation],
+                    conflicts=[c.to_dict() for c in verdict.conflicts],
+                    satisfied=verdict.satisfied,
+                )
+            )
+        return out
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

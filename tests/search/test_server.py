@@ -1,0 +1,207 @@
+"""The HTTP API on a tiny real build, called over HTTP: searches, item images, the page, one 4xx per bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from PIL import Image
+from serving import REPO, call, free_port, get_json, post_search, running_server, server_command, server_env
+
+QUERY = "red t-shirts"
+
+
+# Tests over a running server are slow: the tiny build behind `built_project` runs the real `dvc repro`.
+@pytest.fixture(scope="module")
+def server(built_project, tmp_path_factory) -> str:
+    root = getattr(built_project, "root", built_project)
+    with running_server(Path(root), tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
+
+
+def search(server: str, **params) -> tuple[int, dict]:
+    return get_json(f"{server}/api/search?{urlencode(params)}")
+
+
+def image_bytes(server: str, item_id: str) -> bytes:
+    status, headers, body = call(f"{server}/images/{item_id}")
+    assert status == 200, body
+    return body
+
+
+@pytest.mark.slow
+def test_health_lists_the_choices(server):
+    status, health = get_json(f"{server}/api/health")
+    assert status == 200
+    assert health["status"] == "ok"
+    assert health["models"] == ["baseline", "finetuned"]
+    assert health["strategies"] == ["none", "constraints", "mmr", "policy"]
+    assert health["max_k"] == 100
+
+
+@pytest.mark.slow
+def test_text_search_returns_explained_results_with_images(server):
+    status, data = search(server, q=QUERY, k=7)
+    assert status == 200, data
+    assert data["constraints"].get("color") == "red"
+    assert data["constraints"].get("category") == "tees"
+    results = data["results"]
+    assert len(results) == 7
+    assert len({r["item_id"] for r in results}) == 7
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    for result in results:
+        assert result["image"] == f"/images/{result['item_id']}"
+        # every explanation claim and every conflict is about the item's own fields
+        for claim in result["explanation"]:
+            assert result["attributes"][claim["field"]] == claim["value"], (result["item_id"], claim)
+        for claim in result["conflicts"]:
+            assert result["attributes"][claim["field"]] != "unknown", (result["item_id"], claim)
+    # constraint rerank puts red tees first when the catalog has them
+    assert results[0]["attributes"]["color"] == "red"
+    assert set(data["timings_ms"]) >= {"parse", "encode", "retrieve", "rerank", "total"}
+
+
+@pytest.mark.slow
+def test_every_model_and_strategy_answers(server):
+    for model in ("baseline", "finetuned"):
+        for rerank in ("none", "constraints", "mmr", "policy"):
+            status, data = search(server, q=QUERY, k=5, model=model, rerank=rerank)
+            assert status == 200, (model, rerank, data)
+            assert len(data["results"]) == 5, (model, rerank)
+
+
+@pytest.mark.slow
+def test_negation_is_a_conflict_not_a_match(server):
+    status, data = search(server, q="t-shirts not red", k=10, rerank="constraints")
+    assert status == 200, data
+    assert data["excluded"].get("color") == ["red"]
+    assert all(r["attributes"]["color"] != "red" for r in data["results"][:5])
+
+
+@pytest.mark.slow
+def test_like_and_an_upload_of_the_same_image_find_the_same_neighbours(server):
+    _, first = search(server, q=QUERY, k=5)
+    item_id = first["results"][-1]["item_id"]
+    status, liked = search(server, like=item_id, k=5, rerank="none", model="baseline")
+    assert status == 200, liked
+    liked_ids = [r["item_id"] for r in liked["results"]]
+    assert item_id not in liked_ids and len(liked_ids) == 5  # like=<id> searches by it, leaving it out
+    assert liked_ids != [r["item_id"] for r in first["results"]]
+    upload = {"image": (f"{item_id}.jpg", image_bytes(server, item_id), "image/jpeg")}
+    status, uploaded = post_search(server, {"k": "6", "model": "baseline", "rerank": "none"}, upload)
+    assert status == 200, uploaded
+    uploaded_ids = [r["item_id"] for r in uploaded["results"]]
+    # the upload goes through encode_kv's backbone and preprocessing: the item itself first, then its neighbours
+    assert uploaded_ids[0] == item_id
+    assert uploaded_ids[1:4] == liked_ids[:3]
+    status, data = post_search(server, {"q": "red", "k": "4", "like": ""}, upload)  # text and image together
+    assert status == 200, data
+    assert len(data["results"]) == 4 and data["constraints"].get("color") == "red"
+
+
+@pytest.mark.slow
+def test_item_images_and_the_page_are_served(server):
+    _, data = search(server, q=QUERY, k=1)
+    image = Image.open(io.BytesIO(image_bytes(server, data["results"][0]["item_id"])))
+    assert image.size[0] > 0 and image.size[1] > 0
+    status, headers, page = call(f"{server}/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b'src="/static/app.js"' in page and b'id="results"' in page
+    for asset in ("app.js", "style.css"):
+        status, _, body = call(f"{server}/static/{asset}")
+        assert status == 200 and body
+    status, _, schema = call(f"{server}/openapi.json")
+    assert status == 200 and {"/api/search", "/images/{item_id}", "/api/health"} <= set(json.loads(schema)["paths"])
+    assert call(f"{server}/docs")[0] == 404  # Swagger UI would load its scripts from a CDN
+    # nothing on the page comes from elsewhere
+    for asset in (page, call(f"{server}/static/app.js")[2], call(f"{server}/static/style.css")[2]):
+        assert b"http://" not in asset and b"https://" not in asset
+
+
+BAD_GETS = [
+    ({}, "q"),
+    ({"q": "   "}, "q"),
+    ({"q": "red " * 200}, "q"),
+    ({"q": "red", "k": "0"}, "k"),
+    ({"q": "red", "k": "101"}, "k"),
+    ({"q": "red", "k": "ten"}, "k"),
+    ({"q": "red", "k": "2.5"}, "k"),
+    ({"q": "red", "model": "resnet"}, "model"),
+    ({"q": "red", "rerank": "random"}, "rerank"),
+    ({"like": "no-such-item"}, "like"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("params", "parameter"), BAD_GETS, ids=[str(p)[:40] for p, _ in BAD_GETS])
+def test_bad_query_is_one_4xx_json_error_and_the_server_keeps_serving(server, params, parameter):
+    status, headers, body = call(f"{server}/api/search?{urlencode(params)}")
+    assert 400 <= status < 500, (status, body)
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)["error"]
+    assert error["parameter"] == parameter, error
+    assert error["message"].startswith(f"{parameter}:"), error
+    assert b"Traceback" not in body
+    status, data = search(server, q=QUERY, k=3)
+    assert status == 200 and len(data["results"]) == 3
+
+
+@pytest.mark.slow
+def test_bad_uploads_are_refused_and_the_server_keeps_serving(server):
+    _, health = get_json(f"{server}/api/health")
+    limit = health["max_upload_bytes"]
+    _, first = search(server, q=QUERY, k=1)
+    jpeg = image_bytes(server, first["results"][0]["item_id"])
+    cases = [
+        ({"image": ("notes.jpg", b"this is not an image", "image/jpeg")}, 415),
+        ({"image": ("cut.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")}, 415),  # truncated: fails when decoded
+        ({"image": ("empty.jpg", b"", "image/jpeg")}, 400),
+        ({"image": ("big.jpg", b"\xff" * (limit + 1), "image/jpeg")}, 413),  # over the limit, under Content-Length's
+        ({"image": ("huge.jpg", b"\xff" * (limit + 200_000), "image/jpeg")}, 413),  # refused from Content-Length
+    ]
+    for files, expected in cases:
+        status, data = post_search(server, {"q": "red", "k": "3"}, files)
+        assert status == expected, (files["image"][0], status, data)
+        assert data["error"]["parameter"] == "image", data
+        assert data["error"]["message"].startswith("image:"), data
+        status, data = search(server, q=QUERY, k=3)
+        assert status == 200 and len(data["results"]) == 3
+    status, data = post_search(server, {"q": "red", "k": "0"}, {})
+    assert status == 400 and data["error"]["parameter"] == "k", data
+
+
+@pytest.mark.slow
+def test_unknown_item_image_and_route_are_json_404s(server):
+    status, _, body = call(f"{server}/images/no-such-item")
+    assert status == 404 and json.loads(body)["error"]["parameter"] == "item_id"
+    status, _, body = call(f"{server}/api/nothing-here")
+    assert status == 404 and "error" in json.loads(body)
+
+
+def test_missing_build_is_one_error_line_and_no_server(tmp_path):
+    (tmp_path / "params.yaml").write_bytes((REPO / "params.yaml").read_bytes())
+    result = subprocess.run(
+        server_command(tmp_path, free_port()),
+        cwd=REPO,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "dvc repro" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_help_runs_without_a_build():
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.search", "--help"], cwd=REPO, env=server_env(), capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "--port" in result.stdout

@@ -61,3 +61,10 @@ IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
 SCOREBOARD = Path("reports/scoreboard.json")  # per target: baseline, finetuned, delta, pass (a DVC metric)
 SCOREBOARD_DETAIL = Path("reports/scoreboard_detail.json")  # intervals, query counts, status, notes, verdict
 SCOREBOARD_MD = Path("reports/scoreboard.md")
+
+# rerank (and the search service, which reads the same build)
+RERANK_DIR = Path("artifacts/rerank")
+POLICY = RERANK_DIR / "policy.json"
+RERANK_METRICS = Path("reports/rerank.json")  # six headline values: a DVC metric
+RERANK_DETAIL = Path("reports/rerank_detail.json")  # every metric per strategy and query kind, the policy's training
+RERANK_REPORT = Path("reports/rerank.md")  # example queries with their explained results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.index.config import IndexConfig
 from pipelines.io import read_parquet, write_json_atomic, write_text_atomic
@@ -26,12 +27,6 @@ from pipelines.search.spaces import IndexSettings
 
 log = logging.getLogger("stages.rerank")
 
-ITEMS = Path("data/processed/items.parquet")
-POLICY = Path("artifacts/rerank/policy.json")
-METRICS = Path("reports/rerank.json")  # six headline values: a DVC metric
-DETAIL = Path("reports/rerank_detail.json")  # every metric per strategy and query kind, the policy's training
-REPORT = Path("reports/rerank.md")
-
 
 def main() -> None:
     params = load_params(index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
@@ -42,7 +37,7 @@ def main() -> None:
     service = SearchService.from_build(
         Path("."), cfg, settings, seed=params.seed, device=params.runtime.device, threads=1, with_policy=False
     )
-    items = read_parquet(ITEMS, "the normalize stage")
+    items = read_parquet(paths.ITEMS, "the normalize stage")
     space = service.spaces[cfg.model]
 
     simulated_users = build_queries(items, "train", cfg.policy.train_queries, cfg.negation_share, params.seed)
@@ -58,11 +53,12 @@ def main() -> None:
     summary = summarise(table, coverage)
     payload = policy.to_dict()
 
-    save_policy(policy, POLICY)
-    write_json_atomic(headline(summary, cfg.k), METRICS)
-    write_json_atomic({"model": cfg.model, "k": cfg.k, "strategies": summary, "policy": payload}, DETAIL)
+    save_policy(policy, paths.POLICY)
+    write_json_atomic(headline(summary, cfg.k), paths.RERANK_METRICS)
+    write_json_atomic({"model": cfg.model, "k": cfg.k, "strategies": summary, "policy": payload}, paths.RERANK_DETAIL)
     write_text_atomic(
-        report_markdown(summary, runs, cfg.k, cfg.examples, cfg.model, payload, service.attributes.rows), REPORT
+        report_markdown(summary, runs, cfg.k, cfg.examples, cfg.model, payload, service.attributes.rows),
+        paths.RERANK_REPORT,
     )
     for strategy in ("none", "constraints", "mmr", "policy"):
         s = summary[strategy]
@@ -78,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, __doc__)

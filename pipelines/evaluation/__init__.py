@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         run_model,
         select_queries,
     )
-    from pipelines.evaluation.metrics import attribute_at_k, mean_attribute_at_k, ranked_metric, same_value
+    from pipelines.evaluation.metrics import attribute_at_k, mean_attribute_at_k, ndcg_at_k, ranked_metric, same_value
     from pipelines.evaluation.run import Evaluation, identity, run_evaluation
     from pipelines.evaluation.scoreboard import (
         TargetResult,

@@ -88,3 +88,18 @@ def mean_attribute_at_k(ids: np.ndarray, values: dict[str, np.ndarray], k: int, 
     """attribute@k averaged over known queries, then over the attributes that have any: one headline number."""
     means = [float(s.mean()) for s in attribute_at_k(ids, values, k, unknown).values() if len(s)]
     return float(np.mean(means)) if means else 0.0
+
+
+def ndcg_at_k(gains: np.ndarray, ranked: np.ndarray, k: int) -> float:
+    """NDCG@K of one ranked list over graded relevance (linear gain, log2 discount).
+
+    `gains[i]` is document i's relevance; `ranked` lists the documents in the order shown. The ideal list
+    takes the K largest gains of all documents. A list shorter than K counts its empty slots as zero gain;
+    with no relevant document at all the value is 0.
+    """
+    gains = np.asarray(gains, dtype=np.float64)
+    discount = 1.0 / np.log2(np.arange(k) + 2.0)
+    shown = gains[np.asarray(ranked, dtype=np.int64)[:k]]
+    ideal = np.sort(gains)[::-1][:k]
+    best = float(ideal @ discount[: len(ideal)])
+    return float(shown @ discount[: len(shown)]) / best if best > 0 else 0.0

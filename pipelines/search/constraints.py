@@ -78,11 +78,12 @@ def load_vocabulary(phrases_file: Path = PHRASES_FILE) -> Vocabulary:
     for name, rules in load_rules().fields.items():
         phrases.extend(Phrase(name, (value,), pattern) for value, pattern in rules.values)
     for table_file in sorted(TABLES_DIR.glob("*.csv")):
-        name = next((f for f in FIELDS if table_file.stem.startswith(f)), None)
-        if name is None and table_file.stem.startswith("colors"):
-            name = "color"
-        if name is None:
+        found = next((f for f in FIELDS if table_file.stem.startswith(f)), None)
+        if found is None and table_file.stem.startswith("colors"):
+            found = "color"
+        if found is None:
             continue
+        name = found
         table = load_value_table(table_file.stem, name)
         phrases.extend(Phrase(name, (value,), bounded([_literal(raw)])) for raw, value in table.values.items() if value)
     for name, table in (spec.get("fields") or {}).items():

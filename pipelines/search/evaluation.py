@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
-from torchmetrics.functional.retrieval import retrieval_normalized_dcg
 
 from pipelines.errors import PipelineError
+from pipelines.evaluation.metrics import ndcg_at_k
 from pipelines.schema import FIELDS
 from pipelines.search.constraints import Constraints, parse_query
 from pipelines.search.explain import Claim, claim_holds
@@ -66,13 +65,6 @@ def _gains(service: SearchService, constraints: Constraints) -> np.ndarray:
     return np.where(conflicts > 0, 0.0, share)
 
 
-def _ndcg(gains: np.ndarray, rows: list[int], k: int) -> float:
-    preds = np.zeros(len(gains))
-    preds[rows] = np.arange(len(rows), 0, -1)  # the list's order; items outside it rank below
-    value = retrieval_normalized_dcg(torch.as_tensor(preds), torch.as_tensor(gains), top_k=k)
-    return float(value)
-
-
 def _ild(vectors: np.ndarray) -> float:
     """Intra-list diversity: mean pairwise cosine distance between the results' embeddings."""
     n = len(vectors)
@@ -90,12 +82,15 @@ def score_runs(
     Faithfulness checks each explanation claim against the item's row in items.parquet (`items`), not against
     the metadata the explanation was made from.
     """
-    truth = items.set_index(items["item_id"].astype(str))[list(FIELDS)].to_dict("index")
+    truth: dict[str, dict[str, object]] = {
+        str(item_id): dict(zip(FIELDS, values, strict=True))
+        for item_id, *values in items[["item_id", *FIELDS]].itertuples(index=False)
+    }
     missing = sorted({r.item_id for run in runs for results in run.lists.values() for r in results} - set(truth))
     if missing:
         raise PipelineError(f"items.parquet: result item {missing[0]!r} is not in items.parquet (rerun encode_kv)")
     records = []
-    seen = {s: set() for s in STRATEGIES}
+    seen: dict[str, set[int]] = {s: set() for s in STRATEGIES}
     for i, run in enumerate(runs):
         gains = _gains(service, run.constraints)
         satisfying = int(service.attributes.satisfying(run.constraints).sum())
@@ -113,7 +108,7 @@ def score_runs(
                     "attainable": min(k, satisfying),
                     "claims": len(claims),
                     "true_claims": int(true),
-                    "ndcg": _ndcg(gains, rows, k),
+                    "ndcg": ndcg_at_k(gains, np.asarray(rows), k),
                     "ild": _ild(np.asarray(space.embeddings[rows], dtype=np.float32)),
                 }
             )

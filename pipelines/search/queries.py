@@ -55,8 +55,8 @@ def build_queries(items: pd.DataFrame, split: str, count: int, negation_share: f
     chosen = np.sort(rng.choice(len(eligible), size=min(count, len(eligible)), replace=False))
     colors = sorted(v for v in items["color"].unique() if _known(v))
     queries = []
-    for row in eligible.iloc[chosen].itertuples(index=False):
-        item = row._asdict()
+    for record in eligible.iloc[chosen].to_dict("records"):
+        item = {str(key): value for key, value in record.items()}
         color, category = display("color", item["color"]), display("category", item["category"])
         extras = [f for f in EXTRA_FIELDS if _known(item.get(f))]
         if rng.random() < negation_share:

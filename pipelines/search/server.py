@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import uvicorn
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
@@ -35,8 +35,9 @@ DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
 HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
 
-Model = Literal[MODELS]
-Strategy = Literal[STRATEGIES]
+Model = Literal["baseline", "finetuned"]  # the service's MODELS and STRATEGIES, spelled out for FastAPI's validation
+Strategy = Literal["none", "constraints", "mmr", "policy"]
+assert get_args(Model) == MODELS and get_args(Strategy) == STRATEGIES
 
 
 class BadRequest(Exception):

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pipelines import paths
 from pipelines.errors import PipelineError
 from pipelines.search.config import RerankConfig
 from pipelines.search.constraints import Constraints, ParsedQuery, load_vocabulary, parse_query
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 
 MODELS = ("baseline", "finetuned")  # baseline = frozen CLIP keys; finetuned = the trained heads
 MAX_K = 100
-STORE = Path("artifacts/store")
-INDEX = Path("artifacts/index/image.faiss")
-MODEL = Path("artifacts/model")
-POLICY = Path("artifacts/rerank/policy.json")
 PARAMS = Path("params.yaml")
 
 __all__ = ["MAX_K", "MODELS", "STRATEGIES", "SearchResponse", "SearchResult", "SearchService"]
@@ -155,7 +152,12 @@ class SearchService:
         from pipelines.training import load_finetuned
 
         root = Path(root)
-        for needed in (STORE, INDEX, MODEL / "model.json", *([POLICY] if with_policy else [])):
+        for needed in (
+            paths.STORE_DIR,
+            paths.IMAGE_INDEX,
+            paths.MODEL_DIR / "model.json",
+            *([paths.POLICY] if with_policy else []),
+        ):
             if not (root / needed).exists():
                 raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
         if threads > 0:
@@ -166,14 +168,14 @@ class SearchService:
             # numpy's BLAS too: its default threads spin against each other on the small matrices of one query
             # (a 200 x 256 product took 220 ms instead of 1 ms on two busy cores).
             threadpool_limits(limits=threads)
-        store = open_store(root / STORE)
+        store = open_store(root / paths.STORE_DIR)
         clip = ClipEncoder.from_manifest(store.model, device=device)
-        finetuned = load_finetuned(root / MODEL, store, device)
+        finetuned = load_finetuned(root / paths.MODEL_DIR, store, device)
         spaces = {
-            "baseline": baseline_space(store, root / INDEX, clip),
+            "baseline": baseline_space(store, root / paths.IMAGE_INDEX, clip),
             "finetuned": finetuned_space(store, finetuned, clip, index, seed),
         }
-        policy = load_policy(root / POLICY) if with_policy else None
+        policy = load_policy(root / paths.POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
         return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
 
@@ -268,23 +270,23 @@ class SearchService:
                     keep = np.argpartition(-scores, size)[:size]
                     meeting = meeting[keep]
                 rows.append(meeting)
-        rows = np.unique(np.concatenate(rows))
+        candidates = np.unique(np.concatenate(rows))
         if skip is not None:
-            rows = rows[rows != skip]
-        base = (space.embeddings[rows] @ query).astype(np.float64)
-        order = np.lexsort((rows, -base))  # by similarity, ties by row: the same pool in the same order
-        rows, base = rows[order], base[order]
-        matched, conflicts = self.attributes.counts(rows, constraints)
+            candidates = candidates[candidates != skip]
+        base = (space.embeddings[candidates] @ query).astype(np.float64)
+        order = np.lexsort((candidates, -base))  # by similarity, ties by row: the same pool in the same order
+        candidates, base = candidates[order], base[order]
+        matched, conflicts = self.attributes.counts(candidates, constraints)
         wanted = len(constraints.wanted)
         return Pool(
-            rows=rows,
+            rows=candidates,
             base=base,
             relevance=constraint_scores(base, matched, conflicts, self.cfg.alpha, self.cfg.beta),
-            match_share=matched / wanted if wanted else np.ones(len(rows)),
+            match_share=matched / wanted if wanted else np.ones(len(candidates)),
             conflicts=conflicts,
-            long_tail=self.attributes.long_tail(rows),
-            vectors=np.asarray(space.embeddings[rows], dtype=np.float32),
-            masks=np.stack([self.attributes.masks[f][rows] for f in self.attributes.fields]),
+            long_tail=self.attributes.long_tail(candidates),
+            vectors=np.asarray(space.embeddings[candidates], dtype=np.float32),
+            masks=np.stack([self.attributes.masks[f][candidates] for f in self.attributes.fields]),
         )
 
     def rank(
@@ -315,6 +317,8 @@ class SearchService:
         elif strategy == "mmr":
             positions = mmr(pool.relevance, pool.vectors, k, self.cfg.mmr_lambda)
         else:
+            if self.policy is None:
+                raise ValueError("rerank: the policy is not loaded (SearchService.load loads it)")
             positions = self.policy.rank(pool, k)
         results = self._results(pool.rows[positions], pool.relevance[positions], pool.base[positions], constraints)
         return results, retrieve_ms, _ms(clock)

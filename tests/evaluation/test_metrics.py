@@ -10,6 +10,7 @@ from pipelines.evaluation import (
     bootstrap_generator,
     bootstrap_interval,
     bootstrap_means,
+    ndcg_at_k,
     paired_delta_interval,
     ranked_metric,
 )
@@ -88,3 +89,13 @@ def test_recall_divides_by_every_relevant_document_in_the_catalog_when_counted()
     assert ranked_metric("p@2", relevant, total).tolist() == pytest.approx([0.5, 0.0, 0.5])
     with pytest.raises(PipelineError, match="relevant_total"):
         ranked_metric("recall@1", relevant, np.array([0, 1, 2]))
+
+
+def test_ndcg_at_k_graded_linear_gain():
+    gains = np.array([3.0, 2.0, 0.0, 1.0])
+    # shown: 2, 3, 1 -> 2/log2(2) + 3/log2(3) + 1/log2(4); ideal: 3, 2, 1
+    expected = (2 + 3 / np.log2(3) + 0.5) / (3 + 2 / np.log2(3) + 0.5)
+    assert ndcg_at_k(gains, np.array([1, 0, 3]), 3) == pytest.approx(expected)
+    assert ndcg_at_k(gains, np.array([0, 1, 3]), 3) == pytest.approx(1.0)
+    assert ndcg_at_k(gains, np.array([0]), 3) == pytest.approx(3 / (3 + 2 / np.log2(3) + 0.5))  # empty slots score 0
+    assert ndcg_at_k(np.zeros(4), np.array([0, 1]), 2) == 0.0

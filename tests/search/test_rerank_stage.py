@@ -9,10 +9,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from pipelines.paths import POLICY
 from pipelines.schema import FIELDS
 from pipelines.search import STRATEGIES, SearchService
 from pipelines.search.queries import KINDS, build_queries
-from pipelines.search.service import POLICY
 
 pytestmark = pytest.mark.slow
 

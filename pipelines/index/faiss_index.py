@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.io import atomic_path, read_json, write_json_atomic
+from pipelines.store import check_built_on
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -252,11 +253,13 @@ def open_index(path: str | Path, store: Store) -> faiss.Index:
     missing = [key for key in ("store_hash", "rows", "dim", "metric") if key not in sidecar]
     if missing:
         raise PipelineError(f"{sidecar_path}: missing key {missing[0]!r}")
-    if sidecar["store_hash"] != store.store_hash:
-        raise PipelineError(
-            f"{faiss_path} was built on store {str(sidecar['store_hash'])[:12]}… but {store.path} has store hash "
-            f"{store.store_hash[:12]}…; rebuild the index (dvc repro build_index)"
-        )
+    check_built_on(
+        faiss_path,
+        sidecar["store_hash"],
+        store.store_hash,
+        "rebuild the index (dvc repro build_index)",
+        store=store.path,
+    )
     if sidecar["rows"] != store.rows:
         raise PipelineError(f"{sidecar_path}: records {sidecar['rows']} rows but the store has {store.rows}")
     if sidecar["metric"] != METRIC:

@@ -5,7 +5,15 @@ from pipelines.lazy import lazy_exports
 __getattr__, __all__ = lazy_exports(
     __name__,
     {
-        "store": ["Store", "StoreError", "check_expected_model", "open_store", "write_store"],
+        "store": [
+            "Store",
+            "StoreError",
+            "check_built_on",
+            "check_expected_model",
+            "open_store",
+            "verify_store",
+            "write_store",
+        ],
         "writer": [
             "ARRAYS",
             "FORMAT_VERSION",

@@ -10,7 +10,15 @@ __getattr__, __all__ = lazy_exports(
         "device": ["resolve_device"],
         "facts": ["FactEncoder", "fact_text", "fact_texts"],
         "images": ["ImageFileDataset", "image_batches", "image_loader", "load_rgb"],
-        "kv": ["KVReport", "check_items", "clip_texts", "encode_image_keys", "encode_kv_store", "store_params"],
+        "kv": [
+            "KVReport",
+            "check_items",
+            "clip_texts",
+            "encode_image_keys",
+            "encode_kv_store",
+            "encode_store",
+            "store_params",
+        ],
     },
 )
 __all__ += ["KVConfig", "ModelConfig"]

@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 
 from pipelines.cli import run_stage
-from pipelines.encoders import ClipEncoder
+from pipelines.encoders import resolve_device
 from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
+from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -33,6 +34,9 @@ GALLERY = Path("reports/gallery.html")
 LEADERBOARD = Path("reports/leaderboard.md")  # the public KAGL benchmark's tasks beside its published rows
 GROUND_TRUTH = Path("reports/benchmark_ground_truth.tsv")  # the benchmark queries asked, and what is relevant
 IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
+# Frozen-CLIP prompt features by content hash, reused by the next run (a sweep); like artifacts/checkpoints,
+# deliberately not an out: it never changes a result, only spares loading open_clip and the backbone.
+PROMPT_CACHE = Path("artifacts/prompt_cache")
 
 
 def main() -> None:
@@ -47,8 +51,15 @@ def main() -> None:
             store.model["arch"],
         )
     finetuned = load_finetuned(MODEL, store, params.runtime.device)
-    clip = ClipEncoder.from_manifest(store.model, device=params.runtime.device)
-    catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
+
+    def prompt_encoder():
+        from pipelines.encoders.clip import ClipEncoder  # open_clip loads only when the cache misses
+
+        return ClipEncoder.from_manifest(store.model, device=params.runtime.device).encode_texts
+
+    device = str(resolve_device(params.runtime.device))
+    prompts = CachedPromptEncoder(PROMPT_CACHE, store.model, store.store_hash, device, prompt_encoder)
+    catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=prompts)
     models = [
         ModelSpace("baseline", store.image_keys, identity),
         ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
@@ -65,6 +76,7 @@ def main() -> None:
         backbone_label=backbone_label(store.model),
     )
 
+    log.info("prompt features: %d cached, %d encoded (%s)", prompts.hits, prompts.misses, PROMPT_CACHE)
     write_parquet_atomic(result.per_query, PER_QUERY)
     write_json_atomic(
         {

@@ -1,4 +1,5 @@
-"""The training loop: balanced batches + pair chunks, three losses, per-epoch validation, early stopping, checkpoints and resume."""
+"""The training loop: balanced batches + pair chunks, three losses, per-epoch validation, early stopping,
+checkpoints and resume."""
 
 from __future__ import annotations
 
@@ -165,7 +166,8 @@ class Trainer:
             bad = ~np.isfinite(keys).all(axis=1)
             if bad.any():
                 raise PipelineError(
-                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
+                    f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values "
+                    f"({int(bad.sum())} rows)"
                 )
         torch.manual_seed(seed)
         self.images = images or CachedImageFeatures(data.image_keys, self.device)
@@ -217,18 +219,21 @@ class Trainer:
         cfg, pairs = self.cfg, self.data.pairs
         anchor, other = pairs.anchor[pair_ids], pairs.other[pair_ids]
         needed = np.unique(np.concatenate([rows, anchor, other]))
-        feats = self.images.features(needed)
         at = lambda r: torch.as_tensor(np.searchsorted(needed, r), device=self.device)  # noqa: E731
-        out = self.model(feats[at(rows)], self.text[torch.as_tensor(rows, device=self.device)])
+        # Every row the step touches goes through the image head once, whether it is in the batch, an anchor
+        # or a pair's other side (up to ~45% fewer rows than one pass per role; the loss is the same sum).
+        image, image_proj = self.model.image_outputs(self.images.features(needed))
+        batch = at(rows)
         parts = {
-            "loss_contrastive": self.contrastive(out.image, out.text),
+            "loss_contrastive": self.contrastive(
+                image[batch], self.model.embed_text(self.text[torch.as_tensor(rows, device=self.device)])
+            ),
             "loss_pair": self.pair_loss(
-                self.model.embed_image(feats[at(anchor)]),
-                self.model.embed_image(feats[at(other)]),
-                torch.as_tensor(pairs.label[pair_ids], device=self.device),
+                image[at(anchor)], image[at(other)], torch.as_tensor(pairs.label[pair_ids], device=self.device)
             ),
             "loss_attr": self.attr_loss(
-                out.attr_logits, {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()}
+                self.model.attribute_logits(image_proj[batch]),
+                {a: v[torch.as_tensor(rows, device=self.device)] for a, v in self.labels.items()},
             ),
         }
         parts["loss"] = (
@@ -246,15 +251,15 @@ class Trainer:
         chunks = pair_chunks(len(self.data.pairs), len(batches), self.cfg.pairs_per_step, self.seed, epoch)
         sums: dict[str, float] = {}
         seen = 0
-        for step, (batch, pair_ids) in enumerate(zip(batches, chunks)):
+        for step, (batch, pair_ids) in enumerate(zip(batches, chunks, strict=False)):
             rows = self.data.train_rows[np.asarray(batch)]
             parts = self._step_loss(rows, pair_ids)
             if not torch.isfinite(parts["loss"]):
                 raise NonFiniteLossError(
                     f"train: the loss became {float(parts['loss'].detach())} at epoch {epoch}, step {step} "
-                    f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); stopped without "
-                    f"saving, the last good checkpoint ({self.run_dir / LAST}, epoch {self.epoch}) is kept; "
-                    f"lower train.lr (now {self.cfg.lr}) or raise train.temperature"
+                    f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); "
+                    f"stopped without saving, the last good checkpoint ({self.run_dir / LAST}, epoch {self.epoch}) "
+                    f"is kept; lower train.lr (now {self.cfg.lr}) or raise train.temperature"
                 )
             self.optimizer.zero_grad(set_to_none=True)
             parts["loss"].backward()
@@ -328,11 +333,13 @@ class Trainer:
         for key, expected in (("params_hash", self.params_hash), ("store_hash", self.store_hash)):
             if state.get(key) != expected:
                 raise PipelineError(
-                    f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; delete the folder to start over"
+                    f"{where}: checkpoint {key} is {state.get(key)!r}, expected {expected!r}; "
+                    "delete the folder to start over"
                 )
         if state["spec"] != self.spec.to_dict():
             raise PipelineError(
-                f"{where}: checkpoint was built for another model shape ({state['spec']}); delete the folder to start over"
+                f"{where}: checkpoint was built for another model shape ({state['spec']}); "
+                "delete the folder to start over"
             )
         self.model.load_state_dict(state["model"])
         self.images.load_state(state["adapter"])
@@ -400,7 +407,8 @@ class Trainer:
                 self.best["bad_epochs"] += 1
             self.finished = self.best["bad_epochs"] >= self.cfg.patience or epoch == self.cfg.epochs
             log.info(
-                "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, val recall@1 %.4f, val attribute@10 %.4f%s",
+                "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, "
+                "val recall@1 %.4f, val attribute@10 %.4f%s",
                 epoch,
                 self.cfg.epochs,
                 row["loss"],

@@ -207,6 +207,7 @@ def encode_store(
             facts,
             actors=speed.actors,
             decoders=max(speed.workers, 1),
+            threads=speed.threads,
             device=runtime.device,
             address=runtime.ray_address,
             **common,

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+from tqdm import tqdm
 
 import pipelines
 from pipelines.encoders.clip import ClipEncoder
 from pipelines.encoders.facts import FactEncoder, fact_texts
-from pipelines.encoders.images import load_rgb
+from pipelines.encoders.images import ImageFileDataset
 from pipelines.encoders.kv import KVReport, check_items, text_chunk
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
@@ -64,18 +64,15 @@ def job_runtime_env() -> dict:
 
 
 def _decode_batch(batch: dict[str, np.ndarray], transform) -> dict[str, np.ndarray]:
-    """A CPU task: decode and preprocess a batch of image files; a file that fails yields blank pixels and its
-    error, which the driver raises as one PipelineError."""
-    pixels, errors = [], []
-    for path in batch["path"]:
-        try:
-            image = load_rgb(path)
-            errors.append("")
-        except PipelineError as exc:
-            image = Image.new("RGB", (8, 8))
-            errors.append(str(exc))
-        pixels.append(transform(image).numpy())
-    return {"row": batch["row"], "pixels": np.stack(pixels), "error": np.asarray(errors, dtype=object)}
+    """A CPU task: decode and preprocess a batch of image files, as the local engine's loader workers do (a file
+    that fails yields blank pixels and its error, which the driver raises as one PipelineError)."""
+    files = ImageFileDataset(list(batch["path"]), transform)
+    decoded = [files[index] for index in range(len(files))]
+    return {
+        "row": batch["row"],
+        "pixels": np.stack([pixels.numpy() for pixels, _ in decoded]),
+        "error": np.asarray([error for _, error in decoded], dtype=object),
+    }
 
 
 def _row_batches(rows: np.ndarray, batch_size: int) -> list[slice]:
@@ -85,10 +82,19 @@ def _row_batches(rows: np.ndarray, batch_size: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+def _set_torch_threads(threads: int) -> None:
+    """The local engine's thread count (0 = every core of this node): the same count gives the same bits, as
+    some CPU kernels split a batch's rows differently with another count."""
+    import torch
+
+    torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+
+
 class ImageKeyActor:
     """An actor holding the frozen CLIP backbone: preprocessed pixels -> image keys."""
 
-    def __init__(self, description: dict, device: str, batch_size: int) -> None:
+    def __init__(self, description: dict, device: str, batch_size: int, threads: int) -> None:
+        _set_torch_threads(threads)
         self.encoder = ClipEncoder.build(
             description["arch"], description["pretrained"], description["precision"], device, description["seed"]
         )
@@ -107,7 +113,10 @@ class ImageKeyActor:
 class TextKeyActor:
     """An actor holding the CLIP text tower and the sentence fact encoder: texts -> text keys and fact values."""
 
-    def __init__(self, description: dict, text_encoder: str, device: str, batch_size: int, text_batch_size: int):
+    def __init__(
+        self, description: dict, text_encoder: str, device: str, batch_size: int, text_batch_size: int, threads: int
+    ) -> None:
+        _set_torch_threads(threads)
         self.encoder = ClipEncoder.build(
             description["arch"], description["pretrained"], description["precision"], device, description["seed"]
         )
@@ -154,6 +163,7 @@ def encode_kv_store_ray(
     text_batch_size: int,
     actors: int = 1,
     decoders: int = 2,
+    threads: int = 0,
     device: str = "auto",
     address: str = "",
     params: dict | None = None,
@@ -163,7 +173,8 @@ def encode_kv_store_ray(
 
     `encoder` and `facts` (built on the driver's CPU) give the model description, the preprocessing transform
     and the dims; `actors` actors build their own copies on `device` (one GPU each when it is CUDA), fed by up
-    to `decoders` concurrent decoding tasks. Image paths are
+    to `decoders` concurrent decoding tasks; each actor runs torch with `threads` threads (0 = every core of its
+    node, as the local engine does: on a node shared by several actors set it to the cores per actor). Image paths are
     relative to `root` and must be readable at the same absolute path on every node.
     """
     import ray
@@ -179,6 +190,8 @@ def encode_kv_store_ray(
 
     with ray_session(address):
         gpus = 1 if device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0)) else 0
+        # Ray gives each GPU actor one device, visible to it as its only CUDA device.
+        actor_device = "cuda" if gpus else device
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
@@ -193,7 +206,12 @@ def encode_kv_store_ray(
         )
         image_keys = pixels.map_batches(
             ImageKeyActor,
-            fn_constructor_kwargs={"description": description, "device": device, "batch_size": batch_size},
+            fn_constructor_kwargs={
+                "description": description,
+                "device": actor_device,
+                "batch_size": batch_size,
+                "threads": threads,
+            },
             batch_size=batch_size,
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_gpus=gpus,
@@ -203,9 +221,10 @@ def encode_kv_store_ray(
             fn_constructor_kwargs={
                 "description": description,
                 "text_encoder": facts.name,
-                "device": device,
+                "device": actor_device,
                 "batch_size": batch_size,
                 "text_batch_size": text_batch_size,
+                "threads": threads,
             },
             batch_size=chunk,
             compute=ray.data.ActorPoolStrategy(size=actors),
@@ -213,16 +232,20 @@ def encode_kv_store_ray(
         )
         with create_store(out_dir, rows, dims) as writer:
             start = time.perf_counter()
-            for batch in _in_row_order(image_keys.iter_batches(batch_size=None, batch_format="numpy")):
-                failed = [error for error in batch["error"] if error]
-                if failed:
-                    raise PipelineError(f"{failed[0]}; normalize should have dropped it (rerun normalize)")
-                writer.append("image_keys", batch["keys"])
+            with tqdm(total=rows, desc="image keys (ray)", unit="img", leave=False) as progress:
+                for batch in _in_row_order(image_keys.iter_batches(batch_size=None, batch_format="numpy")):
+                    failed = [error for error in batch["error"] if error]
+                    if failed:
+                        raise PipelineError(f"{failed[0]}; normalize should have dropped it (rerun normalize)")
+                    writer.append("image_keys", batch["keys"])
+                    progress.update(len(batch["row"]))
             images_per_s = rows / max(time.perf_counter() - start, 1e-9)
             start = time.perf_counter()
-            for batch in _in_row_order(text_keys.iter_batches(batch_size=None, batch_format="numpy")):
-                writer.append("text_keys", batch["text_keys"])
-                writer.append("fact_values", batch["fact_values"])
+            with tqdm(total=rows, desc="text keys + fact values (ray)", unit="text", leave=False) as progress:
+                for batch in _in_row_order(text_keys.iter_batches(batch_size=None, batch_format="numpy")):
+                    writer.append("text_keys", batch["text_keys"])
+                    writer.append("fact_values", batch["fact_values"])
+                    progress.update(len(batch["row"]))
             texts_per_s = rows / max(time.perf_counter() - start, 1e-9)
             manifest = writer.finish(items, description, facts.name, params)
     return KVReport(rows, images_per_s, texts_per_s, texts_per_s, manifest)

@@ -1,5 +1,6 @@
 """`python -m stages.encode_kv` on a dozen drawn 32-px items: a valid store, or one clear error and no output."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -48,9 +49,9 @@ def make_repo(root: Path, n: int = 12) -> pd.DataFrame:
     return items
 
 
-def run_stage(cwd: Path) -> subprocess.CompletedProcess:
+def run_stage(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "stages.encode_kv"], cwd=cwd, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "stages.encode_kv"], cwd=cwd, capture_output=True, text=True, timeout=600, env=env
     )
 
 
@@ -85,6 +86,27 @@ def test_same_params_give_identical_bytes(tmp_path):
     assert run_stage(tmp_path).returncode == 0
     second = {p.name: p.read_bytes() for p in (tmp_path / "artifacts/store").iterdir()}
     assert first == second
+
+
+@pytest.mark.slow
+def test_ray_engine_writes_the_local_engines_store(tmp_path, ray_local):
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    for folder in (local, remote):
+        folder.mkdir()
+        make_repo(folder)
+    params = yaml.safe_load((remote / "params.yaml").read_text())
+    params["runtime"]["engine"] = "ray"
+    (remote / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_stage(local).returncode == 0
+    # RAY_ADDRESS points the stage at the tests' shared Ray instead of a Ray of its own.
+    address = ray_local.get_runtime_context().gcs_address
+    result = run_stage(remote, {**os.environ, "RAY_ADDRESS": address})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Ray at {address}" in result.stderr
+    files = sorted(p.name for p in (local / "artifacts/store").iterdir())
+    assert files == sorted(p.name for p in (remote / "artifacts/store").iterdir())
+    for name in files:  # the arrays, meta.parquet and the manifest with its hashes: byte for byte
+        assert (local / "artifacts/store" / name).read_bytes() == (remote / "artifacts/store" / name).read_bytes(), name
 
 
 def test_corrupt_image_is_one_error_line_and_no_store(tmp_path):

@@ -49,7 +49,7 @@ class IndexChoice:
 def choose_index(rows: int, dim: int, train_size: int) -> IndexChoice:
     """The factory for `rows` vectors of `dim` following FAISS's guidelines, with its estimated memory.
 
-    Flat below EXACT_BELOW vectors; HNSW32 below HNSW_BELOW; above, IVF<nlist>_HNSW32,PQ<dim/8>: nlist the
+    Flat below EXACT_BELOW vectors; HNSW32 below HNSW_BELOW; above, IVF<nlist>_HNSW32,PQ<dim/8>np: nlist the
     power of two nearest below 4·sqrt(rows) (the guidelines' 4-16·sqrt(N)), lowered until `train_size`
     gives k-means its 39 points per list. The estimate counts what a search holds in memory.
     """
@@ -72,7 +72,7 @@ def choose_index(rows: int, dim: int, train_size: int) -> IndexChoice:
     codebooks = 256 * vector_bytes  # 2^8 centroids per subquantizer, dim/m floats each: 256·dim floats in all
     codes = rows * (m + 8)  # one byte per subquantizer and an int64 id per vector in the inverted lists
     return IndexChoice(
-        f"IVF{nlist}_HNSW{HNSW_M},PQ{m}",
+        f"IVF{nlist}_HNSW{HNSW_M},PQ{m}np",  # np: no polysemous training (minutes at this size, unused by search)
         f"{rows} ≥ {HNSW_BELOW} vectors: IVF with an HNSW coarse quantizer over {m}-byte PQ codes",
         coarse + codebooks + codes,
     )

@@ -108,15 +108,15 @@ def test_choose_index_follows_the_size_bands():
     assert small.factory == "HNSW32" and small.estimated_bytes == 2_000 * (384 * 4 + 264)
     large = choose_index(1_000_000, 384, 50_000)
     # 4·sqrt(1M) = 4000 -> 2048 lists, lowered to 1024 so that 50,000 training vectors give 39 per list
-    assert large.factory == "IVF1024_HNSW32,PQ48"
+    assert large.factory == "IVF1024_HNSW32,PQ48np"
     assert 1_000_000 * 56 < large.estimated_bytes < 1_000_000 * 60  # 48-byte codes + int64 ids, small extras
-    assert choose_index(200_000, 512, 500_000).factory == "IVF1024_HNSW32,PQ64"  # 4·sqrt(200k) ≈ 1789
+    assert choose_index(200_000, 512, 500_000).factory == "IVF1024_HNSW32,PQ64np"  # 4·sqrt(200k) ≈ 1789
 
 
 def test_auto_factory_builds_what_choose_index_estimates():
     vectors = unit_vectors(120_000, 16, seed=15, clusters=30)
     choice = choose_index(len(vectors), 16, 10_000)
-    assert choice.factory == "IVF256_HNSW32,PQ2"  # 4·sqrt(120k) ≈ 1386 -> 1024, lowered to 256 by 10k/39
+    assert choice.factory == "IVF256_HNSW32,PQ2np"  # 4·sqrt(120k) ≈ 1386 -> 1024, lowered to 256 by 10k/39
     index = build_index(vectors, "auto", train_size=10_000, seed=0)
     assert faiss.extract_index_ivf(index).nlist == 256 and index.ntotal == len(vectors)
     assert training_vectors_needed(index) == 39 * 256

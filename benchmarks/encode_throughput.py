@@ -1,13 +1,18 @@
-"""encode_kv performance: the stage's image path vs the bare forward pass, and the stage's peak RSS.
+"""encode_kv performance: the stage's encode pass vs the bare forward of the same model, and the stage's peak RSS.
 
-Throughput (default mode): on the sample catalog, time the stage's image path
-(`encode_image_keys`: DataLoader decoding + open_clip preprocessing in workers, forward,
-normalisation, memory-mapped store write) against the bare `model.encode_image` on one
-already-preprocessed batch of the same size, in the same process and run. Runs come in
-adjacent bare/stage pairs (alternating order), and the table gives the median of the per-pair
-ratios, so load that other processes put on a shared machine cancels out.
+Throughput (default mode): on the same items of a sample catalog, time
+- bare: open_clip's `model.encode_image` over the items' preprocessed images plus `model.encode_text` over
+  their tokenized CLIP texts (decoding, preprocessing and tokenizing done beforehand, untimed), in batches of
+  `runtime.encode.batch_size`, torch on every core;
+- stage: `encode_kv_store`, the stage's local engine as `dvc repro` runs it (decoding workers, torch thread
+  budget, trimmed text tokens, memory-mapped store write, manifest hashing), with `runtime.encode` from
+  params.yaml. Its image and CLIP-text phases are the counterpart of the bare forward; the fact values (a
+  second model the bare forward does not run) are reported beside them.
+Runs come in adjacent bare/stage pairs (alternating order) and the table gives the median of the per-pair
+ratios, so load that other processes put on a shared machine cancels out. The last line is the headline:
+`encode ratio (stage image+text keys / bare image+text forward): R`.
 
-    python benchmarks/encode_throughput.py --rounds 4 --images 256 --workers 1 2
+    python benchmarks/encode_throughput.py --rounds 4 --images 256
 
 Peak RSS (`--rss N ...`): run `python -m stages.encode_kv` as a subprocess on generated
 catalogs of N items and report its peak resident memory (ru_maxrss of the waited children:
@@ -19,14 +24,16 @@ texts, the store writer, the loader) is the same code either way; the model is a
     python benchmarks/encode_throughput.py --rss 2000 20000 --rss-arch tiny
 
 Catalogs are made by the pipeline's own ingest + normalize stages from the sample generator
-(`data.source: sample`) in `--workdir`, and reused when already there.
+(`data.source: sample`) in `--workdir`, and reused when already there; `--catalog .` uses this
+checkout's own default build (data/processed/items.parquet) instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -38,12 +45,13 @@ import pandas as pd
 import torch
 import yaml
 
-from pipelines.encoders import ClipEncoder, ModelConfig
+from pipelines.encoders import ClipEncoder, KVConfig, ModelConfig
+from pipelines.encoders.facts import FactEncoder
 from pipelines.encoders.images import load_rgb
-from pipelines.encoders.kv import encode_image_keys
+from pipelines.encoders.kv import encode_kv_store, torch_threads
+from pipelines.encoders.texts import clip_texts
 from pipelines.params import load_params
-from pipelines.runtime import RuntimeConfig
-from pipelines.store import StoreWriter
+from pipelines.runtime import EncodeRuntime, RuntimeConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,114 +81,106 @@ def catalog(workdir: Path, items: int, model_overrides: dict | None = None) -> P
     return folder
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process (all threads) plus its finished children (the loader workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def bare_forward(encoder: ClipEncoder, batch: torch.Tensor, images: int) -> float:
-    """images/s of model.encode_image alone, on one preprocessed batch reused."""
-    batch = batch.to(encoder.device)
-    full, rest = divmod(images, len(batch))
+def bare_forward(
+    encoder: ClipEncoder, pixels: torch.Tensor, tokens: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Seconds of model.encode_image and of model.encode_text over prepared inputs, in batches of `batch_size`."""
+    model = encoder.model
+    seconds = []
     with torch.inference_mode():
-        encoder.model.encode_image(batch)  # warm-up
-        start = time.perf_counter()
-        for _ in range(full):
-            encoder.model.encode_image(batch)
-        if rest:
-            encoder.model.encode_image(batch[:rest])
-        if encoder.device.type == "cuda":
-            torch.cuda.synchronize()
-    return images / (time.perf_counter() - start)
+        for forward, inputs in ((model.encode_image, pixels), (model.encode_text, tokens)):
+            start = time.perf_counter()
+            for first in range(0, len(inputs), batch_size):
+                forward(inputs[first : first + batch_size].to(encoder.device))
+            if encoder.device.type == "cuda":
+                torch.cuda.synchronize()
+            seconds.append(time.perf_counter() - start)
+    return seconds[0], seconds[1]
 
 
-def stage_path(encoder: ClipEncoder, paths: list[str], root: Path, batch_size: int, workers: int) -> float:
-    """images/s of the stage's image path, writing into a memory-mapped store in a temp folder."""
+def stage_pass(
+    encoder: ClipEncoder, facts: FactEncoder, items: pd.DataFrame, root: Path, speed: EncodeRuntime
+) -> dict[str, float]:
+    """Seconds per phase of encode_kv_store (the local engine) writing a store into a temp folder."""
     with tempfile.TemporaryDirectory(dir=root) as tmp:
-        writer = StoreWriter(Path(tmp), len(paths), {"image_keys": encoder.dim, "text_keys": 1, "fact_values": 1})
-        rate = encode_image_keys(
+        start = time.perf_counter()
+        report = encode_kv_store(
+            items,
+            Path(tmp) / "store",
             encoder,
-            paths,
-            lambda block: writer.append("image_keys", block),
-            batch_size=batch_size,
-            workers=workers,
+            facts,
+            batch_size=speed.batch_size,
+            workers=speed.workers,
+            threads=speed.threads,
+            text_batch_size=speed.text_batch_size,
             root=root,
         )
-        assert writer.rows_written("image_keys") == len(paths)
-    return rate
+        total = time.perf_counter() - start
+    rows = report.rows
+    images, texts, fact_values = rows / report.images_per_s, rows / report.texts_per_s, rows / report.facts_per_s
+    return {"image": images, "text": texts, "keys": images + texts, "facts": fact_values, "total": total}
 
 
 def throughput(args: argparse.Namespace) -> None:
-    folder = catalog(args.workdir, args.items)
-    params = load_params(folder / "params.yaml", model=ModelConfig, runtime=RuntimeConfig)
-    batch_size = args.batch_size or params.runtime.encode.batch_size
-    paths = pd.read_parquet(folder / ITEMS)["image_path"].tolist()
+    folder = args.catalog.resolve() if args.catalog else catalog(args.workdir, args.items)
+    params = load_params(folder / "params.yaml", model=ModelConfig, kv=KVConfig, runtime=RuntimeConfig)
+    speed = params.runtime.encode
+    if args.batch_size:
+        speed = dataclasses.replace(speed, batch_size=args.batch_size)
+    items = pd.read_parquet(folder / ITEMS)
     encoder = ClipEncoder.from_config(params.model, params.seed, params.runtime.device)
-    batch = torch.stack([encoder.preprocess(load_rgb(folder / p)) for p in paths[:batch_size]])
+    facts = FactEncoder(params.kv.text_encoder, device=str(encoder.device))
     print(
-        f"\n{params.model.arch} ({params.model.pretrained}), {encoder.device}, torch threads "
-        f"{torch.get_num_threads()}, batch {batch_size}, {args.rounds} rounds x {args.images} images "
-        f"of the {args.items}-item sample",
+        f"\n{params.model.arch} ({params.model.pretrained}), {encoder.device}, {len(os.sched_getaffinity(0))} cores, "
+        f"batch {speed.batch_size}, workers {speed.workers}, threads {speed.threads or 'all'}, text tokens trimmed: "
+        f"{encoder.trims_text}; {args.rounds} rounds x {args.images} items of {folder}",
         flush=True,
     )
-    stage_path(encoder, paths[: batch_size * 2], folder, batch_size, args.workers[0])  # warm-up
-    rates: dict[str, list[float]] = {}
-    ratios: dict[str, list[float]] = {}
-    cpu_ratios: dict[str, list[float]] = {}
+    stage_pass(encoder, facts, items.iloc[: speed.batch_size * 2], folder, speed)  # warm-up
+    sides: dict[str, list[float]] = {}
     for round_index in range(args.rounds):
-        # Adjacent bare/stage pairs, alternating which goes first, so the load others put
-        # on the machine hits both sides of each ratio alike.
-        first = round_index * args.images % max(len(paths) - args.images, 1)
-        chunk = paths[first : first + args.images]
-        for workers in args.workers:
-            pair, cpu_ms = {}, {}
-            for side in ("bare", "stage") if round_index % 2 == 0 else ("stage", "bare"):
-                cpu = cpu_seconds()
-                if side == "bare":
-                    pair[side] = bare_forward(encoder, batch, len(chunk))
-                else:
-                    pair[side] = stage_path(encoder, chunk, folder, batch_size, workers)
-                cpu_ms[side] = (cpu_seconds() - cpu) / len(chunk) * 1e3
-            cpu_ratios.setdefault(f"stage/{workers}", []).append(cpu_ms["bare"] / cpu_ms["stage"])
-            rates.setdefault("bare", []).append(pair["bare"])
-            rates.setdefault(f"stage/{workers}", []).append(pair["stage"])
-            ratios.setdefault(f"stage/{workers}", []).append(pair["stage"] / pair["bare"])
-            print(
-                f"round {round_index + 1}, workers {workers}: bare {pair['bare']:.1f}/s "
-                f"({cpu_ms['bare']:.1f} CPU-ms/img), stage {pair['stage']:.1f}/s ({cpu_ms['stage']:.1f} CPU-ms/img), "
-                f"ratio {pair['stage'] / pair['bare']:.3f}",
-                flush=True,
-            )
-    # Load-independent cross-check: CPU seconds per image of the two parts of the stage. When
-    # every core is busy (no idle core to overlap on), the stage can be no slower than
-    # forward / (forward + decode&preprocess) of the bare rate.
-    sample = paths[: args.images]
-    cpu = time.process_time()
-    for path in sample:
-        encoder.preprocess(load_rgb(folder / path))
-    prep_ms = (time.process_time() - cpu) / len(sample) * 1e3
-    cpu = time.process_time()
-    bare_forward(encoder, batch, len(sample))
-    forward_ms = (time.process_time() - cpu) / len(sample) * 1e3
-    print(
-        f"\nCPU per image: decode+preprocess {prep_ms:.2f} ms, forward {forward_ms:.2f} ms (all threads); "
-        f"saturated-CPU bound on the ratio: {forward_ms / (forward_ms + prep_ms):.3f}"
-    )
-    print(
-        "\n| path | workers | images/s (median) | wall ratio to bare, same round (median; min-max) "
-        "| CPU-time ratio bare/stage (median) |"
-    )
-    print("|---|---|---|---|---|")
-    print(f"| bare model.encode_image | - | {statistics.median(rates['bare']):.1f} | 1 | 1 |")
-    for workers in args.workers:
-        key = f"stage/{workers}"
+        first = round_index * args.images % max(len(items) - args.images, 1)
+        chunk = items.iloc[first : first + args.images].reset_index(drop=True)
+        pixels = torch.stack([encoder.preprocess(load_rgb(folder / p)) for p in chunk["image_path"]])
+        tokens = encoder.tokenizer(clip_texts(chunk))
+        # Adjacent bare/stage pairs, alternating which goes first, so others' load hits both sides alike.
+        for side in ("bare", "stage") if round_index % 2 == 0 else ("stage", "bare"):
+            if side == "bare":
+                with torch_threads(speed.threads):
+                    bare_image, bare_text = bare_forward(encoder, pixels, tokens, speed.batch_size)
+                bare = bare_image + bare_text
+            else:
+                stage = stage_pass(encoder, facts, chunk, folder, speed)
+        n = len(chunk)
+        sides.setdefault("bare/s", []).append(n / bare)
+        sides.setdefault("keys/s", []).append(n / stage["keys"])
+        sides.setdefault("keys", []).append(bare / stage["keys"])
+        sides.setdefault("image", []).append(bare_image / stage["image"])
+        sides.setdefault("text", []).append(bare_text / stage["text"])
+        sides.setdefault("keys+facts", []).append(bare / (stage["keys"] + stage["facts"]))
+        sides.setdefault("total", []).append(bare / stage["total"])
         print(
-            f"| stage image path | {workers} | {statistics.median(rates[key]):.1f} | "
-            f"{statistics.median(ratios[key]):.3f} ({min(ratios[key]):.3f}-{max(ratios[key]):.3f}) | "
-            f"{statistics.median(cpu_ratios[key]):.3f} |"
+            f"round {round_index + 1}: bare image+text {n / bare:.1f} items/s; stage image keys "
+            f"{n / stage['image']:.1f}/s, "
+            f"text keys {n / stage['text']:.1f}/s, image+text {n / stage['keys']:.1f} items/s (ratio "
+            f"{bare / stage['keys']:.3f}), facts {n / stage['facts']:.1f}/s, whole pass {n / stage['total']:.1f} "
+            f"items/s (ratio {bare / stage['total']:.3f})",
+            flush=True,
         )
+    median = {key: statistics.median(values) for key, values in sides.items()}
+    print("\n| path | items/s (median) | ratio to bare, same round (median; min-max) |")
+    print("|---|---|---|")
+    print(f"| bare image+text forward | {median['bare/s']:.1f} | 1 |")
+    for key, label in (
+        ("image", "encode_kv_store image keys alone (decoding, thread budget) vs bare encode_image"),
+        ("text", "encode_kv_store CLIP text keys alone (trimmed tokens) vs bare encode_text"),
+        ("keys", "encode_kv_store image+text keys"),
+        ("keys+facts", "encode_kv_store image+text keys + fact values"),
+        ("total", "encode_kv_store whole call (+ loader start, store write, hashing)"),
+    ):
+        rate = f"{median['keys/s']:.1f}" if key == "keys" else "-"
+        print(f"| {label} | {rate} | {median[key]:.3f} ({min(sides[key]):.3f}-{max(sides[key]):.3f}) |")
+    print(f"\nencode ratio (stage image+text keys / bare image+text forward): {median['keys']:.3f}")
 
 
 def peak_rss(args: argparse.Namespace) -> None:
@@ -224,10 +224,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "encode_kv_bench")
     parser.add_argument("--items", type=int, default=2000, help="size of the sample catalog for throughput")
-    parser.add_argument("--images", type=int, default=256, help="images per timed run")
-    parser.add_argument("--rounds", type=int, default=4, help="bare/stage pairs per workers setting")
+    parser.add_argument("--catalog", type=Path, help="a checkout with a default build to read items from (e.g. .)")
+    parser.add_argument("--images", type=int, default=256, help="items (images + texts) per timed run")
+    parser.add_argument("--rounds", type=int, default=4, help="bare/stage pairs")
     parser.add_argument("--batch-size", type=int, default=0, help="0 = runtime.encode.batch_size from params.yaml")
-    parser.add_argument("--workers", type=int, nargs="+", default=[2], help="DataLoader workers to compare")
     parser.add_argument("--rss", type=int, nargs="*", help="measure the stage's peak RSS at these catalog sizes")
     parser.add_argument("--rss-arch", choices=["default", "tiny"], default="default")
     args = parser.parse_args()

@@ -56,6 +56,9 @@ GALLERY = Path("reports/gallery.html")
 LEADERBOARD = Path("reports/leaderboard.md")  # the public KAGL benchmark's tasks beside its published rows
 BENCHMARK_GROUND_TRUTH = Path("reports/benchmark_ground_truth.tsv")  # the benchmark queries asked, what is relevant
 IMAGE_ROOT = Path(".")  # items' image_path is relative to the repository root
+# Frozen-CLIP prompt features by content hash, reused by the next run (a sweep); like the checkpoints, deliberately
+# not an out: it never changes a result, only spares loading open_clip and the backbone.
+PROMPT_CACHE_DIR = Path("artifacts/prompt_cache")
 
 # scoreboard
 SCOREBOARD = Path("reports/scoreboard.json")  # per target: baseline, finetuned, delta, pass (a DVC metric)

@@ -6,6 +6,7 @@ No stage lists `runtime` among its DVC params, so changing one of these reruns n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -19,15 +20,21 @@ class NormalizeRuntime:
 
 @dataclass(frozen=True)
 class EncodeRuntime:
-    batch_size: int = 32  # images per CLIP forward
-    workers: int = 2  # DataLoader processes for decoding and preprocessing
+    batch_size: int = 32  # images (and CLIP texts) per CLIP forward
+    workers: int = 2  # decoding processes (local engine: DataLoader workers; ray: concurrent decoding tasks)
+    threads: int = 0  # torch threads of the forward pass (local engine; 0 = every core)
     text_batch_size: int = 64  # facts per sentence-encoder forward
+    actors: int = 1  # encoder actors in the Ray pool (one GPU each when runtime.device is CUDA)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.text_batch_size < 1:
             raise ValueError("runtime.encode.batch_size and runtime.encode.text_batch_size must be at least 1")
         if self.workers < 0:
             raise ValueError(f"runtime.encode.workers must be 0 or more, got {self.workers}")
+        if self.threads < 0:
+            raise ValueError(f"runtime.encode.threads must be 0 (every core) or more, got {self.threads}")
+        if self.actors < 1:
+            raise ValueError(f"runtime.encode.actors must be at least 1, got {self.actors}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class SearchRuntime:
 @dataclass(frozen=True)
 class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N, for encode_kv, train and evaluate
+    engine: Literal["local", "ray"] = "local"  # encode_kv: this process, or Ray Data (tasks decode, actors encode)
+    ray_address: str = ""  # engine ray: a cluster address; empty = RAY_ADDRESS when set, else a local Ray
     normalize: NormalizeRuntime = field(default_factory=NormalizeRuntime)
     encode: EncodeRuntime = field(default_factory=EncodeRuntime)
     index: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=2))

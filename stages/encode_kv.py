@@ -4,9 +4,8 @@ import logging
 
 from pipelines import paths
 from pipelines.cli import run_stage
-from pipelines.encoders import ClipEncoder, KVConfig, ModelConfig
-from pipelines.encoders.facts import FactEncoder
-from pipelines.encoders.kv import check_items, encode_kv_store, store_params
+from pipelines.encoders import KVConfig, ModelConfig
+from pipelines.encoders.kv import check_items, encode_store
 from pipelines.io import read_parquet
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig
@@ -16,21 +15,9 @@ log = logging.getLogger("stages.encode_kv")
 
 def main() -> None:
     params = load_params(model=ModelConfig, kv=KVConfig, runtime=RuntimeConfig)
-    speed = params.runtime.encode
     items = read_parquet(paths.ITEMS, "the normalize stage")
     check_items(items, str(paths.ITEMS))  # before the models load: a bad table fails in a second, naming the file
-    encoder = ClipEncoder.from_config(params.model, params.seed, params.runtime.device)
-    facts = FactEncoder(params.kv.text_encoder, device=str(encoder.device))
-    report = encode_kv_store(
-        items,
-        paths.STORE_DIR,
-        encoder,
-        facts,
-        batch_size=speed.batch_size,
-        workers=speed.workers,
-        text_batch_size=speed.text_batch_size,
-        params=store_params(params.model, params.kv, params.seed),
-    )
+    report = encode_store(items, paths.STORE_DIR, params.model, params.kv, params.seed, params.runtime)
     log.info(
         "wrote %s: %d items; %.1f images/s, %.1f CLIP texts/s, %.1f facts/s; store %s",
         paths.STORE_DIR,

@@ -6,8 +6,9 @@ import logging
 
 from pipelines import paths
 from pipelines.cli import run_stage
-from pipelines.encoders import ClipEncoder
+from pipelines.encoders import resolve_device
 from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
+from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -31,8 +32,15 @@ def main() -> None:
             store.model["arch"],
         )
     finetuned = load_finetuned(paths.MODEL_DIR, store, params.runtime.device)
-    clip = ClipEncoder.from_manifest(store.model, device=params.runtime.device)
-    catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
+
+    def prompt_encoder():
+        from pipelines.encoders.clip import ClipEncoder  # open_clip loads only when the cache misses
+
+        return ClipEncoder.from_manifest(store.model, device=params.runtime.device).encode_texts
+
+    device = str(resolve_device(params.runtime.device))
+    prompts = CachedPromptEncoder(paths.PROMPT_CACHE_DIR, store.model, store.store_hash, device, prompt_encoder)
+    catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=prompts)
     models = [
         ModelSpace("baseline", store.image_keys, identity),
         ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
@@ -49,6 +57,7 @@ def main() -> None:
         backbone_label=backbone_label(store.model),
     )
 
+    log.info("prompt features: %d cached, %d encoded (%s)", prompts.hits, prompts.misses, paths.PROMPT_CACHE_DIR)
     write_parquet_atomic(result.per_query, paths.PER_QUERY)
     write_json_atomic(
         {

@@ -1,4 +1,4 @@
-"""Helpers every test folder shares: run a stage as DVC runs it, and edit params.yaml."""
+"""Helpers every test folder shares: run a stage as DVC runs it, edit params.yaml, one local Ray."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ def run_stage() -> StageRunner:
 def set_params() -> Callable[[Path, Mapping[str, Any]], None]:
     """`set_params(root, {"section.key": value})`: see set_params_in."""
     return set_params_in
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray (2 CPUs) for every test that needs it, shut down when the session ends."""
+    import ray
+
+    from pipelines.encoders.ray_engine import job_runtime_env
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=job_runtime_env())
+    yield ray
+    ray.shutdown()

@@ -33,9 +33,13 @@ CASES = {
     ),
     "mining_speed": (["--train", "500", "--others", "200", "--dim", "32"], ["HNSW32", "Flat", "build_pairs:"]),
     "normalize_throughput": (["--items", "80", "--workers", "1", "--image-size", "32"], ["items/s"]),
+    "scale": (
+        ["--items", "3000", "--train-steps", "5", "--val-items", "200", "--queries", "40", "--eval-queries", "40"],
+        ["build_index", "HNSW32: estimated", "recall@10 image queries", "evaluate", "items=3000 seconds="],
+    ),
     "encode_throughput": (
-        ["--items", "80", "--images", "32", "--rounds", "1", "--workers", "0", "--batch-size", "16"],
-        ["| bare model.encode_image |", "| stage image path | 0 |"],
+        ["--items", "80", "--images", "32", "--rounds", "1", "--batch-size", "16"],
+        ["| bare image+text forward |", "encode ratio (stage image+text keys / bare image+text forward): "],
     ),
 }
 

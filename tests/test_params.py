@@ -68,6 +68,9 @@ def test_a_stage_builds_only_the_sections_it_asks_for():
         ({"sed": 1}, "unknown key 'sed'"),
         ({"runtime": {"encode": {"batch_size": 0}}}, "runtime.encode.batch_size"),
         ({"runtime": {"device": "tpu"}}, "runtime.device must be auto, cpu, cuda or cuda:N"),
+        ({"runtime": {"engine": "spark"}}, "'runtime.engine' must be one of 'local', 'ray', got 'spark'"),
+        ({"runtime": {"encode": {"actors": 0}}}, "runtime.encode.actors must be at least 1"),
+        ({"runtime": {"encode": {"threads": -1}}}, "runtime.encode.threads must be 0 (every core) or more"),
     ],
 )
 def test_bad_params_name_the_key(tmp_path, override, message):

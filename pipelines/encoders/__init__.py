@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         clip_texts,
         encode_image_keys,
         encode_kv_store,
+        encode_store,
         store_params,
     )
 

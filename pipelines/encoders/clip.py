@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import open_clip
 import torch
 import torch.nn.functional as F
+from open_clip.transformer import text_global_pool
 
 from pipelines.encoders.config import ModelConfig
 from pipelines.encoders.device import resolve_device
@@ -123,15 +125,61 @@ class ClipEncoder:
             features = self.model.encode_image(pixels.to(self.device, non_blocking=True))
         return _normalised(features)
 
-    def encode_texts(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
-        """Texts (truncated to the context length by the tokenizer) -> (len, dim) float32, L2-normalised."""
+    def encode_texts(self, texts: list[str], batch_size: int = 256, *, trim: bool = True) -> np.ndarray:
+        """Texts (truncated to the context length by the tokenizer) -> (len, dim) float32, L2-normalised.
+
+        With `trim` (and a text tower that allows it, see `trims_text`), each batch runs only up to
+        its longest text's end token instead of the full context length.
+        """
         out = []
         for start in range(0, len(texts), batch_size):
             tokens = self.tokenizer(list(texts[start : start + batch_size])).to(self.device)
             with torch.inference_mode(), self._autocast():
-                features = self.model.encode_text(tokens)
+                if trim and self.trims_text:
+                    features = _encode_text_trimmed(self.model, tokens)
+                else:
+                    features = self.model.encode_text(tokens)
             out.append(_normalised(features))
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+
+    @functools.cached_property
+    def trims_text(self) -> bool:
+        """Whether padding after the pooled end token can be dropped without changing a text key.
+
+        True for open_clip's own text tower with a causal attention mask and end-token pooling: no
+        position attends to a later one, and the pooled position is the end token, so tokens after
+        the longest text's end token in a batch affect nothing that is kept.
+        """
+        model = self.model
+        if not isinstance(model, open_clip.model.CLIP) or model.text_pool_type not in ("argmax", "eos"):
+            return False
+        mask = getattr(model, "attn_mask", None)
+        if mask is None or mask.ndim != 2:
+            return False
+        upper = torch.ones_like(mask, dtype=torch.bool).triu(1)
+        return bool(torch.isneginf(mask[upper]).all() and (mask[~upper] == 0).all())
+
+
+def _pooled_positions(model: Any, tokens: torch.Tensor) -> torch.Tensor:
+    """The position text_global_pool reads in each row: the end token (the highest id, or the eos id)."""
+    if model.text_pool_type == "eos":
+        return (tokens == model.text_eos_id).int().argmax(dim=-1)
+    return tokens.argmax(dim=-1)
+
+
+def _encode_text_trimmed(model: Any, tokens: torch.Tensor) -> torch.Tensor:
+    """open_clip's CLIP.encode_text on the tokens up to the batch's last pooled position (exact: causal mask)."""
+    length = int(_pooled_positions(model, tokens).max()) + 1
+    tokens = tokens[:, :length]
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast_dtype)
+    x = x + model.positional_embedding[:length].to(cast_dtype)
+    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+    x = model.ln_final(x)
+    x = text_global_pool(x, tokens, model.text_pool_type, eos_token_id=getattr(model, "text_eos_id", None))
+    if model.text_projection is None:
+        return x
+    return model.text_projection(x) if isinstance(model.text_projection, torch.nn.Linear) else x @ model.text_projection
 
 
 def _normalised(features: torch.Tensor) -> np.ndarray:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm import tqdm
 
 from pipelines.encoders.clip import ClipEncoder
@@ -19,13 +23,14 @@ from pipelines.encoders.facts import FactEncoder, fact_texts
 from pipelines.encoders.images import image_batches
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
+from pipelines.runtime import RuntimeConfig
 from pipelines.schema import FIELDS
 from pipelines.store import create_store
 
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ("item_id", "image_path", "title", "desc", "split", *FIELDS)
-TEXT_CHUNK = 1024  # texts per block written to the store: bounded memory, whatever the catalog size
+TEXT_CHUNK = 1024  # about this many texts per block written to the store: bounded memory at any catalog size
 
 
 @dataclass(frozen=True)
@@ -81,13 +86,35 @@ def encode_image_keys(
     return len(image_paths) / max(time.perf_counter() - start, 1e-9)
 
 
+def text_chunk(batch_size: int) -> int:
+    """Texts per chunk: a whole number of batches, so batch k always holds rows [k*B, (k+1)*B) of the catalog
+    (which the Ray engine reproduces, and which keeps each row's key independent of the chunking)."""
+    return batch_size * max(1, round(TEXT_CHUNK / batch_size))
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[int]:
+    """Run the block with `threads` torch intra-op threads (0 = one per core), then restore the previous count."""
+    previous = torch.get_num_threads()
+    wanted = threads or len(os.sched_getaffinity(0))
+    torch.set_num_threads(wanted)
+    try:
+        yield wanted
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _encode_texts_in_chunks(
-    texts: list[str], encode: Callable[[list[str]], np.ndarray], sink: Callable[[np.ndarray], None], desc: str
+    texts: list[str],
+    encode: Callable[[list[str]], np.ndarray],
+    sink: Callable[[np.ndarray], None],
+    desc: str,
+    chunk_size: int,
 ) -> float:
     start = time.perf_counter()
     with tqdm(total=len(texts), desc=desc, unit="text", leave=False) as progress:
-        for first in range(0, len(texts), TEXT_CHUNK):
-            chunk = texts[first : first + TEXT_CHUNK]
+        for first in range(0, len(texts), chunk_size):
+            chunk = texts[first : first + chunk_size]
             sink(encode(chunk))
             progress.update(len(chunk))
     return len(texts) / max(time.perf_counter() - start, 1e-9)
@@ -107,17 +134,20 @@ def encode_kv_store(
     batch_size: int,
     workers: int,
     text_batch_size: int,
+    threads: int = 0,
     params: dict | None = None,
     root: str | Path = ".",
 ) -> KVReport:
     """Encode `items` (the normalized items table) into a store at `out_dir`, atomically.
 
-    Image paths are relative to `root`. The manifest records the encoder's device-independent
-    description and `params`; timings go only into the report, so equal inputs give equal bytes.
+    Image paths are relative to `root`. The thread budget: `workers` decoding processes of one
+    thread each at a lower priority, and `threads` torch threads (0 = one per core) for the forward
+    passes here. The manifest records the encoder's device-independent description and `params`;
+    timings go only into the report, so equal inputs give equal bytes.
     """
     check_items(items, "items")
     dims = {"image_keys": encoder.dim, "text_keys": encoder.dim, "fact_values": facts.dim}
-    with create_store(out_dir, len(items), dims) as writer:
+    with create_store(out_dir, len(items), dims) as writer, torch_threads(threads):
         images_per_s = encode_image_keys(
             encoder,
             items["image_path"].tolist(),
@@ -131,12 +161,56 @@ def encode_kv_store(
             lambda chunk: encoder.encode_texts(chunk, batch_size=batch_size),
             lambda block: writer.append("text_keys", block),
             "text keys",
+            text_chunk(batch_size),
         )
         facts_per_s = _encode_texts_in_chunks(
             fact_texts(items),
             lambda chunk: facts.encode(chunk, batch_size=text_batch_size),
             lambda block: writer.append("fact_values", block),
             "fact values",
+            text_chunk(text_batch_size),
         )
         manifest = writer.finish(items, encoder.description, facts.name, params)
     return KVReport(len(items), images_per_s, texts_per_s, facts_per_s, manifest)
+
+
+def encode_store(
+    items: pd.DataFrame,
+    out_dir: str | Path,
+    model_cfg: ModelConfig,
+    kv_cfg: KVConfig,
+    seed: int,
+    runtime: RuntimeConfig,
+    root: str | Path = ".",
+) -> KVReport:
+    """Build the encoders and encode `items` into a store with the engine `runtime.engine` names.
+
+    `local` runs here (decoding workers + torch threads, `runtime.encode`); `ray` runs Ray Data, whose actors
+    encode on `runtime.device` while this process keeps CPU copies for the description, transform and dims.
+    """
+    speed = runtime.encode
+    ray = runtime.engine == "ray"
+    encoder = ClipEncoder.from_config(model_cfg, seed, "cpu" if ray else runtime.device)
+    facts = FactEncoder(kv_cfg.text_encoder, device=str(encoder.device))
+    common: dict[str, Any] = {
+        "batch_size": speed.batch_size,
+        "text_batch_size": speed.text_batch_size,
+        "params": store_params(model_cfg, kv_cfg, seed),
+        "root": root,
+    }
+    if ray:
+        from pipelines.encoders.ray_engine import encode_kv_store_ray
+
+        return encode_kv_store_ray(
+            items,
+            out_dir,
+            encoder,
+            facts,
+            actors=speed.actors,
+            decoders=max(speed.workers, 1),
+            threads=speed.threads,
+            device=runtime.device,
+            address=runtime.ray_address,
+            **common,
+        )
+    return encode_kv_store(items, out_dir, encoder, facts, workers=speed.workers, threads=speed.threads, **common)

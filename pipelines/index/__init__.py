@@ -5,26 +5,33 @@ from typing import TYPE_CHECKING
 from pipelines.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from pipelines.index.evaluate import (
-        MeasuredIndex,
-        build_and_measure,
-        held_out_queries,
-        index_reports,
-        queries_per_second,
-    )
     from pipelines.index.faiss_index import (
+        AUTO,
+        IndexChoice,
         build_index,
+        choose_index,
         configure_search,
         exact_neighbours,
         index_bytes,
         open_index,
         recall_at_k,
+        resolve_factory,
         save_index,
         search,
         search_excluding_groups,
-        search_params,
         suggest_factory,
         training_vectors_needed,
+    )
+    from pipelines.index.recall import (
+        MODALITIES,
+        MeasuredIndex,
+        build_and_measure,
+        held_out_queries,
+        index_reports,
+        modality_queries,
+        queries_per_second,
+        recall_by_modality,
+        recall_key,
     )
 
 __getattr__, __all__ = lazy_exports(__name__, __file__)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class IndexConfig:
-    factory: str = "HNSW32"
+    factory: str = "auto"  # auto: chosen by catalog size (pipelines/index/faiss_index.py choose_index)
     ef_search: int = 64
     nprobe: int = 16
     text: bool = True
@@ -16,7 +16,7 @@ class IndexConfig:
 
     def __post_init__(self) -> None:
         if not self.factory.strip():
-            raise ValueError("index.factory must be a FAISS index-factory string, e.g. 'Flat' or 'HNSW32'")
+            raise ValueError("index.factory must be 'auto' or a FAISS index-factory string, e.g. 'Flat' or 'HNSW32'")
         for key in ("ef_search", "nprobe", "train_size", "eval_queries"):
             if getattr(self, key) < 1:
                 raise ValueError(f"index.{key} must be at least 1, got {getattr(self, key)}")

@@ -1,9 +1,10 @@
-"""FAISS indexes over the store's keys: build from a factory string, tune search, search, save and reopen."""
+"""FAISS indexes over the store's keys: choose a factory by size, build, tune search, search, save and reopen."""
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.io import atomic_path, read_json, write_json_atomic
+from pipelines.store import check_built_on
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -26,19 +28,80 @@ MIN_POINTS_PER_CENTROID = 39
 # First over-fetch of search_excluding_groups beyond k; rows still short of k are searched again
 # with a doubled fetch until they fill up or the catalog runs out.
 GROUP_MARGIN = 16
+AUTO = "auto"  # index.factory: choose by catalog size (choose_index)
+# choose_index's size bands, after FAISS's "Guidelines to choose an index": exact search while it is cheap, an
+# HNSW graph while the full vectors fit comfortably, then IVF (HNSW coarse quantizer) over PQ codes.
+EXACT_BELOW = 1_000
+HNSW_BELOW = 100_000
+HNSW_M = 32
+PQ_SUBVECTOR_DIM = 8  # PQ with dim/8 bytes per vector: 48 bytes for 384-d keys, 64 for 512-d
+KNOBS = ("ef_search", "nprobe")
+ADD_BLOCK = 65_536  # vectors per index.add call
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    factory: str  # the index-factory string
+    reason: str  # why, for the log and the report
+    estimated_bytes: int  # codes, graph links, ids and centroids, from the factory's layout (no build needed)
+
+
+def choose_index(rows: int, dim: int, train_size: int) -> IndexChoice:
+    """The factory for `rows` vectors of `dim` following FAISS's guidelines, with its estimated memory.
+
+    Flat below EXACT_BELOW vectors; HNSW32 below HNSW_BELOW; above, IVF<nlist>_HNSW32,PQ<dim/8>np: nlist the
+    power of two nearest below 4·sqrt(rows) (the guidelines' 4-16·sqrt(N)), lowered until `train_size`
+    gives k-means its 39 points per list. The estimate counts what a search holds in memory.
+    """
+    vector_bytes = 4 * dim
+    if rows < EXACT_BELOW:
+        return IndexChoice("Flat", f"{rows} < {EXACT_BELOW} vectors: exact search", rows * vector_bytes)
+    if rows < HNSW_BELOW:
+        # level 0 holds 2·M int32 links per vector; upper levels add ~1/M of that again
+        links = int(2 * HNSW_M * 4 * (1 + 1 / HNSW_M))
+        return IndexChoice(
+            f"HNSW{HNSW_M}",
+            f"{rows} < {HNSW_BELOW} vectors: HNSW graph over full vectors",
+            rows * (vector_bytes + links),
+        )
+    nlist = 2 ** int(math.log2(4 * math.sqrt(rows)))
+    while nlist > 1 and MIN_POINTS_PER_CENTROID * nlist > min(rows, train_size):
+        nlist //= 2
+    m = _pq_subquantizers(dim)
+    coarse = nlist * (vector_bytes + 2 * HNSW_M * 4)  # centroids and their HNSW graph
+    codebooks = 256 * vector_bytes  # 2^8 centroids per subquantizer, dim/m floats each: 256·dim floats in all
+    codes = rows * (m + 8)  # one byte per subquantizer and an int64 id per vector in the inverted lists
+    return IndexChoice(
+        f"IVF{nlist}_HNSW{HNSW_M},PQ{m}np",  # np: no polysemous training (minutes at this size, unused by search)
+        f"{rows} ≥ {HNSW_BELOW} vectors: IVF with an HNSW coarse quantizer over {m}-byte PQ codes",
+        coarse + codebooks + codes,
+    )
+
+
+def resolve_factory(factory: str, rows: int, dim: int, train_size: int) -> str:
+    """`factory` itself, or for 'auto' the factory choose_index picks for this catalog."""
+    return choose_index(rows, dim, train_size).factory if factory == AUTO else factory
+
+
+def _pq_subquantizers(dim: int) -> int:
+    """The largest divisor of `dim` not above dim / PQ_SUBVECTOR_DIM (PQ needs whole subvectors)."""
+    target = max(1, dim // PQ_SUBVECTOR_DIM)
+    return next(m for m in range(target, 0, -1) if dim % m == 0)
 
 
 def build_index(vectors: np.ndarray, factory: str, *, train_size: int, seed: int) -> faiss.Index:
-    """Build an inner-product FAISS index from an index-factory string and add every vector.
+    """Build an inner-product FAISS index from an index-factory string (or 'auto') and add every vector.
 
-    Indexes that need training (IVF, PQ, ...) are trained on a deterministic sample of
-    `train_size` rows drawn with `seed`. A catalog too small to train the factory raises a
-    PipelineError that says how many vectors it needs and suggests a factory that fits.
+    Vectors are added in blocks, so a memory-mapped store is read block by block. Indexes that need training
+    (IVF, PQ, ...) are trained on a deterministic sample of `train_size` rows drawn with `seed`. A catalog too
+    small to train the factory raises a PipelineError that says how many vectors it needs and suggests a
+    factory that fits.
     """
     vectors = _as_matrix(vectors, "vectors")
     rows, dim = vectors.shape
     if rows == 0:
         raise PipelineError("build_index: no vectors to index (the store has 0 rows)")
+    factory = resolve_factory(factory, rows, dim, train_size)
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
@@ -61,10 +124,13 @@ def build_index(vectors: np.ndarray, factory: str, *, train_size: int, seed: int
         sample.sort()  # contiguous reads from a memory-mapped store
         log.info("training %s on %d of %d vectors", factory, available, rows)
         index.train(np.ascontiguousarray(vectors[sample]))
-    if isinstance(faiss.downcast_index(index), (faiss.IndexIDMap, faiss.IndexIDMap2)):
-        index.add_with_ids(vectors, np.arange(rows, dtype=np.int64))  # ids are store rows, as without IDMap
-    else:
-        index.add(vectors)
+    with_ids = isinstance(faiss.downcast_index(index), (faiss.IndexIDMap, faiss.IndexIDMap2))
+    for start in range(0, rows, ADD_BLOCK):
+        block = np.ascontiguousarray(vectors[start : start + ADD_BLOCK])
+        if with_ids:  # ids are store rows, as without IDMap
+            index.add_with_ids(block, np.arange(start, start + len(block), dtype=np.int64))
+        else:
+            index.add(block)
     return index
 
 
@@ -74,50 +140,63 @@ def training_vectors_needed(index: faiss.Index) -> int:
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
         centroids = max(centroids, ivf.nlist)
-        quantizer = faiss.downcast_index(ivf)
-    else:
-        quantizer = _unwrap(index)
-    pq = getattr(quantizer, "pq", None)
+    pq = _product_quantizer(index if ivf is None else ivf)
     if pq is not None:
         centroids = max(centroids, pq.ksub)
     return MIN_POINTS_PER_CENTROID * centroids
 
 
-def suggest_factory(rows: int) -> str:
-    """A factory that trains well on `rows` vectors: exact search when small, else IVF with ~4·sqrt(n) lists."""
-    if rows < 50_000:
-        return "HNSW32" if rows >= 1_000 else "Flat"
-    nlist = 2 ** int(math.log2(4 * math.sqrt(rows)))
-    return f"IVF{nlist},Flat"
+def _product_quantizer(index: faiss.Index) -> faiss.ProductQuantizer | None:
+    """The PQ of a (possibly wrapped) PQ or IVF-PQ index; None when it has none."""
+    index = faiss.downcast_index(index)
+    while not hasattr(index, "pq"):
+        inner = getattr(index, "index", None) or getattr(index, "base_index", None)
+        if inner is None:
+            return None
+        index = faiss.downcast_index(inner)
+    return index.pq
 
 
-def configure_search(index: faiss.Index, ef_search: int, nprobe: int) -> None:
-    """Set the search-time knobs the index has: HNSW efSearch and/or IVF nprobe (wrappers looked through).
+def suggest_factory(rows: int, dim: int = 512, train_size: int = 50_000) -> str:
+    """A factory that trains well on `rows` vectors: what index.factory 'auto' would choose."""
+    return choose_index(rows, dim, train_size).factory
 
-    nprobe is capped at the number of inverted lists; an HNSW coarse quantizer is given an
-    efSearch of at least nprobe so that it can return that many lists.
+
+def configure_search(index: faiss.Index, ef_search: int | None, nprobe: int | None) -> dict[str, int | None]:
+    """Set the search-time knobs the index has, through faiss.ParameterSpace (which looks through
+    IndexPreTransform, IDMap and refine wrappers); return the values it holds now, None where it has no
+    such knob (or the knob was given as None).
+
+    nprobe is capped at the number of inverted lists; an HNSW coarse quantizer gets an efSearch of at least
+    nprobe so that it can return that many lists (that efSearch is the reported ef_search of an IVF index).
     """
-    if ef_search < 1 or nprobe < 1:
-        raise PipelineError(f"index.ef_search and index.nprobe must be at least 1, got {ef_search} and {nprobe}")
+    for name, value in (("index.ef_search", ef_search), ("index.nprobe", nprobe)):
+        if value is not None and value < 1:
+            raise PipelineError(f"{name} must be at least 1, got {value}")
+    space = faiss.ParameterSpace()
+    applied: dict[str, int | None] = dict.fromkeys(KNOBS)
     ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        ivf.nprobe = min(nprobe, ivf.nlist)
-        quantizer = faiss.downcast_index(ivf.quantizer)
-        if isinstance(quantizer, faiss.IndexHNSW):
-            quantizer.hnsw.efSearch = max(ef_search, ivf.nprobe)
-    base = _unwrap(index)
-    if isinstance(base, faiss.IndexHNSW):
-        base.hnsw.efSearch = ef_search
+    if nprobe is not None and ivf is not None:
+        probes = min(nprobe, ivf.nlist)
+        applied["nprobe"] = probes
+        space.set_index_parameter(index, "nprobe", probes)
+    if ef_search is not None:
+        if ivf is not None:  # the knob belongs to the coarse quantizer, when that is an HNSW graph
+            value = max(ef_search, applied["nprobe"] or 1)
+            if _try_set(space, index, "quantizer_efSearch", value):
+                applied["ef_search"] = value
+        elif _try_set(space, index, "efSearch", ef_search):
+            applied["ef_search"] = ef_search
+    return applied
 
 
-def search_params(index: faiss.Index) -> dict[str, int | None]:
-    """The index's current search knobs: {"ef_search", "nprobe"}, None where the index has no such knob."""
-    ivf = faiss.try_extract_index_ivf(index)
-    base = _unwrap(index)
-    return {
-        "ef_search": int(base.hnsw.efSearch) if isinstance(base, faiss.IndexHNSW) else None,
-        "nprobe": int(ivf.nprobe) if ivf is not None else None,
-    }
+def _try_set(space: faiss.ParameterSpace, index: faiss.Index, name: str, value: int) -> bool:
+    """ParameterSpace raises for a parameter the index does not have: that is the 'no such knob' answer."""
+    try:
+        space.set_index_parameter(index, name, value)
+    except RuntimeError:
+        return False
+    return True
 
 
 def search(index: faiss.Index, queries: np.ndarray, k: int, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
@@ -197,11 +276,20 @@ def search_excluding_groups(
 
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Ground-truth ids (Q, k) by exhaustive inner-product search (faiss.IndexFlatIP)."""
-    vectors = _as_matrix(vectors, "vectors")
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    return search(exact, queries, k)[1]
+    """Ground-truth ids (Q, k) by exhaustive inner-product search over `vectors` in blocks (faiss.knn per block,
+    merged with faiss.ResultHeap), so a memory-mapped store is never copied whole."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2:
+        raise PipelineError(f"vectors must be a 2-d array of vectors, got shape {vectors.shape}")
+    queries = _as_matrix(queries, "queries", dim=vectors.shape[1])
+    k = min(k, len(vectors))
+    heap = faiss.ResultHeap(len(queries), k, keep_max=True)
+    for start in range(0, len(vectors), ADD_BLOCK):
+        block = np.ascontiguousarray(vectors[start : start + ADD_BLOCK], dtype=np.float32)
+        scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+        heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
+    heap.finalize()
+    return heap.I
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
@@ -217,16 +305,24 @@ def index_bytes(index: faiss.Index) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def save_index(index: faiss.Index, path: str | Path, store: Store, *, factory: str | None = None) -> None:
+def save_index(
+    index: faiss.Index,
+    path: str | Path,
+    store: Store,
+    *,
+    factory: str | None = None,
+    knobs: dict[str, int | None] | None = None,
+) -> None:
     """Write `<name>.faiss` (atomically) and its sidecar `<name>.json` recording the store it was built on.
 
-    `factory` is the index-factory string it was built from (default: the FAISS class name); the search
-    knobs (ef_search, nprobe) are read from the index (set them with configure_search), None where it has none.
+    `factory` is the index-factory string it was built from (default: the FAISS class name); `knobs` are the
+    search knobs configure_search returned (ef_search, nprobe; None where the index has none), which
+    open_index applies again.
     """
     faiss_path, sidecar_path = _paths(path)
     if index.ntotal != store.rows:
         raise PipelineError(f"{faiss_path}: index holds {index.ntotal} vectors but the store has {store.rows} rows")
-    knobs = search_params(index)
+    knobs = {name: (knobs or {}).get(name) for name in KNOBS}
     sidecar = {
         "store_hash": store.store_hash,
         "factory": factory or type(faiss.downcast_index(index)).__name__,
@@ -252,11 +348,13 @@ def open_index(path: str | Path, store: Store) -> faiss.Index:
     missing = [key for key in ("store_hash", "rows", "dim", "metric") if key not in sidecar]
     if missing:
         raise PipelineError(f"{sidecar_path}: missing key {missing[0]!r}")
-    if sidecar["store_hash"] != store.store_hash:
-        raise PipelineError(
-            f"{faiss_path} was built on store {str(sidecar['store_hash'])[:12]}… but {store.path} has store hash "
-            f"{store.store_hash[:12]}…; rebuild the index (dvc repro build_index)"
-        )
+    check_built_on(
+        faiss_path,
+        sidecar["store_hash"],
+        store.store_hash,
+        "rebuild the index (dvc repro build_index)",
+        store=store.path,
+    )
     if sidecar["rows"] != store.rows:
         raise PipelineError(f"{sidecar_path}: records {sidecar['rows']} rows but the store has {store.rows}")
     if sidecar["metric"] != METRIC:
@@ -270,25 +368,13 @@ def open_index(path: str | Path, store: Store) -> faiss.Index:
             f"{faiss_path}: holds {index.ntotal} vectors of dim {index.d}, but {sidecar_path.name} records "
             f"{sidecar['rows']} of dim {sidecar['dim']}"
         )
-    configure_search(index, sidecar.get("ef_search") or 1, sidecar.get("nprobe") or 1)
+    configure_search(index, sidecar.get("ef_search"), sidecar.get("nprobe"))
     return index
 
 
 def _paths(path: str | Path) -> tuple[Path, Path]:
     path = Path(path)
     return path.with_suffix(".faiss"), path.with_suffix(".json")
-
-
-def _unwrap(index: faiss.Index) -> faiss.Index:
-    """The innermost index behind IndexPreTransform / IndexIDMap / IndexRefine wrappers."""
-    index = faiss.downcast_index(index)
-    while True:
-        if isinstance(index, (faiss.IndexPreTransform, faiss.IndexIDMap, faiss.IndexIDMap2)):
-            index = faiss.downcast_index(index.index)
-        elif isinstance(index, faiss.IndexRefine):
-            index = faiss.downcast_index(index.base_index)
-        else:
-            return index
 
 
 def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarray:
@@ -306,7 +392,10 @@ def _faiss_message(exc: RuntimeError) -> str:
 
 
 __all__ = [
+    "AUTO",
+    "IndexChoice",
     "build_index",
+    "choose_index",
     "configure_search",
     "exact_neighbours",
     "index_bytes",
@@ -314,8 +403,8 @@ __all__ = [
     "recall_at_k",
     "save_index",
     "search",
+    "resolve_factory",
     "search_excluding_groups",
-    "search_params",
     "suggest_factory",
     "training_vectors_needed",
 ]

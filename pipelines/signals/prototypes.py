@@ -15,6 +15,7 @@ from pipelines.errors import PipelineError
 from pipelines.io import write_torch_atomic
 from pipelines.schema import UNKNOWN, vocabulary
 from pipelines.signals.config import RefineConfig
+from pipelines.store import check_built_on
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,8 @@ def load_prototypes(path: str | Path, store_hash: str | None = None) -> dict[str
     if not path.is_file():
         raise PipelineError(f"{path}: prototypes not found (run the export_signals stage first)")
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    if store_hash is not None and payload.get("store_hash") != store_hash:
-        raise PipelineError(
-            f"{path} was built on store {str(payload.get('store_hash'))[:12]}…, not on store {store_hash[:12]}…; "
-            "rerun export_signals"
-        )
+    if store_hash is not None:
+        check_built_on(path, payload.get("store_hash"), store_hash, "rerun export_signals")
     return {
         dim: ConceptPrototypes(dim, tuple(entry["concepts"]), entry["prototypes"].numpy())
         for dim, entry in payload.items()

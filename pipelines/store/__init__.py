@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING
 from pipelines.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from pipelines.store.store import Store, StoreError, check_expected_model, open_store, write_store
+    from pipelines.store.store import (
+        Store,
+        StoreError,
+        check_built_on,
+        check_expected_model,
+        open_store,
+        verify_store,
+        write_store,
+    )
     from pipelines.store.writer import (
         ARRAYS,
         FORMAT_VERSION,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
-from pipelines.io import read_json, sha256_file
+from pipelines.io import read_json, read_parquet, sha256_file
 from pipelines.store.writer import (
     ARRAYS,
     DTYPE,
@@ -26,6 +26,8 @@ from pipelines.store.writer import (
 )
 
 log = logging.getLogger(__name__)
+
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,18 @@ class StoreError(PipelineError):
     """A store is missing, incomplete, or does not match its manifest."""
 
 
-def open_store(path: str | Path, expected_model: Mapping | None = None) -> Store:
-    """Open the store at `path`, checking every file against its manifest.
+def open_store(path: str | Path, expected_model: Mapping | None = None, *, verify: bool = False) -> Store:
+    """Open the store at `path`, checking its structure against its manifest.
 
-    Checks, each failure naming the file: manifest present and well-formed, every listed
-    file present with the recorded sha256 (every file is hashed in full: no size/mtime
-    shortcut), the store hash, array dtype float32, array and meta rows equal to the
-    manifest's rows, array widths equal to the manifest's dims. With `expected_model`
-    (e.g. a ClipEncoder's `description`), every key it gives must match the manifest's
-    model; `seed` is only compared when the backbone is untrained, since it does not
-    change pretrained weights.
+    Checks, each failure naming the file: manifest present and well-formed, the store hash equal to
+    the hash of the manifest's `files` entry, every listed file present, each array's `.npy` header
+    (dtype float32, 2-D, rows and width as the manifest says) and its file size equal to header plus
+    data (a truncated or extended file fails here), meta rows equal to the manifest's rows. These
+    read headers and meta only, so opening costs the same at any catalog size. Content hashes (a
+    full read of every file) are checked only with `verify=True` or `python -m pipelines.store
+    verify <dir>`: DVC already checks its outs. With `expected_model` (e.g. a ClipEncoder's
+    `description`), every key it gives must match the manifest's model; `seed` is only compared
+    when the backbone is untrained, since it does not change pretrained weights.
     """
     path = Path(path)
     if not path.is_dir():
@@ -76,39 +80,16 @@ def open_store(path: str | Path, expected_model: Mapping | None = None) -> Store
         raise StoreError(f"{manifest_path}: manifest missing, so the store is incomplete (rerun encode_kv)")
     manifest = read_json(manifest_path)
     _check_manifest(manifest, manifest_path)
-
-    for name, recorded in manifest["files"].items():
-        file = path / name
-        if not file.is_file():
-            raise StoreError(f"{file}: file listed in {MANIFEST_FILE} is missing (rerun encode_kv)")
-        actual = sha256_file(file)
-        if actual != recorded:
-            raise StoreError(
-                f"{file}: sha256 {actual[:12]}... does not match {recorded[:12]}... recorded in "
-                f"{MANIFEST_FILE} (the file changed after the store was written; rerun encode_kv)"
-            )
     if files_hash(manifest["files"]) != manifest["store_hash"]:
         raise StoreError(f"{manifest_path}: store_hash does not match the hash of its 'files' entry")
+    for name in manifest["files"]:
+        if not (path / name).is_file():
+            raise StoreError(f"{path / name}: file listed in {MANIFEST_FILE} is missing (rerun encode_kv)")
+    if verify:
+        verify_files(path, manifest)
 
     rows = manifest["rows"]
-    arrays = {}
-    for name in ARRAYS:
-        file = path / f"{name}.npy"
-        try:
-            array = np.load(file, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise StoreError(f"{file}: not a readable .npy array ({exc})") from None
-        if array.dtype != np.dtype(DTYPE):
-            raise StoreError(f"{file}: dtype {array.dtype}, expected {DTYPE} as the manifest says")
-        if array.ndim != 2:
-            raise StoreError(f"{file}: expected a 2-D array, found shape {array.shape}")
-        if array.shape[0] != rows:
-            raise StoreError(f"{file}: {array.shape[0]} rows, but {MANIFEST_FILE} says {rows}")
-        if array.shape[1] != manifest["dims"][name]:
-            raise StoreError(
-                f"{file}: dimension {array.shape[1]}, but {MANIFEST_FILE} says {name} has {manifest['dims'][name]}"
-            )
-        arrays[name] = array
+    arrays = {name: _open_array(path / f"{name}.npy", rows, manifest["dims"][name]) for name in ARRAYS}
     if arrays["image_keys"].shape[1] != arrays["text_keys"].shape[1]:
         raise StoreError(
             f"{path}: image_keys.npy ({arrays['image_keys'].shape[1]}) and text_keys.npy "
@@ -116,15 +97,63 @@ def open_store(path: str | Path, expected_model: Mapping | None = None) -> Store
         )
     meta_file = path / META_FILE
     try:
-        meta = pd.read_parquet(meta_file)
-    except Exception as exc:  # pyarrow raises several types for unreadable files
-        raise StoreError(f"{meta_file}: not a readable parquet file ({exc})") from None
+        meta = read_parquet(meta_file, "the encode_kv stage")
+    except PipelineError as exc:
+        raise StoreError(str(exc)) from None
     if len(meta) != rows:
         raise StoreError(f"{meta_file}: {len(meta)} rows, but {MANIFEST_FILE} says {rows}")
 
     if expected_model is not None:
         check_expected_model(manifest["model"], expected_model, manifest_path)
     return Store(path=path, manifest=manifest, meta=meta, **arrays)
+
+
+def verify_store(path: str | Path) -> Store:
+    """Open the store at `path` and check every file's content against the sha256 in its manifest."""
+    return open_store(path, verify=True)
+
+
+def verify_files(path: Path, manifest: Mapping) -> None:
+    """Hash every file the manifest lists, in full, and raise a StoreError naming the first that differs."""
+    for name, recorded in manifest["files"].items():
+        file = path / name
+        actual = sha256_file(file)
+        if actual != recorded:
+            raise StoreError(
+                f"{file}: sha256 {actual[:12]}... does not match {recorded[:12]}... recorded in "
+                f"{MANIFEST_FILE} (the file changed after the store was written; rerun encode_kv)"
+            )
+    log.info("%s: every file matches its sha256 in %s", path, MANIFEST_FILE)
+
+
+def _open_array(file: Path, rows: int, dim: int) -> np.ndarray:
+    """Memory-map one store array read-only after checking its header and its size in bytes."""
+    try:
+        with open(file, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = HEADER_READERS.get(version)
+            if read_header is None:
+                raise ValueError(f".npy format version {version} (this code reads 1.0 and 2.0)")
+            shape, fortran_order, dtype = read_header(handle)
+            data_offset = handle.tell()
+    except (ValueError, OSError) as exc:
+        raise StoreError(f"{file}: not a readable .npy array ({exc})") from None
+    if dtype != np.dtype(DTYPE):
+        raise StoreError(f"{file}: dtype {dtype}, expected {DTYPE} as the manifest says")
+    if len(shape) != 2 or fortran_order:
+        raise StoreError(f"{file}: expected a 2-D row-major array, found shape {shape}")
+    if shape[0] != rows:
+        raise StoreError(f"{file}: {shape[0]} rows, but {MANIFEST_FILE} says {rows}")
+    if shape[1] != dim:
+        raise StoreError(f"{file}: dimension {shape[1]}, but {MANIFEST_FILE} says {file.stem} has {dim}")
+    expected = data_offset + shape[0] * shape[1] * dtype.itemsize
+    size = file.stat().st_size
+    if size != expected:
+        raise StoreError(
+            f"{file}: {size} bytes, but a ({rows}, {dim}) {DTYPE} array takes {expected} "
+            f"(the file was truncated or changed after the store was written; rerun encode_kv)"
+        )
+    return np.load(file, mmap_mode="r", allow_pickle=False)
 
 
 def check_expected_model(actual: Mapping, expected: Mapping, where: Path | str) -> None:
@@ -137,6 +166,29 @@ def check_expected_model(actual: Mapping, expected: Mapping, where: Path | str) 
                 f"{where}: the store was encoded with model {key}={actual.get(key)!r}, but the caller expects "
                 f"{key}={value!r} (rerun encode_kv with the same model params, or use the matching store)"
             )
+
+
+def check_built_on(
+    artifact: Path | str,
+    recorded: object,
+    store_hash: str,
+    remedy: str,
+    *,
+    store: Path | str | None = None,
+    action: str = "built",
+) -> None:
+    """Raise when an artifact built from a store (an index, prototypes, a model) records another store's hash.
+
+    `recorded` is the store hash the artifact saved (None or anything else when it saved none), `remedy`
+    the command that rebuilds it, `store` the folder named in the message, `action` how it was made from
+    the store ("built", "trained").
+    """
+    if recorded == store_hash:
+        return
+    where = f"{store} has store hash" if store is not None else "the store has hash"
+    raise PipelineError(
+        f"{artifact} was {action} on store {str(recorded)[:12]}…, but {where} {store_hash[:12]}…; {remedy}"
+    )
 
 
 def _check_manifest(manifest: object, where: Path) -> None:
@@ -201,4 +253,13 @@ def write_store(
     return open_store(path)
 
 
-__all__ = ["MODEL_KEYS", "Store", "StoreError", "check_expected_model", "open_store", "write_store"]
+__all__ = [
+    "MODEL_KEYS",
+    "Store",
+    "StoreError",
+    "check_built_on",
+    "check_expected_model",
+    "open_store",
+    "verify_store",
+    "write_store",
+]

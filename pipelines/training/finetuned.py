@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pipelines.encoders import resolve_device
 from pipelines.errors import PipelineError
 from pipelines.io import atomic_dir, read_json, sha256_file
-from pipelines.store import Store, check_expected_model
+from pipelines.store import Store, check_built_on, check_expected_model
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
 from pipelines.training.loop import TrainResult
 from pipelines.training.model import ModelSpec, RetrievalHeads
@@ -122,10 +122,14 @@ def load_finetuned(
         raise PipelineError(
             f"{where}: the model was trained on another backbone than store {store.path}: {exc}"
         ) from None
-    if card["store_hash"] != store.store_hash and not allow_other_store:
-        raise PipelineError(
-            f"{where}: the model was trained on store {card['store_hash'][:12]}..., but {store.path} is store "
-            f"{store.store_hash[:12]}... (rerun train on this store)"
+    if not allow_other_store:
+        check_built_on(
+            f"{where}: the model",
+            card["store_hash"],
+            store.store_hash,
+            "rerun train on this store",
+            store=store.path,
+            action="trained",
         )
     spec = ModelSpec(**card["spec"])
     if (spec.image_dim, spec.text_dim) != (store.image_keys.shape[1], store.text_keys.shape[1]):

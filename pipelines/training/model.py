@@ -105,13 +105,19 @@ class RetrievalHeads(nn.Module):
     def embed_image(self, image_keys: Tensor) -> Tensor:
         return self._fuse(image_keys, self.image_head(self._standardise(image_keys, "image")))
 
+    def image_outputs(self, image_keys: Tensor) -> tuple[Tensor, Tensor]:
+        """(retrieval embeddings, projections) of image keys: one pass through the image head for both."""
+        image_proj = self.image_head(self._standardise(image_keys, "image"))
+        return self._fuse(image_keys, image_proj), image_proj
+
+    def attribute_logits(self, image_proj: Tensor) -> dict[str, Tensor]:
+        return {name: head(image_proj) for name, head in self.attr_heads.items()}
+
     def embed_text(self, text_keys: Tensor) -> Tensor:
         return self._fuse(text_keys, self.text_head(self._standardise(text_keys, "text")))
 
     def forward(self, image_keys: Tensor, text_keys: Tensor) -> ProtocolOutput:
-        image_proj = self.image_head(self._standardise(image_keys, "image"))
+        image, image_proj = self.image_outputs(image_keys)
         return ProtocolOutput(
-            image=self._fuse(image_keys, image_proj),
-            text=self.embed_text(text_keys),
-            attr_logits={name: head(image_proj) for name, head in self.attr_heads.items()},
+            image=image, text=self.embed_text(text_keys), attr_logits=self.attribute_logits(image_proj)
         )

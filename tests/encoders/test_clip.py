@@ -1,5 +1,6 @@
 """ClipEncoder: seeded weights, rebuild from a manifest, normalised features, and its errors."""
 
+import copy
 import logging
 
 import huggingface_hub.constants
@@ -128,3 +129,32 @@ def test_half_precision_on_cuda_stays_close_to_fp32(encoder, precision):
     np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
     cosine = (features * encoder.encode_images(pixels)).sum(axis=1)
     assert cosine.min() > 0.99
+
+
+def test_trimmed_text_keys_equal_the_full_context_forward(encoder):
+    # Lengths from one token to past the 77-token context (truncated): each batch trims to its own longest.
+    texts = ["", "red", "a navy blue slim fit cotton shirt with a round neck", "word " * 100, "x"] * 3
+    assert encoder.trims_text
+    tokens = encoder.tokenizer(texts[:3])
+    assert int(tokens.argmax(dim=-1).max()) + 1 < tokens.shape[1]  # this batch really is shorter than the context
+    for batch_size in (1, 3, 16):
+        trimmed = encoder.encode_texts(texts, batch_size=batch_size)
+        full = encoder.encode_texts(texts, batch_size=batch_size, trim=False)
+        np.testing.assert_allclose(trimmed, full, atol=1e-5, rtol=0)
+    # The reference is open_clip's own encode_text at the full context length.
+    with torch.inference_mode():
+        reference = torch.nn.functional.normalize(encoder.model.encode_text(encoder.tokenizer(texts)), dim=-1)
+    np.testing.assert_allclose(encoder.encode_texts(texts, batch_size=4), reference.numpy(), atol=1e-5, rtol=0)
+
+
+def test_text_towers_without_a_causal_mask_are_not_trimmed(encoder):
+    def trims(**changes):
+        model = copy.deepcopy(encoder.model)
+        for name, value in changes.items():
+            setattr(model, name, value)
+        return ClipEncoder(model, encoder.preprocess, encoder.tokenizer, encoder.device, {}, encoder.dim).trims_text
+
+    assert trims()
+    assert not trims(attn_mask=torch.zeros_like(encoder.model.attn_mask))  # every position sees every other
+    assert not trims(attn_mask=None)
+    assert not trims(text_pool_type="last")

@@ -1,4 +1,5 @@
-"""FAISS index helpers: recall against exact search, group-excluding search, knobs, save/open checks."""
+"""FAISS index helpers: the size-based choice, recall against exact search, group-excluding search, knobs
+through ParameterSpace, save/open checks."""
 
 import json
 
@@ -9,14 +10,16 @@ import pytest
 from pipelines.errors import PipelineError
 from pipelines.index import (
     build_index,
+    choose_index,
     configure_search,
     exact_neighbours,
+    index_bytes,
     open_index,
     recall_at_k,
     save_index,
     search,
     search_excluding_groups,
-    search_params,
+    training_vectors_needed,
 )
 
 
@@ -62,8 +65,8 @@ def test_ivf_is_trained_on_a_seeded_sample_and_is_exact_with_all_lists():
     a = build_index(vectors, "IVF8,Flat", train_size=400, seed=7)
     b = build_index(vectors, "IVF8,Flat", train_size=400, seed=7)
     for index in (a, b):
-        configure_search(index, ef_search=16, nprobe=8)
-    assert search_params(a) == {"ef_search": None, "nprobe": 8}
+        knobs = configure_search(index, ef_search=16, nprobe=8)
+    assert knobs == {"ef_search": None, "nprobe": 8}  # a flat coarse quantizer has no efSearch
     np.testing.assert_array_equal(search(a, queries, 10)[1], exact_neighbours(vectors, queries, 10))
     np.testing.assert_array_equal(faiss.serialize_index(a), faiss.serialize_index(b))
 
@@ -83,15 +86,41 @@ def test_bad_factory_string():
 def test_configure_search_looks_through_wrappers():
     vectors = unit_vectors(2000, 16, seed=8)
     wrapped = build_index(vectors, "PCA8,IVF4_HNSW8,Flat", train_size=2000, seed=0)
-    configure_search(wrapped, ef_search=40, nprobe=3)
+    assert configure_search(wrapped, ef_search=40, nprobe=3) == {"ef_search": 40, "nprobe": 3}
     ivf = faiss.extract_index_ivf(wrapped)
     assert ivf.nprobe == 3
     assert faiss.downcast_index(ivf.quantizer).hnsw.efSearch == 40
-    configure_search(wrapped, ef_search=2, nprobe=99)  # nprobe capped at nlist; quantizer ef ≥ nprobe
+    # nprobe capped at nlist; the quantizer's efSearch at least nprobe
+    assert configure_search(wrapped, ef_search=2, nprobe=99) == {"ef_search": 4, "nprobe": 4}
     assert ivf.nprobe == 4 and faiss.downcast_index(ivf.quantizer).hnsw.efSearch == 4
     idmap = build_index(vectors, "IDMap,HNSW16", train_size=10, seed=0)
-    configure_search(idmap, ef_search=77, nprobe=1)
-    assert search_params(idmap) == {"ef_search": 77, "nprobe": None}
+    assert configure_search(idmap, ef_search=77, nprobe=1) == {"ef_search": 77, "nprobe": None}
+    assert faiss.downcast_index(faiss.downcast_index(idmap).index).hnsw.efSearch == 77
+    flat = build_index(vectors, "Flat", train_size=10, seed=0)
+    assert configure_search(flat, ef_search=77, nprobe=5) == {"ef_search": None, "nprobe": None}
+    with pytest.raises(PipelineError, match="index.nprobe must be at least 1, got 0"):
+        configure_search(wrapped, ef_search=8, nprobe=0)
+
+
+def test_choose_index_follows_the_size_bands():
+    assert choose_index(500, 384, 50_000).factory == "Flat"
+    small = choose_index(2_000, 384, 50_000)
+    assert small.factory == "HNSW32" and small.estimated_bytes == 2_000 * (384 * 4 + 264)
+    large = choose_index(1_000_000, 384, 50_000)
+    # 4·sqrt(1M) = 4000 -> 2048 lists, lowered to 1024 so that 50,000 training vectors give 39 per list
+    assert large.factory == "IVF1024_HNSW32,PQ48np"
+    assert 1_000_000 * 56 < large.estimated_bytes < 1_000_000 * 60  # 48-byte codes + int64 ids, small extras
+    assert choose_index(200_000, 512, 500_000).factory == "IVF1024_HNSW32,PQ64np"  # 4·sqrt(200k) ≈ 1789
+
+
+def test_auto_factory_builds_what_choose_index_estimates():
+    vectors = unit_vectors(120_000, 16, seed=15, clusters=30)
+    choice = choose_index(len(vectors), 16, 10_000)
+    assert choice.factory == "IVF256_HNSW32,PQ2np"  # 4·sqrt(120k) ≈ 1386 -> 1024, lowered to 256 by 10k/39
+    index = build_index(vectors, "auto", train_size=10_000, seed=0)
+    assert faiss.extract_index_ivf(index).nlist == 256 and index.ntotal == len(vectors)
+    assert training_vectors_needed(index) == 39 * 256
+    assert abs(index_bytes(index) - choice.estimated_bytes) < 0.2 * choice.estimated_bytes
 
 
 def brute_force_excluding(vectors, queries, k, query_groups, doc_groups):
@@ -128,8 +157,8 @@ def test_save_and_open_round_trip(tmp_path, make_store):
     vectors = unit_vectors(300, 16, seed=12)
     store = make_store(vectors)
     index = build_index(vectors, "HNSW16", train_size=300, seed=0)
-    configure_search(index, 33, 4)
-    save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16")
+    knobs = configure_search(index, 33, 4)
+    save_index(index, tmp_path / "index" / "image.faiss", store, factory="HNSW16", knobs=knobs)
     sidecar = json.loads((tmp_path / "index" / "image.json").read_text())
     assert sidecar == {
         "store_hash": store.store_hash,
@@ -141,7 +170,7 @@ def test_save_and_open_round_trip(tmp_path, make_store):
         "nprobe": None,
     }  # an HNSW index has no nprobe
     reopened = open_index(tmp_path / "index" / "image.faiss", store)
-    assert search_params(reopened)["ef_search"] == 33
+    assert faiss.downcast_index(reopened).hnsw.efSearch == 33
     np.testing.assert_array_equal(search(reopened, vectors[:5], 3)[1], search(index, vectors[:5], 3)[1])
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["image.faiss", "image.json"]
 

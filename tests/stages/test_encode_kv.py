@@ -79,6 +79,27 @@ def test_same_params_give_identical_bytes(run_stage, tmp_path):
     assert first == second
 
 
+@pytest.mark.slow
+def test_ray_engine_writes_the_local_engines_store(run_stage, tmp_path, ray_local):
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    for folder in (local, remote):
+        folder.mkdir()
+        make_repo(folder)
+    params = yaml.safe_load((remote / "params.yaml").read_text())
+    params["runtime"]["engine"] = "ray"
+    (remote / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_stage("encode_kv", local).returncode == 0
+    # RAY_ADDRESS points the stage at the tests' shared Ray instead of a Ray of its own.
+    address = ray_local.get_runtime_context().gcs_address
+    result = run_stage("encode_kv", remote, env={"RAY_ADDRESS": address})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Ray at {address}" in result.stderr
+    files = sorted(p.name for p in (local / "artifacts/store").iterdir())
+    assert files == sorted(p.name for p in (remote / "artifacts/store").iterdir())
+    for name in files:  # the arrays, meta.parquet and the manifest with its hashes: byte for byte
+        assert (local / "artifacts/store" / name).read_bytes() == (remote / "artifacts/store" / name).read_bytes(), name
+
+
 def test_corrupt_image_is_one_error_line_and_no_store(run_stage, tmp_path):
     make_repo(tmp_path, n=6)
     (tmp_path / "data/raw/images/4.jpg").write_bytes(b"")

@@ -1,6 +1,9 @@
 """The store round trip and every validation error of open_store."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,9 +11,10 @@ import pytest
 
 from pipelines.errors import PipelineError
 from pipelines.io import sha256_file
-from pipelines.store import open_store, write_store
+from pipelines.store import check_built_on, open_store, verify_store, write_store
 from pipelines.store.writer import files_hash
 
+REPO = Path(__file__).resolve().parents[2]
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 7}
 
 
@@ -75,12 +79,60 @@ def test_missing_file_is_named(store_dir):
         open_store(store_dir)
 
 
-def test_changed_file_fails_its_hash(store_dir):
+def test_flipped_byte_fails_only_verify(store_dir):
     data = bytearray((store_dir / "text_keys.npy").read_bytes())
     data[-1] ^= 0xFF
     (store_dir / "text_keys.npy").write_bytes(bytes(data))
+    # Opening reads headers, sizes and meta only: a changed value of the right size passes.
+    assert open_store(store_dir).text_keys[-1, -1] != 0
     with pytest.raises(PipelineError, match=r"text_keys\.npy: sha256 .* does not match"):
+        open_store(store_dir, verify=True)
+    with pytest.raises(PipelineError, match=r"text_keys\.npy: sha256 .* does not match"):
+        verify_store(store_dir)
+
+
+def test_verify_passes_an_intact_store(store_dir):
+    assert verify_store(store_dir).rows == 6
+
+
+@pytest.mark.parametrize("name", ["image_keys.npy", "fact_values.npy"])
+def test_truncated_array_fails_at_open(store_dir, name):
+    data = (store_dir / name).read_bytes()
+    (store_dir / name).write_bytes(data[:-4])
+    with pytest.raises(PipelineError, match=rf"{name}: {len(data) - 4} bytes, but a \(6, \d+\) float32 array takes"):
         open_store(store_dir)
+
+
+def test_extended_array_fails_at_open(store_dir):
+    with open(store_dir / "image_keys.npy", "ab") as handle:
+        handle.write(b"\0" * 4)
+    with pytest.raises(PipelineError, match=r"image_keys\.npy: \d+ bytes, but a \(6, 8\) float32 array takes"):
+        open_store(store_dir)
+
+
+def test_truncated_header_and_meta_fail_at_open(store_dir):
+    (store_dir / "image_keys.npy").write_bytes(b"\x93NUMPY")
+    with pytest.raises(PipelineError, match=r"image_keys\.npy: not a readable \.npy array"):
+        open_store(store_dir)
+    write_store(store_dir, *_arrays(), MODEL, "enc")
+    data = (store_dir / "meta.parquet").read_bytes()
+    (store_dir / "meta.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(PipelineError, match=r"meta\.parquet: not a readable parquet file"):
+        open_store(store_dir)
+
+
+def test_verify_command(store_dir):
+    command = [sys.executable, "-m", "pipelines.store", "verify", str(store_dir)]
+    ok = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert ok.returncode == 0, ok.stderr
+    assert "verified, 6 rows" in ok.stderr
+    data = bytearray((store_dir / "meta.parquet").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (store_dir / "meta.parquet").write_bytes(bytes(data))
+    failed = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: ") and "meta.parquet: sha256" in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
 
 
 def test_arrays_that_disagree_in_rows(store_dir):
@@ -145,3 +197,13 @@ def test_write_store_rejects_bad_input_and_keeps_the_old_store(store_dir):
     assert (store_dir / "manifest.json").read_bytes() == before
     assert open_store(store_dir).rows == 6
     assert sorted(p.name for p in store_dir.parent.iterdir()) == ["store"]  # no temp folders left behind
+
+
+def test_check_built_on_names_both_stores_and_the_remedy(tmp_path):
+    check_built_on("index.faiss", "a" * 64, "a" * 64, "rebuild")
+    with pytest.raises(
+        PipelineError, match=r"^index\.faiss was built on store bbbbbbbbbbbb…, but s has store hash a{12}…; rebuild$"
+    ):
+        check_built_on("index.faiss", "b" * 64, "a" * 64, "rebuild", store="s")
+    with pytest.raises(PipelineError, match=r"^m was trained on store None…, but the store has hash a{12}…; rerun$"):
+        check_built_on("m", None, "a" * 64, "rerun", action="trained")

@@ -1,8 +1,10 @@
-"""A tiny project built by the real `dvc repro`, through the rerank stage, shared by the search tests."""
+"""A tiny project built by the real `dvc repro`, through the rerank stage, and the real server over it, shared by
+the search tests."""
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,12 @@ def built_project(tmp_path_factory):
     workspace.commit("tiny profile")
     workspace.dvc("repro")
     return workspace
+
+
+@pytest.fixture(scope="session")
+def server(built_project, tmp_path_factory) -> Iterator[str]:
+    """The base URL of the real server (uvicorn in a subprocess) over the tiny build; slow, like the build."""
+    from serving import running_server
+
+    with running_server(Path(built_project.root), tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url

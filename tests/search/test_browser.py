@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from serving import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -21,13 +20,6 @@ CHROMIUM_ARGS = [
 CARD_IDS = "cards => cards.map(card => card.dataset.itemId)"
 LOADED_IMAGES = "images => images.filter(img => img.complete && img.naturalWidth > 0).length"
 ALL_LOADED = "[...document.querySelectorAll('#results .card img')].every(img => img.complete && img.naturalWidth > 0)"
-
-
-@pytest.fixture(scope="module")
-def server(built_project, tmp_path_factory) -> str:
-    root = getattr(built_project, "root", built_project)
-    with running_server(Path(root), tmp_path_factory.mktemp("browser") / "server.log") as url:
-        yield url
 
 
 @pytest.mark.slow

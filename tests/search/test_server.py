@@ -6,22 +6,13 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from PIL import Image
-from serving import REPO, call, free_port, get_json, post_search, running_server, server_command, server_env
+from serving import REPO, call, free_port, get_json, post_search, server_command, server_env
 
 QUERY = "red t-shirts"
-
-
-# Tests over a running server are slow: the tiny build behind `built_project` runs the real `dvc repro`.
-@pytest.fixture(scope="module")
-def server(built_project, tmp_path_factory) -> str:
-    root = getattr(built_project, "root", built_project)
-    with running_server(Path(root), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
 
 
 def search(server: str, **params) -> tuple[int, dict]:

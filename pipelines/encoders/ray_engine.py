@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -204,31 +205,21 @@ def encode_kv_store_ray(
             compute=ray.data.TaskPoolStrategy(size=decoders),
             num_cpus=1,
         )
-        image_keys = pixels.map_batches(
-            ImageKeyActor,
-            fn_constructor_kwargs={
-                "description": description,
-                "device": actor_device,
-                "batch_size": batch_size,
-                "threads": threads,
-            },
-            batch_size=batch_size,
-            compute=ray.data.ActorPoolStrategy(size=actors),
-            num_gpus=gpus,
-        )
-        text_keys = _dataset(texts, chunk).map_batches(
-            TextKeyActor,
-            fn_constructor_kwargs={
-                "description": description,
-                "text_encoder": facts.name,
-                "device": actor_device,
-                "batch_size": batch_size,
-                "text_batch_size": text_batch_size,
-                "threads": threads,
-            },
-            batch_size=chunk,
-            compute=ray.data.ActorPoolStrategy(size=actors),
-            num_gpus=gpus,
+
+        def encoder_pool(dataset: ray.data.Dataset, actor: type, batch: int, **kwargs: Any) -> ray.data.Dataset:
+            """`actor` over `dataset` in a pool of `actors` replicas (one GPU each on CUDA)."""
+            common = {"description": description, "device": actor_device, "batch_size": batch_size, "threads": threads}
+            return dataset.map_batches(
+                actor,
+                fn_constructor_kwargs=common | kwargs,
+                batch_size=batch,
+                compute=ray.data.ActorPoolStrategy(size=actors),
+                num_gpus=gpus,
+            )
+
+        image_keys = encoder_pool(pixels, ImageKeyActor, batch_size)
+        text_keys = encoder_pool(
+            _dataset(texts, chunk), TextKeyActor, chunk, text_encoder=facts.name, text_batch_size=text_batch_size
         )
         with create_store(out_dir, rows, dims) as writer:
             start = time.perf_counter()

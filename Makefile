@@ -19,7 +19,15 @@ $(STAMP): pyproject.toml
 repro: $(STAMP)
 	dvc repro
 
-test: $(STAMP)
+# The browser test (tests/search/test_browser.py) drives Debian's Chromium through Playwright (never a downloaded
+# browser); `make test` installs the package when it is missing, with sudo unless it runs as root.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+test: $(STAMP) $(CHROMIUM)
 	pytest
 
 test-fast: $(STAMP)

@@ -34,7 +34,7 @@ def projection_head(in_dim: int, out_dim: int, kind: str) -> nn.Module:
 
 
 @dataclass
-class ProtocolOutput:
+class HeadsOutput:
     image: Tensor  # (B, d) L2-normalised retrieval embeddings
     text: Tensor  # (B, d)
     attr_logits: dict[str, Tensor]  # attribute -> (B, classes)
@@ -116,8 +116,6 @@ class RetrievalHeads(nn.Module):
     def embed_text(self, text_keys: Tensor) -> Tensor:
         return self._fuse(text_keys, self.text_head(self._standardise(text_keys, "text")))
 
-    def forward(self, image_keys: Tensor, text_keys: Tensor) -> ProtocolOutput:
+    def forward(self, image_keys: Tensor, text_keys: Tensor) -> HeadsOutput:
         image, image_proj = self.image_outputs(image_keys)
-        return ProtocolOutput(
-            image=image, text=self.embed_text(text_keys), attr_logits=self.attribute_logits(image_proj)
-        )
+        return HeadsOutput(image=image, text=self.embed_text(text_keys), attr_logits=self.attribute_logits(image_proj))

@@ -48,35 +48,6 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def clip_text_key(clip: ClipEncoder, text: str) -> np.ndarray:
-    """One query text through the CLIP text tower, as `ClipEncoder.encode_texts` encodes it, but fast.
-
-    open_clip's CLIP text tower is causal and pools the end-of-text token, so the positions after it (padding
-    up to the 77-token context) never reach the output: running the same layers on the tokens up to the end
-    of text gives the same features (to float rounding) at a fraction of the cost of a short query. Any other
-    text tower (or half precision) goes through `encode_texts` unchanged.
-    """
-    from open_clip.model import CLIP
-    from open_clip.transformer import text_global_pool
-
-    model = clip.model
-    if not isinstance(model, CLIP) or model.text_pool_type != "argmax" or clip.description["precision"] != "fp32":
-        return clip.encode_texts([text])[0]
-    tokens = clip.tokenizer([text]).to(clip.device)
-    length = int((tokens[0] != 0).nonzero().max()) + 1
-    tokens = tokens[:, :length]
-    with torch.inference_mode():
-        x = model.token_embedding(tokens) + model.positional_embedding[:length]
-        x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
-        x = text_global_pool(model.ln_final(x), tokens, model.text_pool_type)
-        x = (
-            model.text_projection(x)
-            if isinstance(model.text_projection, torch.nn.Linear)
-            else x @ model.text_projection
-        )
-    return F.normalize(x.float(), dim=-1).cpu().numpy()[0]
-
-
 def clip_image_key(clip: ClipEncoder, image: Image.Image) -> np.ndarray:
     """An uploaded image as encode_kv encoded the catalog: RGB, open_clip's own preprocessing, the frozen tower."""
     pixels = clip.preprocess(image.convert("RGB")).unsqueeze(0)
@@ -89,7 +60,7 @@ def baseline_space(store: Store, index_path: Path, clip: ClipEncoder) -> SearchS
         name="baseline",
         embeddings=np.ascontiguousarray(store.image_keys, dtype=np.float32),
         index=open_index(index_path, store),
-        encode_text=lambda text: _unit(clip_text_key(clip, text)),
+        encode_text=lambda text: _unit(clip.encode_texts([text])[0]),  # trimmed to the text's end token
         encode_image=lambda image: _unit(clip_image_key(clip, image)),
     )
 
@@ -112,7 +83,7 @@ def finetuned_space(
     configure_search(built, index.ef_search, index.nprobe)
 
     def encode_text(text: str) -> np.ndarray:
-        return _unit(finetuned.text_embeddings(clip_text_key(clip, text)[None])[0])
+        return _unit(finetuned.text_embeddings(clip.encode_texts([text]))[0])
 
     @torch.no_grad()
     def encode_image(image: Image.Image) -> np.ndarray:

@@ -11,7 +11,6 @@ from PIL import Image
 from pipelines.errors import PipelineError
 from pipelines.schema import FIELDS
 from pipelines.search import MAX_K, STRATEGIES, SearchService
-from pipelines.search.spaces import clip_text_key
 
 pytestmark = pytest.mark.slow
 
@@ -80,14 +79,15 @@ def test_like_searches_by_the_items_stored_embedding_and_leaves_it_out(service):
     assert [r.row for r in plain] == expected.tolist()
 
 
-def test_the_fast_text_path_equals_the_clip_encoder(service):
-
+def test_text_queries_encode_as_the_full_context_clip_text_tower(service):
     from pipelines.encoders import ClipEncoder
     from pipelines.store import open_store
 
     clip = ClipEncoder.from_manifest(open_store(service.image_root / "artifacts/store").model, device="cpu")
+    baseline = service.spaces["baseline"]
     for text in ("black tees", "a red floral summer dress with short sleeves and a round neck"):
-        np.testing.assert_allclose(clip_text_key(clip, text), clip.encode_texts([text])[0], atol=1e-5)
+        full = clip.encode_texts([text], trim=False)[0]
+        np.testing.assert_allclose(baseline.encode_text(text), full / np.linalg.norm(full), atol=1e-5)
 
 
 def test_image_path_is_absolute_and_exists(service):

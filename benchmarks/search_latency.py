@@ -17,6 +17,7 @@ clustered), indexed with the build's `index.factory`. Goals: p50 <= 50 ms (build
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import time
@@ -29,7 +30,6 @@ import pandas as pd
 from pipelines.index import build_index, configure_search
 from pipelines.search import SearchService
 from pipelines.search.queries import build_queries
-from pipelines.search.spaces import SearchSpace
 
 K = 10
 GOALS_MS = {"build": 50.0, "synthetic": 100.0}
@@ -67,8 +67,8 @@ def synthetic_service(service: SearchService, items: int, noise: float, seed: in
     if settings is not None:
         configure_search(index, settings.ef_search, settings.nprobe)
     print(f"synthetic catalog: {items:,} items, {factory} built in {time.perf_counter() - start:.1f} s")
-    synthetic = SearchSpace("finetuned", embeddings, index, space.encode_text, space.encode_image)
-    return SearchService(meta, {"finetuned": synthetic}, service.cfg, service.policy)
+    synthetic = dataclasses.replace(space, embeddings=embeddings, index=index)
+    return SearchService(meta, {"finetuned": synthetic}, service.clip, service.cfg, service.policy)
 
 
 def table(name: str, results: dict[str, dict[str, np.ndarray]], goal: float) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines import paths
 from pipelines.cli import run_stage
+from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -14,6 +15,7 @@ from pipelines.runtime import RuntimeConfig
 from pipelines.search.config import RerankConfig
 from pipelines.search.evaluation import (
     headline,
+    query_texts,
     report_markdown,
     run_queries,
     score_runs,
@@ -41,14 +43,27 @@ def main() -> None:
     space = service.spaces[cfg.model]
 
     simulated_users = build_queries(items, "train", cfg.policy.train_queries, cfg.negation_share, params.seed)
-    pools = training_pools(service, space, simulated_users)
+    queries = build_queries(items, "test", cfg.queries, cfg.negation_share, params.seed)
+    # The queries' frozen CLIP text keys depend on no train.* param: a sweep reads them from the cache.
+    clip = service.clip
+    cached = CachedPromptEncoder(
+        paths.PROMPT_CACHE_DIR,
+        clip.model,
+        clip.store_hash,
+        clip.device,
+        lambda: clip.text_keys,
+        batching="one text at a time",
+    )
+    text_keys = cached(query_texts(service, simulated_users + queries))
+    log.info("%d query text keys %s (%s)", len(text_keys), "cached" if cached.hits else "encoded", cached.folder)
+
+    pools = training_pools(service, space, simulated_users, text_keys[: len(simulated_users)])
     policy, history = train_policy(pools, cfg.k, cfg.policy, params.seed)
     policy.info.update({"return_first": round(history[0], 4), "return_last": round(history[-1], 4)})
     service.policy = policy
     log.info("policy: mean discounted return %.4f -> %.4f over %d passes", history[0], history[-1], len(history))
 
-    queries = build_queries(items, "test", cfg.queries, cfg.negation_share, params.seed)
-    runs = run_queries(service, space, queries, cfg.k)
+    runs = run_queries(service, space, queries, text_keys[len(simulated_users) :], cfg.k)
     table, coverage = score_runs(service, space, runs, items, cfg.k)
     summary = summarise(table, coverage)
     payload = policy.to_dict()

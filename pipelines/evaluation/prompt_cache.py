@@ -27,17 +27,32 @@ class CachedPromptEncoder:
 
     The features of a list of prompts are a pure function of the backbone (named by the store's model
     description and hash: the store's keys come from the same weights), the device, the encoder's code and
-    library versions, and the texts in order; the file name is a sha256 over all of them, so a change in any
+    library versions, how the encoder batches them (`batching`: a batch's shape can change the last float bits,
+    so evaluate's batched prompts and the search's one-at-a-time queries never share an entry), and the texts
+    in order; the file name is a sha256 over all of them, so a change in any
     one is a miss. On a miss `make_encoder()` builds the encoder (importing open_clip and building the
     model is most of evaluate's start-up) and the features are written atomically for the next run. The
     folder is not a DVC out: like the training checkpoints it only saves time and never changes a result.
     """
 
     def __init__(
-        self, folder: str | Path, model: dict, store_hash: str, device: str, make_encoder: Callable[[], TextEncoder]
+        self,
+        folder: str | Path,
+        model: dict,
+        store_hash: str,
+        device: str,
+        make_encoder: Callable[[], TextEncoder],
+        *,
+        batching: str = "batched",
     ) -> None:
         self.folder = Path(folder)
-        self.context = {"model": model, "store_hash": store_hash, "device": device, "code": encoder_code_hash()}
+        self.context = {
+            "model": model,
+            "store_hash": store_hash,
+            "device": device,
+            "code": encoder_code_hash(),
+            "batching": batching,
+        }
         self.make_encoder = make_encoder
         self.encoder: TextEncoder | None = None
         self.hits = self.misses = 0

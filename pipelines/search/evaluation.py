@@ -33,24 +33,38 @@ class QueryRun:
     lists: dict[str, list[SearchResult]]  # strategy -> its results
 
 
-def encode_query(service: SearchService, space: SearchSpace, query: RerankQuery) -> tuple[Constraints, np.ndarray]:
-    parsed = parse_query(query.text, service.vocabulary)
-    return parsed.constraints, space.encode_text(parsed.clip_text)
+def query_texts(service: SearchService, queries: list[RerankQuery]) -> list[str]:
+    """What each query sends to CLIP: its parsed `clip_text` (negated phrases dropped), as a search sends it."""
+    return [parse_query(query.text, service.vocabulary).clip_text for query in queries]
 
 
-def training_pools(service: SearchService, space: SearchSpace, queries: list[RerankQuery]) -> list[Pool]:
+def _encoded(
+    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray
+) -> list[tuple[Constraints, np.ndarray]]:
+    """Each query's constraints and vector in `space`, from its frozen CLIP text key (row i of `text_keys`, each
+    encoded alone by `FrozenClip.text_keys`): the vector `SearchService.search` makes of the same text."""
+    if len(text_keys) != len(queries):
+        raise PipelineError(f"rerank: {len(text_keys)} query text keys for {len(queries)} queries")
+    return [
+        (parse_query(query.text, service.vocabulary).constraints, space.embed_text_key(key))
+        for query, key in zip(queries, text_keys, strict=True)
+    ]
+
+
+def training_pools(
+    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray
+) -> list[Pool]:
     """The simulated users' candidate pools, retrieved exactly as a search retrieves them."""
-    pools = []
-    for query in queries:
-        constraints, vector = encode_query(service, space, query)
-        pools.append(service.pool(space, vector, constraints))
-    return pools
+    return [
+        service.pool(space, vector, constraints) for constraints, vector in _encoded(service, space, queries, text_keys)
+    ]
 
 
-def run_queries(service: SearchService, space: SearchSpace, queries: list[RerankQuery], k: int) -> list[QueryRun]:
+def run_queries(
+    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray, k: int
+) -> list[QueryRun]:
     runs = []
-    for query in queries:
-        constraints, vector = encode_query(service, space, query)
+    for query, (constraints, vector) in zip(queries, _encoded(service, space, queries, text_keys), strict=True):
         lists = {s: service.rank(space, vector, constraints, k, s)[0] for s in STRATEGIES}
         runs.append(QueryRun(query, constraints, lists))
     return runs

@@ -30,7 +30,7 @@ from pipelines.search.constraints import Constraints, ParsedQuery, load_vocabula
 from pipelines.search.explain import AttributeTable, judge
 from pipelines.search.policy import ListwisePolicy, Pool, load_policy
 from pipelines.search.rerank import STRATEGIES, constraint_scores, mmr, top_by_score
-from pipelines.search.spaces import IndexSettings, SearchSpace
+from pipelines.search.spaces import FrozenClip, IndexSettings, SearchSpace
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class SearchService:
         self,
         meta,
         spaces: dict[str, SearchSpace],
+        clip: FrozenClip,
         cfg: RerankConfig,
         policy: ListwisePolicy | None = None,
         image_root: Path = Path("."),
@@ -104,6 +105,7 @@ class SearchService:
         self.image_paths = meta["image_path"].astype(str).to_numpy() if "image_path" in meta else None
         self.attributes = AttributeTable(meta)
         self.spaces = spaces
+        self.clip = clip  # the frozen CLIP every space's queries go through
         self.cfg = cfg
         self.policy = policy
         self.image_root = Path(image_root).resolve()
@@ -125,9 +127,11 @@ class SearchService:
         params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
         index = params.index
         settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
-        return cls.from_build(
+        service = cls.from_build(
             root, params.rerank, settings, seed=params.seed, device=params.runtime.device, threads=threads
         )
+        _ = service.clip.encoder  # build CLIP now, not in the first query's time
+        return service
 
     @classmethod
     def from_build(
@@ -142,12 +146,13 @@ class SearchService:
         with_policy: bool = True,
     ) -> SearchService:
         """The service over the build in `root` with these params; `with_policy=False` (the rerank stage, which
-        trains the policy) leaves the `policy` strategy unavailable."""
+        trains the policy) leaves the `policy` strategy unavailable. CLIP is built on the first query that needs
+        it (`load` builds it at once)."""
         import faiss
         import torch
 
-        from pipelines.encoders import ClipEncoder
-        from pipelines.search.spaces import baseline_space, finetuned_space
+        from pipelines.encoders import resolve_device
+        from pipelines.search.spaces import FrozenClip, baseline_space, finetuned_space
         from pipelines.store import open_store
         from pipelines.training import load_finetuned
 
@@ -169,7 +174,7 @@ class SearchService:
             # (a 200 x 256 product took 220 ms instead of 1 ms on two busy cores).
             threadpool_limits(limits=threads)
         store = open_store(root / paths.STORE_DIR)
-        clip = ClipEncoder.from_manifest(store.model, device=device)
+        clip = FrozenClip(store.model, store.store_hash, str(resolve_device(device)))
         finetuned = load_finetuned(root / paths.MODEL_DIR, store, device)
         spaces = {
             "baseline": baseline_space(store, root / paths.IMAGE_INDEX, clip),
@@ -177,7 +182,7 @@ class SearchService:
         }
         policy = load_policy(root / paths.POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
-        return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
+        return cls(store.meta, spaces, clip, cfg, policy, image_root=root, index_settings=index)
 
     # -- queries ---------------------------------------------------------------------------------------------
 

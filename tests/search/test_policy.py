@@ -80,3 +80,33 @@ def test_save_and_load_round_trip(tmp_path, pools):
         load_policy(tmp_path / "bad.json")
     with pytest.raises(PipelineError, match="dvc repro rerank"):
         load_policy(tmp_path / "missing.json")
+
+
+def test_sessions_sampled_together_draw_as_rng_choice_does_one_pool_at_a_time():
+    """The batched sampler against the plain one: each pool's session in turn, one `rng.choice` per step, and
+    the same reward and score gradient per step (pools of different sizes, one smaller than k)."""
+    from pipelines.search.policy import _Lists, _sample_sessions
+
+    rng = np.random.default_rng(5)
+    pools = [synthetic_pool(rng, size) for size in (30, 7, 18)]
+    weights = rng.normal(size=len(FEATURES))
+    cfg = PolicyConfig(temperature=0.5, redundancy_penalty=0.5, novelty_bonus=0.2)
+    rewards, grads, mask = _sample_sessions(_Lists(pools), weights, 10, cfg, np.random.default_rng(9))
+
+    draws = np.random.default_rng(9)
+    for i, pool in enumerate(pools):
+        chosen: list[int] = []
+        for t in range(min(10, len(pool.rows))):
+            lists = _Lists([pool])  # the reference rebuilds the list state from the picks so far
+            for pick in chosen:
+                lists.take(np.zeros(1, dtype=np.int64), np.array([pick]))
+            features = lists.features(np.zeros(1, dtype=np.int64))[0]
+            logits = np.where(lists.available[0], features @ weights / cfg.temperature, -np.inf)
+            probs = np.exp(logits - logits.max())
+            probs /= probs.sum()
+            pick = int(draws.choice(len(probs), p=probs))
+            np.testing.assert_allclose(grads[i, t], (features[pick] - probs @ features) / cfg.temperature, atol=1e-12)
+            expected = pool.gain[pick] - 0.5 * lists.redundancy[0, pick] + 0.2 * pool.long_tail[pick]
+            assert rewards[i, t] == pytest.approx(expected)
+            chosen.append(pick)
+        assert mask[i].sum() == len(chosen)

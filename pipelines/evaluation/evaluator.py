@@ -23,7 +23,7 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric, same_value
 from pipelines.evaluation.tasks import Task, TaskTable
-from pipelines.index import build_index, configure_search, search, search_excluding_groups
+from pipelines.index import build_index, configure_search, one_thread, search, search_excluding_groups
 from pipelines.schema import UNKNOWN, raw_column
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,8 @@ def run_model(
 
 
 def _search_index(vectors: np.ndarray, settings: SearchSettings):
-    index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
+    with one_thread():  # the same embeddings give the same HNSW graph, so the same metrics
+        index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
     configure_search(index, settings.ef_search, settings.nprobe)
     return index
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -386,6 +388,18 @@ def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarr
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread inside the block. An HNSW graph built on one thread never depends on thread
+    timing (the same vectors give the same graph), and one thread does not wait on cores other jobs hold."""
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
 def _faiss_message(exc: RuntimeError) -> str:
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -399,6 +413,7 @@ __all__ = [
     "configure_search",
     "exact_neighbours",
     "index_bytes",
+    "one_thread",
     "open_index",
     "recall_at_k",
     "save_index",

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from pipelines.index import build_index, configure_search, open_index
+from pipelines.index import build_index, configure_search, one_thread, open_index
 from pipelines.store import Store
 from pipelines.training import FinetunedModel
 
@@ -100,16 +100,12 @@ def finetuned_space(
 ) -> SearchSpace:
     """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params.
 
-    The index is built on one FAISS thread: HNSW insertion order then never depends on thread timing, so the
-    same embeddings give the same graph and the rerank stage's results are reproducible.
+    The index is built on one FAISS thread, so the same embeddings give the same graph and the rerank stage's
+    results are reproducible.
     """
     embeddings = np.ascontiguousarray(finetuned.image_embeddings(store), dtype=np.float32)
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    with one_thread():
         built = build_index(embeddings, index.factory, train_size=index.train_size, seed=seed)
-    finally:
-        faiss.omp_set_num_threads(threads)
     configure_search(built, index.ef_search, index.nprobe)
 
     def embed_text_key(key: np.ndarray) -> np.ndarray:

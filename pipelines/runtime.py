@@ -64,7 +64,6 @@ class RuntimeConfig:
     encode: EncodeRuntime = field(default_factory=EncodeRuntime)
     index: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=2))
     mining: SearchRuntime = field(default_factory=SearchRuntime)
-    train: ThreadsRuntime = field(default_factory=lambda: ThreadsRuntime(threads=1))
 
     def __post_init__(self) -> None:
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):

@@ -27,8 +27,8 @@ def main() -> None:
     cfg = params.train
     seed_everything(params.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    if params.runtime.train.threads:
-        torch.set_num_threads(params.runtime.train.threads)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     store = open_store(paths.STORE_DIR)
     if store.model["untrained"]:
         log.warning(

@@ -167,6 +167,7 @@ LEAF_PROBES = [
     ("pairs.n_pairs", 1000, ["build_pairs"]),
     ("train.lr", 0.5, ["train"]),
     ("train.sampler.dominant_cap", 0.5, ["train"]),
+    ("train.threads", 2, ["train"]),
     ("eval.bootstrap", 50, ["evaluate", "scoreboard"]),
     ("eval.ks", [1, 10], ["evaluate"]),
     ("scoreboard.fail_on_miss", True, ["scoreboard"]),
@@ -179,7 +180,6 @@ RUNTIME_CHANGES = {
     "encode": {"batch_size": 7, "workers": 1, "text_batch_size": 5},
     "index": {"threads": 1},
     "mining": {"batch_size": 33},
-    "train": {"threads": 2},
 }
 
 

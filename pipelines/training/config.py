@@ -70,6 +70,9 @@ class TrainConfig:
     batch_size: int = 128
     pairs_per_step: int = 0  # 0 = every pair once per epoch, spread over the epoch's steps
     patience: int = 8
+    # torch CPU threads (0 = torch's default). Part of the result: torch splits reductions by thread, so another
+    # count changes the last float bits of the heads; one is also the fastest for these small heads on 2 cores.
+    threads: int = 1
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
 
@@ -87,7 +90,7 @@ class TrainConfig:
             raise ValueError(f"train.temperature and train.lr must be positive, got {self.temperature} and {self.lr}")
         if not -1.0 <= self.pair_margin <= 1.0:
             raise ValueError(f"train.pair_margin is a cosine and must be in [-1, 1], got {self.pair_margin}")
-        if self.patience < 1 or self.pairs_per_step < 0:
-            raise ValueError("train.patience must be at least 1, train.pairs_per_step 0 or more")
+        if self.patience < 1 or self.pairs_per_step < 0 or self.threads < 0:
+            raise ValueError("train.patience must be at least 1, train.pairs_per_step and train.threads 0 or more")
         if self.contrastive_weight + self.pair_weight + self.attr_weight == 0:
             raise ValueError("train.contrastive_weight, pair_weight and attr_weight are all 0: nothing to train")

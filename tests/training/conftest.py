@@ -4,7 +4,7 @@ import torch
 
 @pytest.fixture(autouse=True)
 def one_torch_thread():
-    """Train on one thread, as the stage does by default (runtime.train.threads), restoring the setting after."""
+    """Train on one thread, as the stage does by default (train.threads), restoring the setting after."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,14 +1,15 @@
 """The `train.*` sweep: `dvc exp run -S train.lr=<value>` on the built workspace, timed stage by stage.
 
-    python benchmarks/sweep.py             # one experiment
+    python benchmarks/sweep.py             # one experiment at train.lr ~3e-4
     python benchmarks/sweep.py --runs 3    # the median of three
 
 Needs a built and committed workspace (`dvc repro`, `git status` clean): an experiment applies its results to
 the workspace, so after each run the script puts it back (`git checkout -- .`, `dvc checkout --force`) and
-removes the experiment. Each run uses a learning rate not used before (a resumed checkpoint or DVC's run cache
-would short-cut it). Prints the seconds of each stage (between DVC's "Running stage" lines as they stream), of
-DVC before the first stage, the total and the CPU seconds of DVC and its stages; the last line is
-`sweep seconds=<median total>`.
+removes the experiment. Each run needs a learning rate not used before (a resumed checkpoint or DVC's run cache
+would short-cut it): `--lr` raised by a random fraction of a percent, so every run trains alike. Prints the
+seconds of each stage (between DVC's "Running stage" lines as they stream, so DVC's bookkeeping after a stage
+counts to it), of DVC before the first stage, the total and the CPU seconds of DVC and its stages; the last
+line is `sweep seconds=<median total>`.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def run_once(lr: str) -> tuple[dict[str, float], float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=3e-4, help="train.lr, made fresh by a jitter below 1%%")
     args = parser.parse_args()
     if subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip():
         sys.exit("the workspace has uncommitted changes: commit or stash them first (each run resets it)")
@@ -75,7 +77,7 @@ def main() -> None:
         sys.exit("the workspace is not built: run `dvc repro` first")
     totals = []
     for run in range(args.runs):
-        lr = f"{random.uniform(1e-4, 9e-4):.6e}"
+        lr = f"{args.lr * (1 + random.uniform(0, 0.01)):.6e}"
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         seconds, wall, cpu = run_once(lr)
         totals.append(wall)

@@ -126,7 +126,6 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
         sample.sort()  # contiguous reads from a memory-mapped store
         log.info("training %s on %d of %d vectors", factory, available, rows)
         index.train(take_rows(vectors, sample))
-        del sample
     with_ids = isinstance(faiss.downcast_index(index), (faiss.IndexIDMap, faiss.IndexIDMap2))
     for start, block in row_blocks(vectors, ADD_BLOCK):
         if with_ids:  # ids are store rows, as without IDMap

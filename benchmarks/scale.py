@@ -11,8 +11,10 @@ through the real store writer. Each step calls the library functions its stage c
 build_index with index.factory auto (the choice, its estimated memory and recall@10 per query modality),
 mine_negatives over the saved image index, build_pairs, train (one pass of --train-steps batches over
 the mined pairs, validation on a --val-items sample) and evaluate (--queries sampled test queries, every
-task, baseline and fine-tuned, indexes chosen by size). Prints per-step seconds and the peak RSS so far,
-and as its last line `items=<N> seconds=<S> peak_rss_mib=<M>`.
+task, baseline and fine-tuned, indexes chosen by size). Prints per-step seconds and each step's own peak RSS
+(the resident high-water mark, reset at the step's start, so it counts what is resident then: imports, the
+meta table, whatever earlier steps left) and the RSS it leaves, and as its last line
+`items=<N> seconds=<S> peak_rss_mib=<M>` (M: the highest step peak).
 """
 
 from __future__ import annotations
@@ -59,8 +61,27 @@ UNKNOWN_SHARE = {"material": 0.5, "neckline": 0.6, "sleeve_length": 0.4, "fit": 
 log = logging.getLogger("scale")
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(next(line for line in status if line.startswith(f"{field}:")).split()[1]) / 1024
+
+
+def rss_now_mib() -> float:
+    """The resident set right now (VmRSS): what a step left behind."""
+    return _status_mib("VmRSS")
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak: writing 5 to clear_refs resets the resident high-water mark (VmHWM, what ru_maxrss reads)
+    to the current resident set (Linux >= 4.0), so each step reports its own peak."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+        clear_refs.write("5")
+
+
+def step_peak_rss_mib() -> float:
+    """The resident high-water mark since the last reset_peak_rss (VmHWM): the step's own peak."""
+    return _status_mib("VmHWM")
 
 
 def cpu_seconds() -> float:
@@ -154,18 +175,28 @@ def fixed_steps(data, steps: int, batch_size: int, val_items: int, seed: int):
 
 class Steps:
     """Times each step (wall and CPU seconds: on a shared box the CPU time is the steadier figure) and records
-    the peak RSS after it."""
+    its own peak RSS (imports and whatever earlier steps left resident included) and the RSS it leaves."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float, float]] = []
+        self.rows: list[tuple[str, float, float, float, float]] = []
         self.started = time.perf_counter()
 
+    @property
+    def peak_mib(self) -> float:
+        """The run's peak RSS: the highest step peak."""
+        return max((row[3] for row in self.rows), default=step_peak_rss_mib())
+
     def run(self, name: str, step: Callable[[], object]) -> object:
+        reset_peak_rss()
         start, cpu = time.perf_counter(), cpu_seconds()
         result = step()
-        self.rows.append((name, time.perf_counter() - start, cpu_seconds() - cpu, peak_rss_mib()))
-        _, wall, cpu, rss = self.rows[-1]
-        print(f"{name:<14} {wall:>9.1f} s  {cpu:>9.1f} CPU s   peak RSS {rss:>8.0f} MiB", flush=True)
+        wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        self.rows.append((name, wall, cpu, step_peak_rss_mib(), rss_now_mib()))
+        _, _, _, peak, now = self.rows[-1]
+        print(
+            f"{name:<14} {wall:>9.1f} s  {cpu:>9.1f} CPU s   step peak RSS {peak:>8.0f} MiB  (after {now:.0f})",
+            flush=True,
+        )
         return result
 
 
@@ -184,7 +215,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     faiss.omp_set_num_threads(args.threads)
-    torch.set_num_threads(1)  # runtime.train.threads
+    torch.set_num_threads(1)  # train.threads
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"{args.items:,} items, {DIM}-d keys, workdir {work}, FAISS threads {args.threads}")
@@ -261,7 +292,7 @@ def main() -> None:
         catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=clip.encode_texts)
         models = [
             ModelSpace("baseline", store.image_keys, identity),
-            ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
+            ModelSpace("finetuned", finetuned.image_vectors(store), finetuned.text_embeddings),
         ]
         cfg = EvalConfig(
             max_queries=args.queries,
@@ -277,13 +308,13 @@ def main() -> None:
         print(f"  {model}: " + ", ".join(f"{k} {v}" for k, v in list(values.items())[:4]))
 
     total = time.perf_counter() - steps.started
-    print(f"{'step':<14} {'seconds':>9} {'CPU s':>9}   {'peak RSS MiB':>12}")
-    for name, seconds, cpu, rss in steps.rows:
-        print(f"{name:<14} {seconds:>9.1f} {cpu:>9.1f}   {rss:>12.0f}")
+    print(f"{'step':<14} {'seconds':>9} {'CPU s':>9}   {'step peak RSS MiB':>17} {'RSS after MiB':>13}")
+    for name, seconds, cpu, rss, now in steps.rows:
+        print(f"{name:<14} {seconds:>9.1f} {cpu:>9.1f}   {rss:>17.0f} {now:>13.0f}")
     print(f"total CPU seconds {cpu_seconds():.0f}")
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"items={args.items} seconds={total:.0f} peak_rss_mib={peak_rss_mib():.0f}")
+    print(f"items={args.items} seconds={total:.0f} peak_rss_mib={steps.peak_mib:.0f}")
 
 
 if __name__ == "__main__":

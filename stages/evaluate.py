@@ -43,7 +43,7 @@ def main() -> None:
     catalog = Catalog(meta=store.meta, text_keys=store.text_keys, encode_prompts=prompts)
     models = [
         ModelSpace("baseline", store.image_keys, identity),
-        ModelSpace("finetuned", finetuned.image_embeddings(store), finetuned.text_embeddings),
+        ModelSpace("finetuned", finetuned.image_vectors(store), finetuned.text_embeddings),
     ]
     settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
     result = run_evaluation(

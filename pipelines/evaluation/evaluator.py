@@ -5,6 +5,8 @@ queries) and a map from CLIP text features into its space (identity for the froz
 trained text head for the fine-tuned model). The public benchmark's image+text documents are built from
 the same two (normalize(w * image + (1 - w) * mapped text key)). Baseline and fine-tuned therefore share
 every line of search and scoring code, the same queries and the same FAISS index configuration.
+Catalog-sized matrices are read or computed a block at a time (LazyRows, take_rows): the indexes and the
+query rows are what an evaluation holds, so its memory stays flat as the catalog grows.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric, same_value
 from pipelines.evaluation.tasks import Task, TaskTable
-from pipelines.index import build_index, configure_search, one_thread, search, search_excluding_groups
+from pipelines.index import build_index, configure_search, search, search_excluding_groups
 from pipelines.schema import UNKNOWN, raw_column
+from pipelines.store import LazyRows, take_rows
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class ModelSpace:
     """A model as the evaluator sees it."""
 
     name: str
-    image_embeddings: np.ndarray  # (N, d) L2-normalised, row i = catalog item i
+    image_embeddings: np.ndarray | LazyRows  # (N, d) L2-normalised, row i = catalog item i
     map_text: Callable[[np.ndarray], np.ndarray]  # (M, D) CLIP text features -> (M, d)
 
 
@@ -183,8 +186,10 @@ def run_model(
 ) -> ModelRun:
     """Index the model's image embeddings and score every task's queries against the whole catalog."""
     meta = catalog.meta
-    images = np.ascontiguousarray(model.image_embeddings, dtype=np.float32)
-    if images.ndim != 2 or len(images) != len(meta):
+    images = model.image_embeddings
+    if not isinstance(images, LazyRows):
+        images = np.asanyarray(images)  # a store's memory map stays one: take_rows reads it from the file
+    if len(images.shape) != 2 or len(images) != len(meta):
         raise PipelineError(
             f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
         )
@@ -202,7 +207,7 @@ def run_model(
         log.info("%s: %s, %d queries", model.name, task.name, len(rows))
         if task.query == "image":
             depth = max(max(cfg.ks), GALLERY_RESULTS)
-            _, ids = search_excluding_groups(index, images[items], depth, groups[items], groups)
+            _, ids = search_excluding_groups(index, take_rows(images, items), depth, groups[items], groups)
             neighbours = ids
             for attribute in cfg.attributes:
                 _attribute_scores(
@@ -217,11 +222,11 @@ def run_model(
         doc_index = indexes[task.documents]
         relevant_total = None
         if task.query == "title":
-            queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
-            ids = _title_search(doc_index, queries, images[items], items, groups, depth, task)
+            queries = _map_text(model, take_rows(catalog.text_keys, items), len(items), task)
+            ids = _title_search(doc_index, queries, take_rows(images, items), items, groups, depth, task)
             relevant = ids == items[:, None]
         elif task.query == "text":
-            queries = _map_text(model, np.asarray(catalog.text_keys)[items], len(items), task)
+            queries = _map_text(model, take_rows(catalog.text_keys, items), len(items), task)
             _, ids = search(doc_index, queries, depth)
             text_ids, counts = _text_ids(meta)
             relevant = same_value(ids, text_ids, text_ids[items])
@@ -237,9 +242,8 @@ def run_model(
     return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
 
 
-def _search_index(vectors: np.ndarray, settings: SearchSettings):
-    with one_thread():  # the same embeddings give the same HNSW graph, so the same metrics
-        index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
+def _search_index(vectors: np.ndarray | LazyRows, settings: SearchSettings):
+    index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
     configure_search(index, settings.ef_search, settings.nprobe)
     return index
 
@@ -261,15 +265,23 @@ def mix_documents(images: np.ndarray, texts: np.ndarray, image_weight: float, bl
     return out
 
 
-def _mixed_documents(model: ModelSpace, catalog: Catalog, images: np.ndarray, image_weight: float) -> np.ndarray:
-    """The model's image+text documents: its own image embeddings and its map of the CLIP text keys."""
-    texts = np.asarray(model.map_text(np.asarray(catalog.text_keys, dtype=np.float32)), dtype=np.float32)
-    if texts.shape != images.shape:
-        raise PipelineError(
-            f"{model.name} image+text documents: the text side maps to shape {texts.shape}, "
-            f"the images are {images.shape}"
-        )
-    return mix_documents(images, texts, image_weight)
+def _mixed_documents(
+    model: ModelSpace, catalog: Catalog, images: np.ndarray | LazyRows, image_weight: float
+) -> LazyRows:
+    """The model's image+text documents: its own image embeddings and its map of the CLIP text keys, mixed for
+    the rows asked (a block at a time when an index is built from them)."""
+
+    def mixed(rows: np.ndarray) -> np.ndarray:
+        image = take_rows(images, rows)
+        texts = np.asarray(model.map_text(take_rows(catalog.text_keys, rows)), dtype=np.float32)
+        if texts.shape != image.shape:
+            raise PipelineError(
+                f"{model.name} image+text documents: the text side maps to shape {texts.shape}, "
+                f"the images are {image.shape}"
+            )
+        return mix_documents(image, texts, image_weight)
+
+    return LazyRows(images.shape, mixed)
 
 
 def _text_ids(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

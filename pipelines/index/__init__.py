@@ -13,7 +13,6 @@ if TYPE_CHECKING:
         configure_search,
         exact_neighbours,
         index_bytes,
-        one_thread,
         open_index,
         recall_at_k,
         resolve_factory,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.io import atomic_path, read_json, write_json_atomic
-from pipelines.store import check_built_on
+from pipelines.store import LazyRows, check_built_on, row_blocks, take_rows
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -38,7 +38,7 @@ HNSW_BELOW = 100_000
 HNSW_M = 32
 PQ_SUBVECTOR_DIM = 8  # PQ with dim/8 bytes per vector: 48 bytes for 384-d keys, 64 for 512-d
 KNOBS = ("ef_search", "nprobe")
-ADD_BLOCK = 65_536  # vectors per index.add call
+ADD_BLOCK = 16_384  # vectors read or computed, and added, per index.add call (and per exact-search block)
 
 
 @dataclass(frozen=True)
@@ -91,15 +91,17 @@ def _pq_subquantizers(dim: int) -> int:
     return next(m for m in range(target, 0, -1) if dim % m == 0)
 
 
-def build_index(vectors: np.ndarray, factory: str, *, train_size: int, seed: int) -> faiss.Index:
+def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int, seed: int) -> faiss.Index:
     """Build an inner-product FAISS index from an index-factory string (or 'auto') and add every vector.
 
-    Vectors are added in blocks, so a memory-mapped store is read block by block. Indexes that need training
-    (IVF, PQ, ...) are trained on a deterministic sample of `train_size` rows drawn with `seed`. A catalog too
-    small to train the factory raises a PipelineError that says how many vectors it needs and suggests a
-    factory that fits.
+    Vectors are read (a memory-mapped store array) or computed (LazyRows, e.g. a model's embeddings) and added
+    ADD_BLOCK rows at a time, so the index is all this holds at the end. Indexes that need training (IVF, PQ,
+    ...) are trained on a deterministic sample of `train_size` rows drawn with `seed`. A catalog too small to
+    train the factory raises a PipelineError that says how many vectors it needs and suggests a factory that
+    fits.
     """
-    vectors = _as_matrix(vectors, "vectors")
+    if not isinstance(vectors, LazyRows):
+        vectors = _as_rows(vectors, "vectors")
     rows, dim = vectors.shape
     if rows == 0:
         raise PipelineError("build_index: no vectors to index (the store has 0 rows)")
@@ -125,10 +127,9 @@ def build_index(vectors: np.ndarray, factory: str, *, train_size: int, seed: int
         sample = np.random.default_rng(seed).choice(rows, size=available, replace=False)
         sample.sort()  # contiguous reads from a memory-mapped store
         log.info("training %s on %d of %d vectors", factory, available, rows)
-        index.train(np.ascontiguousarray(vectors[sample]))
+        index.train(take_rows(vectors, sample))
     with_ids = isinstance(faiss.downcast_index(index), (faiss.IndexIDMap, faiss.IndexIDMap2))
-    for start in range(0, rows, ADD_BLOCK):
-        block = np.ascontiguousarray(vectors[start : start + ADD_BLOCK])
+    for start, block in row_blocks(vectors, ADD_BLOCK):
         if with_ids:  # ids are store rows, as without IDMap
             index.add_with_ids(block, np.arange(start, start + len(block), dtype=np.int64))
         else:
@@ -277,19 +278,21 @@ def search_excluding_groups(
     return scores, ids
 
 
-def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+def exact_neighbours(vectors: np.ndarray | LazyRows, queries: np.ndarray, k: int) -> np.ndarray:
     """Ground-truth ids (Q, k) by exhaustive inner-product search over `vectors` in blocks (faiss.knn per block,
-    merged with faiss.ResultHeap), so a memory-mapped store is never copied whole."""
-    vectors = np.asarray(vectors)
-    if vectors.ndim != 2:
-        raise PipelineError(f"vectors must be a 2-d array of vectors, got shape {vectors.shape}")
+    merged with faiss.ResultHeap), so a memory-mapped store is never copied whole.
+
+    It runs on one thread: faiss.knn scores many queries with BLAS, whose last float bits follow the thread
+    count, and near-ties then swap, so the recall an index report gives would follow runtime.index.threads."""
+    if not isinstance(vectors, LazyRows):
+        vectors = _as_rows(vectors, "vectors")
     queries = _as_matrix(queries, "queries", dim=vectors.shape[1])
     k = min(k, len(vectors))
     heap = faiss.ResultHeap(len(queries), k, keep_max=True)
-    for start in range(0, len(vectors), ADD_BLOCK):
-        block = np.ascontiguousarray(vectors[start : start + ADD_BLOCK], dtype=np.float32)
-        scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
-        heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
+    with _one_thread():
+        for start, block in row_blocks(vectors, ADD_BLOCK):
+            scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+            heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
     heap.finalize()
     return heap.I
 
@@ -389,15 +392,22 @@ def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarr
 
 
 @contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """FAISS on one OpenMP thread inside the block. An HNSW graph built on one thread never depends on thread
-    timing (the same vectors give the same graph), and one thread does not wait on cores other jobs hold."""
+def _one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread inside the block."""
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
         yield
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def _as_rows(array: np.ndarray, name: str) -> np.ndarray:
+    """`array` as a 2-d array without a copy: a store's memory map stays one, so take_rows reads it from the file."""
+    array = np.asanyarray(array)
+    if array.ndim != 2:
+        raise PipelineError(f"{name} must be a 2-d array of vectors, got shape {array.shape}")
+    return array
 
 
 def _faiss_message(exc: RuntimeError) -> str:
@@ -413,7 +423,6 @@ __all__ = [
     "configure_search",
     "exact_neighbours",
     "index_bytes",
-    "one_thread",
     "open_index",
     "recall_at_k",
     "save_index",

@@ -21,6 +21,7 @@ from pipelines.index.faiss_index import (
     recall_at_k,
     search,
 )
+from pipelines.store import take_rows
 
 RECALL_K = 10
 # Held-out queries are store keys plus Gaussian noise of this norm (relative to the unit key),
@@ -48,7 +49,7 @@ def held_out_queries(vectors: np.ndarray, n: int, seed: int, noise: float = QUER
     """`n` perturbed copies of randomly chosen (seeded) rows, L2-normalised: queries near the catalog."""
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(vectors), size=min(n, len(vectors)), replace=False))
-    base = np.asarray(vectors[rows], dtype=np.float32)
+    base = take_rows(vectors, rows)
     jitter = rng.standard_normal(base.shape).astype(np.float32) * (noise / np.sqrt(base.shape[1]))
     queries = base + jitter
     return queries / np.linalg.norm(queries, axis=1, keepdims=True)

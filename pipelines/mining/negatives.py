@@ -21,6 +21,7 @@ from pipelines.mining.attribute_codes import (
 )
 from pipelines.mining.config import MiningConfig
 from pipelines.schema import UNKNOWN
+from pipelines.store import take_rows
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def positive_reference(keys: np.ndarray, anchors: np.ndarray, groups: np.ndarray
     fixed ceiling of 1 - relative_margin, which in an anisotropic embedding space (an untrained
     backbone puts most pairs above 0.9) removes nearly every candidate.
     """
-    anchor_keys = np.asarray(keys[anchors], dtype=np.float32)
+    anchor_keys = take_rows(keys, anchors)
     reference = np.full(len(anchors), np.nan, dtype=np.float32)
     pool_rows = np.flatnonzero(pool)
     mates = pd.DataFrame({"anchor": np.arange(len(anchors)), "group": groups[anchors]}).merge(
@@ -106,9 +107,7 @@ def positive_reference(keys: np.ndarray, anchors: np.ndarray, groups: np.ndarray
     mates = mates[mates["mate"].to_numpy() != anchors[mates["anchor"].to_numpy()]]
     if len(mates):
         anchor_pos = mates["anchor"].to_numpy()
-        scores = np.einsum(
-            "ij,ij->i", anchor_keys[anchor_pos], np.asarray(keys[mates["mate"].to_numpy()], dtype=np.float32)
-        )
+        scores = np.einsum("ij,ij->i", anchor_keys[anchor_pos], take_rows(keys, mates["mate"].to_numpy()))
         worst = pd.Series(scores).groupby(anchor_pos).min()
         reference[worst.index.to_numpy()] = worst.to_numpy()
     return reference
@@ -158,7 +157,8 @@ def mine_hard_negatives(
     # exactly the baseline's (same graph, same approximation) and nothing is rebuilt per run. The
     # price is an over-fetch of k / train share.
     fetch = min(len(meta), math.ceil(cfg.k * len(meta) / train_count * FETCH_SLACK) + FETCH_EXTRA)
-    queries = np.ascontiguousarray(image_keys[anchors], dtype=np.float32)
+    # read from the file: indexing the memory map would fault its neighbouring pages in too (most of the store)
+    queries = take_rows(image_keys, anchors)
     scores, ids = neighbours(queries, fetch, meta["group_key"].to_numpy()[anchors])
     found = ids >= 0
     safe_ids = np.where(found, ids, 0)

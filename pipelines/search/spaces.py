@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from pipelines.index import build_index, configure_search, one_thread, open_index
+from pipelines.index import build_index, configure_search, open_index
 from pipelines.store import Store
 from pipelines.training import FinetunedModel
 
@@ -98,14 +98,9 @@ def baseline_space(store: Store, index_path: Path, clip: FrozenClip) -> SearchSp
 def finetuned_space(
     store: Store, finetuned: FinetunedModel, clip: FrozenClip, index: IndexSettings, seed: int
 ) -> SearchSpace:
-    """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params.
-
-    The index is built on one FAISS thread, so the same embeddings give the same graph and the rerank stage's
-    results are reproducible.
-    """
+    """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params."""
     embeddings = np.ascontiguousarray(finetuned.image_embeddings(store), dtype=np.float32)
-    with one_thread():
-        built = build_index(embeddings, index.factory, train_size=index.train_size, seed=seed)
+    built = build_index(embeddings, index.factory, train_size=index.train_size, seed=seed)
     configure_search(built, index.ef_search, index.nprobe)
 
     def embed_text_key(key: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from pipelines.schema import UNKNOWN
 from pipelines.signals.config import SignalsConfig
 from pipelines.signals.gating import GatingRule, calibrate, gate, rank_concepts
 from pipelines.signals.prototypes import ConceptPrototypes, build_prototypes, refine_prototypes
+from pipelines.store import take_rows
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -163,10 +164,10 @@ def active_signal_labels(signals: pd.DataFrame, dims: Iterable[str]) -> pd.DataF
 
 
 def _similarities(keys: np.ndarray, prototypes: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Cosine similarity of every (unit-norm) key to every prototype, in row chunks of the memory map."""
+    """Cosine similarity of every (unit-norm) key to every prototype, in row chunks read from the store file."""
     out = np.empty((len(keys), len(prototypes)), dtype=np.float32)
     for start in range(0, len(keys), chunk):
-        out[start : start + chunk] = np.asarray(keys[start : start + chunk], dtype=np.float32) @ prototypes.T
+        out[start : start + chunk] = take_rows(keys, np.arange(start, min(start + chunk, len(keys)))) @ prototypes.T
     return out
 
 

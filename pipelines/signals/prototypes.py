@@ -15,7 +15,7 @@ from pipelines.errors import PipelineError
 from pipelines.io import write_torch_atomic
 from pipelines.schema import UNKNOWN, vocabulary
 from pipelines.signals.config import RefineConfig
-from pipelines.store import check_built_on
+from pipelines.store import check_built_on, take_rows
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def build_prototypes(keys: np.ndarray, values: pd.Series, train_mask: np.ndarray
     codes = prototypes.codes(values[known])
     rows = np.flatnonzero(known)
     sums = np.zeros((len(concepts), keys.shape[1]), dtype=np.float64)
-    np.add.at(sums, codes, np.asarray(keys[rows], dtype=np.float64))
+    np.add.at(sums, codes, take_rows(keys, rows).astype(np.float64))
     means = sums / np.bincount(codes, minlength=len(concepts))[:, None]
     return ConceptPrototypes(dim, concepts, _unit_rows(means, dim))
 
@@ -78,7 +78,7 @@ def refine_prototypes(
     if cfg.epochs == 0 or len(prototypes.concepts) < 2 or len(labelled) == 0:
         return prototypes
     generator = torch.Generator().manual_seed(seed)
-    items = F.normalize(torch.from_numpy(np.asarray(keys[labelled], dtype=np.float32)), dim=1)
+    items = F.normalize(torch.from_numpy(take_rows(keys, labelled)), dim=1)
     targets = torch.from_numpy(codes[labelled])
     weights = torch.nn.Parameter(torch.from_numpy(prototypes.vectors.copy()))
     optimizer = torch.optim.Adam([weights], lr=cfg.lr)

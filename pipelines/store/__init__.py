@@ -6,11 +6,15 @@ from pipelines.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pipelines.store.store import (
+        READ_BLOCK,
+        LazyRows,
         Store,
         StoreError,
         check_built_on,
         check_expected_model,
         open_store,
+        row_blocks,
+        take_rows,
         verify_store,
         write_store,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from pipelines.store.writer import (
 
 log = logging.getLogger(__name__)
 
+READ_BLOCK = 16_384  # rows per block of a scan (row_blocks) and per LazyRows computation: 24 MiB of 384-d keys
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
@@ -220,6 +222,81 @@ def _check_manifest(manifest: object, where: Path) -> None:
         raise StoreError(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class LazyRows:
+    """A (rows, dim) float32 matrix computed on demand: `compute(rows)` gives the vectors of those row ids (sorted,
+    no repeats), e.g. a model's embeddings of store rows. Indexes and scans take it a block at a time, so the whole
+    matrix is never held."""
+
+    shape: tuple[int, int]
+    compute: Callable[[np.ndarray], np.ndarray]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+def take_rows(vectors: np.ndarray | LazyRows, rows: np.ndarray) -> np.ndarray:
+    """A float32 (len(rows), dim) copy of `vectors[rows]`, rows in the order given.
+
+    A whole memory-mapped store array is read with plain file reads, one per run of consecutive rows, straight
+    into the result: its pages go to the page cache, not into this process's resident memory, so a scan over a
+    million-row store costs one block of memory, not the file. LazyRows compute the sorted distinct rows,
+    READ_BLOCK at a time, so a computation's temporaries stay one block whatever is asked.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(vectors, LazyRows):
+        wanted, inverse = np.unique(rows, return_inverse=True)
+        computed = np.empty((len(wanted), vectors.shape[1]), dtype=np.float32)
+        for start in range(0, len(wanted), READ_BLOCK):
+            computed[start : start + READ_BLOCK] = vectors.compute(wanted[start : start + READ_BLOCK])
+        return computed if len(wanted) == len(rows) and np.array_equal(wanted, rows) else computed[inverse]
+    mapped = _whole_file_map(vectors)
+    if mapped is None or len(rows) == 0:
+        return np.asarray(np.asarray(vectors)[rows], dtype=np.float32)
+    if rows.min() < 0 or rows.max() >= len(vectors):
+        raise IndexError(f"row ids must lie in [0, {len(vectors)}), got {rows.min()}..{rows.max()}")
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    in_order = np.array_equal(order, np.arange(len(rows)))
+    out = np.empty((len(rows), vectors.shape[1]), dtype=np.float32)
+    target = out if in_order else np.empty_like(out)
+    row_bytes = vectors.shape[1] * vectors.itemsize
+    breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+    with open(str(mapped.filename), "rb") as handle:
+        for start, stop in zip(np.r_[0, breaks], np.r_[breaks, len(rows)], strict=True):
+            handle.seek(mapped.offset + int(ordered[start]) * row_bytes)
+            view = target[start:stop].data.cast("B")
+            while view.nbytes:  # readinto may return short counts
+                read = handle.readinto(view)
+                if not read:
+                    raise StoreError(f"{mapped.filename}: ended before row {int(ordered[stop - 1])} (file truncated?)")
+                view = view[read:]
+    if not in_order:
+        out[order] = target
+    return out
+
+
+def row_blocks(vectors: np.ndarray | LazyRows, block: int = READ_BLOCK) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, float32 block) over all rows of `vectors`, `block` rows at a time (see take_rows)."""
+    for start in range(0, len(vectors), block):
+        yield start, take_rows(vectors, np.arange(start, min(start + block, len(vectors))))
+
+
+def _whole_file_map(vectors: object) -> np.memmap | None:
+    """`vectors` when it is a float32 row-major memory map of a whole .npy file (as open_store maps them), not a
+    view into part of one; else None."""
+    if (
+        isinstance(vectors, np.memmap)
+        and vectors.filename is not None
+        and vectors.dtype == np.float32
+        and vectors.ndim == 2
+        and vectors.flags.c_contiguous
+        and vectors.offset + vectors.nbytes == os.path.getsize(vectors.filename)
+    ):
+        return vectors
+    return None
+
+
 def write_store(
     path: str | Path,
     meta: pd.DataFrame,
@@ -255,11 +332,15 @@ def write_store(
 
 __all__ = [
     "MODEL_KEYS",
+    "READ_BLOCK",
+    "LazyRows",
     "Store",
     "StoreError",
     "check_built_on",
     "check_expected_model",
     "open_store",
+    "row_blocks",
+    "take_rows",
     "verify_store",
     "write_store",
 ]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pipelines.encoders import resolve_device
 from pipelines.errors import PipelineError
 from pipelines.io import atomic_dir, read_json, sha256_file
-from pipelines.store import Store, check_built_on, check_expected_model
+from pipelines.store import LazyRows, Store, check_built_on, check_expected_model, take_rows
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
 from pipelines.training.loop import TrainResult
 from pipelines.training.model import ModelSpec, RetrievalHeads
@@ -74,19 +74,28 @@ class FinetunedModel:
     device: torch.device
     backbone: LoraImageFeatures | None = None  # LoRA: features(store rows) through the adapted vision tower
 
-    @torch.no_grad()
+    def image_vectors(self, store: Store) -> LazyRows:
+        """The (N, d) embeddings of the store rows, computed for the rows asked (see image_rows): what an index
+        or an evaluation reads a block at a time instead of the whole matrix."""
+        return LazyRows((store.rows, self.model.embedding_dim), lambda rows: self.image_rows(store, rows))
+
     def image_embeddings(self, store: Store) -> np.ndarray:
         """(N, d) float32 L2-normalised embeddings of every store row, in store order."""
+        return self.image_rows(store, np.arange(store.rows))
+
+    @torch.no_grad()
+    def image_rows(self, store: Store, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), d) float32 L2-normalised embeddings of store rows `rows`, BATCH rows per forward pass."""
         self.model.eval()
-        out = []
-        for start in range(0, store.rows, BATCH):
-            rows = np.arange(start, min(start + BATCH, store.rows))
+        out = np.empty((len(rows), self.model.embedding_dim), dtype=np.float32)
+        for start in range(0, len(rows), BATCH):
+            batch = np.asarray(rows[start : start + BATCH])
             if self.backbone is not None:
-                keys = self.backbone.encode_rows(store, rows)
+                keys = self.backbone.encode_rows(store, batch)
             else:
-                keys = torch.as_tensor(np.asarray(store.image_keys[rows], dtype=np.float32), device=self.device)
-            out.append(self.model.embed_image(keys).cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+                keys = torch.as_tensor(take_rows(store.image_keys, batch), device=self.device)
+            out[start : start + len(batch)] = self.model.embed_image(keys).cpu().numpy()
+        return out
 
     @torch.no_grad()
     def text_embeddings(self, clip_text: np.ndarray) -> np.ndarray:

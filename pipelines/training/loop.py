@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import mean_attribute_at_k, ranked_metric, same_value
 from pipelines.index.faiss_index import search, search_excluding_groups
+from pipelines.store import row_blocks, take_rows
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from pipelines.training.config import TrainConfig
 from pipelines.training.data import TrainingData
@@ -56,16 +57,35 @@ class ImageFeatures(Protocol):
     def load_state(self, state: dict | None) -> None: ...
 
 
+class GatheredRows:
+    """The rows of a store array that training reads (train and val), copied once into one tensor and looked up
+    by store row: a catalog's test rows, and the rest of a memory-mapped store, are never loaded."""
+
+    def __init__(self, keys: np.ndarray, rows: np.ndarray, device: torch.device) -> None:
+        self.rows = np.unique(np.asarray(rows, dtype=np.int64))
+        self.values = torch.from_numpy(take_rows(keys, self.rows)).to(device)
+
+    def __getitem__(self, rows: np.ndarray) -> Tensor:
+        rows = np.asarray(rows, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.rows, rows), len(self.rows) - 1)
+        if len(rows) and not np.array_equal(self.rows[at], rows):
+            missing = rows[self.rows[at] != rows]
+            raise PipelineError(
+                f"store row {int(missing[0])} is neither a train nor a val row; training never reads it"
+            )
+        return self.values[torch.as_tensor(at, device=self.values.device)]
+
+
 class CachedImageFeatures:
-    """The store's frozen image keys, held as one tensor: no image decoding at all."""
+    """The store's frozen image keys of the rows training reads, held as one tensor: no image decoding at all."""
 
     kind = "heads"
 
-    def __init__(self, image_keys: np.ndarray, device: torch.device) -> None:
-        self.keys = torch.tensor(np.asarray(image_keys, dtype=np.float32), device=device)
+    def __init__(self, image_keys: np.ndarray, device: torch.device, rows: np.ndarray | None = None) -> None:
+        self.keys = GatheredRows(image_keys, np.arange(len(image_keys)) if rows is None else rows, device)
 
     def features(self, rows: np.ndarray) -> Tensor:
-        return self.keys[torch.as_tensor(rows, device=self.keys.device)]
+        return self.keys[rows]
 
     def trainable(self) -> list[nn.Parameter]:
         return []
@@ -129,7 +149,7 @@ def validation_retrieval(
 def check_finite_keys(data: TrainingData) -> None:
     """Raise, naming the first bad row, when a store key holds NaN or infinite values."""
     for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
-        bad = ~np.isfinite(keys).all(axis=1)
+        bad = np.concatenate([~np.isfinite(block).all(axis=1) for _, block in row_blocks(keys)])
         if bad.any():
             raise PipelineError(
                 f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
@@ -175,8 +195,9 @@ class Trainer:
         self.device = torch.device(device)
         self.info = dict(info or {})
         torch.manual_seed(seed)
-        self.images = images or CachedImageFeatures(data.image_keys, self.device)
-        self.text = torch.tensor(np.asarray(data.text_keys, dtype=np.float32), device=self.device)
+        used = np.union1d(data.train_rows, data.val_rows)  # pairs name train rows only (pair_indices checks)
+        self.images = images or CachedImageFeatures(data.image_keys, self.device, used)
+        self.text = GatheredRows(data.text_keys, used, self.device)
         self.labels = {a: torch.tensor(v, device=self.device) for a, v in data.attributes.labels.items()}
         self.spec = ModelSpec(
             image_dim=data.image_keys.shape[1],
@@ -189,7 +210,7 @@ class Trainer:
         self.model = RetrievalHeads(self.spec).to(self.device)
         self.model.set_input_statistics(
             *(
-                torch.as_tensor(np.asarray(k[data.train_rows]), dtype=torch.float32, device=self.device)
+                torch.as_tensor(take_rows(k, data.train_rows), dtype=torch.float32, device=self.device)
                 for k in (data.image_keys, data.text_keys)
             )
         )
@@ -214,7 +235,7 @@ class Trainer:
         check_finite_keys(self.data)
         rows = self.data.val_rows
         image, text = (
-            torch.nn.functional.normalize(torch.as_tensor(k[rows], dtype=torch.float32), dim=1).numpy()
+            torch.nn.functional.normalize(torch.as_tensor(take_rows(k, rows), dtype=torch.float32), dim=1).numpy()
             for k in (self.data.image_keys, self.data.text_keys)
         )
         frozen = validation_retrieval(
@@ -243,9 +264,7 @@ class Trainer:
         image, image_proj = self.model.image_outputs(self.images.features(needed))
         batch = at(rows)
         parts = {
-            "loss_contrastive": self.contrastive(
-                image[batch], self.model.embed_text(self.text[torch.as_tensor(rows, device=self.device)])
-            ),
+            "loss_contrastive": self.contrastive(image[batch], self.model.embed_text(self.text[rows])),
             "loss_pair": self.pair_loss(
                 image[at(anchor)], image[at(other)], torch.as_tensor(pairs.label[pair_ids], device=self.device)
             ),
@@ -307,7 +326,7 @@ class Trainer:
         self.images.train(False)
         rows = self.data.val_rows
         feats = torch.cat([self.images.features(rows[i : i + 1024]) for i in range(0, len(rows), 1024)])
-        text = self.text[torch.as_tensor(rows, device=self.device)]
+        text = self.text[rows]
         out = self.model(feats, text)
         bs = self.cfg.batch_size
         starts = [s for s in range(0, len(rows), bs) if min(bs, len(rows) - s) >= 2]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation import ModelSpace, evaluate_models, prompt_text, select_queries
+from pipelines.evaluation import ModelSpace, evaluate_models, identity, prompt_text, select_queries
 
 
 def rows_of(per_query: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -91,3 +91,20 @@ def test_query_selection_is_the_test_split_capped_deterministically():
 
 def test_prompt_text_reads_underscores_as_spaces():
     assert prompt_text("a photo of {value} clothing", "v_neck") == "a photo of v neck clothing"
+
+
+def test_a_model_computed_block_by_block_scores_exactly_as_its_whole_matrix(
+    monkeypatch, catalog, baseline, table, cfg, settings
+):
+    from pipelines.index import faiss_index
+    from pipelines.store import LazyRows
+
+    queries = select_queries(catalog.meta, 0, 0)
+    whole, _ = evaluate_models([baseline], catalog, queries, table, cfg, settings)
+    monkeypatch.setattr(faiss_index, "ADD_BLOCK", 2)  # the index and the image+text documents in three blocks
+    asked = []
+    images = baseline.image_embeddings
+    lazy = ModelSpace("baseline", LazyRows(images.shape, lambda rows: asked.append(rows) or images[rows]), identity)
+    blocks, _ = evaluate_models([lazy], catalog, queries, table, cfg, settings)
+    pd.testing.assert_frame_equal(blocks, whole)
+    assert max(len(rows) for rows in asked) <= 2  # never the whole catalog at once

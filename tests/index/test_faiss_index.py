@@ -22,6 +22,8 @@ from pipelines.index import (
     training_vectors_needed,
 )
 
+MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
+
 
 def unit_vectors(n: int, dim: int, seed: int = 0, clusters: int = 0) -> np.ndarray:
     """Random unit vectors; with `clusters`, drawn around that many random centres."""
@@ -42,6 +44,26 @@ def test_flat_equals_exact_search():
     np.testing.assert_array_equal(ids, expected)
     np.testing.assert_allclose(scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
     assert scores.dtype == np.float32 and ids.dtype == np.int64
+
+
+def test_exact_neighbours_are_the_same_on_any_number_of_faiss_threads():
+    """Crowded keys (an untrained backbone's: every cosine near 1) hold near-ties; BLAS on two threads scores
+    them in other last bits than on one, so ground truth computed on the default threads would swap them."""
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal(384).astype(np.float32)
+    vectors = (
+        common + 0.05 * rng.standard_normal((2000, 384)).astype(np.float32) * np.linalg.norm(common) * 5 / 384**0.5
+    )
+    vectors = np.ascontiguousarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
+    before = faiss.omp_get_max_threads()
+    try:
+        found = []
+        for threads in (1, 2):
+            faiss.omp_set_num_threads(threads)
+            found.append(exact_neighbours(vectors, vectors[:500], 10))
+    finally:
+        faiss.omp_set_num_threads(before)
+    np.testing.assert_array_equal(found[0], found[1])
 
 
 def test_recall_at_k_counts_shared_neighbours():
@@ -198,3 +220,40 @@ def test_query_dimension_mismatch():
     index = build_index(unit_vectors(20, 8), "Flat", train_size=20, seed=0)
     with pytest.raises(PipelineError, match="queries have dimension 4, but the index holds 8-d vectors"):
         search(index, unit_vectors(3, 4), 2)
+
+
+@pytest.mark.parametrize("factory", ["Flat", "IVF8,Flat"])
+def test_an_index_built_block_by_block_from_computed_rows_is_the_one_built_from_the_matrix(monkeypatch, factory):
+    from pipelines.index import faiss_index
+    from pipelines.store import LazyRows
+
+    vectors = unit_vectors(2000, 16, seed=3, clusters=8)
+    whole = faiss.serialize_index(build_index(vectors, factory, train_size=1000, seed=5))
+    monkeypatch.setattr(faiss_index, "ADD_BLOCK", 300)  # seven blocks, the last one short
+    asked = []
+    lazy = LazyRows(vectors.shape, lambda rows: asked.append(len(rows)) or vectors[rows])
+    blocks = faiss.serialize_index(build_index(lazy, factory, train_size=1000, seed=5))
+    np.testing.assert_array_equal(blocks, whole)
+    assert max(asked) <= 1000 and sum(asked) == 2000 + (1000 if factory.startswith("IVF") else 0)
+    np.testing.assert_array_equal(exact_neighbours(lazy, vectors[:7], 5), exact_neighbours(vectors, vectors[:7], 5))
+
+
+def test_building_and_measuring_over_a_store_reads_it_without_mapping_it(tmp_path):
+    import pandas as pd
+
+    from pipelines.store import open_store, write_store
+
+    def resident_file_mib() -> float:  # pages of mapped files resident in this process (Linux)
+        with open("/proc/self/status", encoding="ascii") as status:
+            return int(next(line for line in status if line.startswith("RssFile:")).split()[1]) / 1024
+
+    rows = 100_000  # 51 MB of 128-d keys
+    keys = unit_vectors(rows, 128, seed=4)
+    meta = pd.DataFrame({"item_id": [f"i{k}" for k in range(rows)], "split": "train"})
+    store = open_store(write_store(tmp_path / "s", meta, keys, keys, np.zeros((rows, 1)), MODEL, "test").path)
+    build_index(unit_vectors(2000, 128), "IVF16,Flat", train_size=2000, seed=0)  # FAISS's own code paged in
+    before = resident_file_mib()
+    index = build_index(store.image_keys, "IVF16,Flat", train_size=2000, seed=0)
+    truth = exact_neighbours(store.text_keys, keys[:20], 5)
+    assert index.ntotal == rows and (truth[:, 0] == np.arange(20)).all()
+    assert resident_file_mib() - before < 15

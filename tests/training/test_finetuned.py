@@ -67,3 +67,18 @@ def test_another_backbone_or_store_is_refused(trained):
     with pytest.raises(PipelineError, match="trained on store"):
         load_finetuned(tmp / "model", other_store, device="cpu")
     assert load_finetuned(tmp / "model", other_store, device="cpu", allow_other_store=True).info["kind"] == "heads"
+
+
+def test_embeddings_computed_for_some_rows_are_the_rows_of_the_whole_matrix(trained, monkeypatch):
+    from pipelines.store import take_rows
+    from pipelines.training import finetuned
+
+    _, store, _, tmp = trained
+    model = load_finetuned(tmp / "model", store, device="cpu")
+    whole = model.image_embeddings(store)
+    lazy = model.image_vectors(store)
+    assert lazy.shape == whole.shape
+    rows = np.array([store.rows - 1, 0, 17, 17, 250])
+    np.testing.assert_array_equal(take_rows(lazy, rows), whole[rows])
+    monkeypatch.setattr(finetuned, "BATCH", 7)  # forward passes of 7 rows
+    np.testing.assert_array_equal(model.image_embeddings(store), whole)

@@ -1,6 +1,7 @@
 """The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill;
 its DVCLive log replays a resumed run's history, so it ends byte-identical to an uninterrupted run's."""
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from train_synthetic import small_run
 from pipelines.errors import PipelineError
 from pipelines.training.checkpoint import load_checkpoint
 from pipelines.training.live_log import LiveTrainingLog
-from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, validation_retrieval
+from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, Trainer, validation_retrieval
 
 HERE = Path(__file__).parent
 
@@ -165,3 +166,36 @@ def test_non_finite_store_keys_fail_before_any_step_naming_the_row(tmp_path):
     with pytest.raises(PipelineError, match="image_keys: row 3 holds NaN"):
         trainer.fit()
     assert not (tmp_path / "last.pt").exists()
+
+
+def test_the_trainer_copies_only_train_and_val_rows_and_reads_them_as_the_store_holds_them(tmp_path):
+    trainer = small_run(tmp_path, epochs=1)
+    data = trainer.data
+    used = np.union1d(data.train_rows, data.val_rows)
+    test_rows = np.flatnonzero(data.meta["split"].to_numpy() == "test")
+    assert len(test_rows) and len(trainer.text.rows) == len(used) < len(data.meta)
+    rows = np.array([used[5], used[0], used[-1], used[5]])
+    np.testing.assert_array_equal(trainer.text[rows].numpy(), data.text_keys[rows])
+    np.testing.assert_array_equal(trainer.images.features(rows).numpy(), data.image_keys[rows])
+    with pytest.raises(PipelineError, match=f"store row {test_rows[0]} is neither a train nor a val row"):
+        trainer.text[test_rows[:1]]
+
+
+def test_training_on_a_memory_mapped_store_matches_training_on_its_arrays(tmp_path):
+    from pipelines.store import write_store
+
+    in_memory = small_run(tmp_path / "a", epochs=1)
+    data = in_memory.data
+    store = write_store(
+        tmp_path / "store",
+        data.meta,
+        data.image_keys,
+        data.text_keys,
+        np.zeros((len(data.meta), 2)),
+        {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0},
+        "test",
+    )
+    from_store = dataclasses.replace(data, image_keys=store.image_keys, text_keys=store.text_keys)
+    mapped = Trainer(from_store, in_memory.cfg, seed=7, params_hash="h", store_hash="s", run_dir=tmp_path / "b")
+    assert isinstance(mapped.data.image_keys, np.memmap)
+    pd.testing.assert_frame_equal(mapped.fit().log, in_memory.fit().log)

@@ -250,6 +250,21 @@ def test_queued_sweep_runs(workspace):
 
 
 @pytest.mark.slow
+def test_the_sweep_benchmark_times_an_experiment_and_puts_the_workspace_back(workspace):
+    workspace.dvc("repro")  # a no-op after the tests above
+    workspace.commit("built")
+    done = workspace.run("python", "benchmarks/sweep.py", "--lr", "0.01")
+    run_line, last = done.stdout.splitlines()[-2:]
+    match = re.match(r"run 1: train\.lr=(1\.00\d+e-02): [\d.]+ s \([\d.]+ CPU s\); dvc start ", run_line)
+    assert match, run_line
+    assert re.findall(r"(\w+) [\d.]+ s[,;]", run_line) == ["start", "train", "evaluate", "scoreboard", "rerank"]
+    assert re.fullmatch(r"sweep seconds=[\d.]+", last)
+    assert workspace.run("git", "status", "--porcelain").stdout == ""
+    assert json.loads(workspace.dvc("status", "--json").stdout) == {}
+    assert repr(float(match.group(1))) not in workspace.dvc("exp", "show", "--json").stdout  # removed
+
+
+@pytest.mark.slow
 def test_dag_draws_the_graph(workspace):
     dag = workspace.dvc("dag", "--md").stdout
     names = dict(re.findall(r'(node\d+)\["([^"]+)"\]', dag))

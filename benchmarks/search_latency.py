@@ -68,7 +68,7 @@ def synthetic_service(service: SearchService, items: int, noise: float, seed: in
         configure_search(index, settings.ef_search, settings.nprobe)
     print(f"synthetic catalog: {items:,} items, {factory} built in {time.perf_counter() - start:.1f} s")
     synthetic = dataclasses.replace(space, embeddings=embeddings, index=index)
-    return SearchService(meta, {"finetuned": synthetic}, service.clip, service.cfg, service.policy)
+    return SearchService(meta, {"finetuned": synthetic}, service.cfg, service.policy)
 
 
 def table(name: str, results: dict[str, dict[str, np.ndarray]], goal: float) -> None:

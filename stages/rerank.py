@@ -15,7 +15,7 @@ from pipelines.runtime import RuntimeConfig
 from pipelines.search.config import RerankConfig
 from pipelines.search.evaluation import (
     headline,
-    query_texts,
+    parse_queries,
     report_markdown,
     run_queries,
     score_runs,
@@ -54,16 +54,18 @@ def main() -> None:
         lambda: clip.text_keys,
         batching="one text at a time",
     )
-    text_keys = cached(query_texts(service, simulated_users + queries))
+    parsed = parse_queries(service, simulated_users + queries)
+    text_keys = cached([query.clip_text for query in parsed])
     log.info("%d query text keys %s (%s)", len(text_keys), "cached" if cached.hits else "encoded", cached.folder)
+    users = len(simulated_users)
 
-    pools = training_pools(service, space, simulated_users, text_keys[: len(simulated_users)])
+    pools = training_pools(service, space, parsed[:users], text_keys[:users])
     policy, history = train_policy(pools, cfg.k, cfg.policy, params.seed)
     policy.info.update({"return_first": round(history[0], 4), "return_last": round(history[-1], 4)})
     service.policy = policy
     log.info("policy: mean discounted return %.4f -> %.4f over %d passes", history[0], history[-1], len(history))
 
-    runs = run_queries(service, space, queries, text_keys[len(simulated_users) :], cfg.k)
+    runs = run_queries(service, space, queries, parsed[users:], text_keys[users:], cfg.k)
     table, coverage = score_runs(service, space, runs, items, cfg.k)
     summary = summarise(table, coverage)
     payload = policy.to_dict()

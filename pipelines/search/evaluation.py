@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import ndcg_at_k
 from pipelines.schema import FIELDS
-from pipelines.search.constraints import Constraints, parse_query
+from pipelines.search.constraints import Constraints, ParsedQuery, parse_query
 from pipelines.search.explain import Claim, claim_holds
 from pipelines.search.policy import Pool
 from pipelines.search.queries import COLOR_CATEGORY, KINDS, RerankQuery
@@ -33,38 +33,38 @@ class QueryRun:
     lists: dict[str, list[SearchResult]]  # strategy -> its results
 
 
-def query_texts(service: SearchService, queries: list[RerankQuery]) -> list[str]:
-    """What each query sends to CLIP: its parsed `clip_text` (negated phrases dropped), as a search sends it."""
-    return [parse_query(query.text, service.vocabulary).clip_text for query in queries]
+def parse_queries(service: SearchService, queries: list[RerankQuery]) -> list[ParsedQuery]:
+    """Each query parsed as a search parses it: its constraints, and the `clip_text` it sends to CLIP."""
+    return [parse_query(query.text, service.vocabulary) for query in queries]
 
 
 def _encoded(
-    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray
+    space: SearchSpace, parsed: list[ParsedQuery], text_keys: np.ndarray
 ) -> list[tuple[Constraints, np.ndarray]]:
-    """Each query's constraints and vector in `space`, from its frozen CLIP text key (row i of `text_keys`, each
-    encoded alone by `FrozenClip.text_keys`): the vector `SearchService.search` makes of the same text."""
-    if len(text_keys) != len(queries):
-        raise PipelineError(f"rerank: {len(text_keys)} query text keys for {len(queries)} queries")
-    return [
-        (parse_query(query.text, service.vocabulary).constraints, space.embed_text_key(key))
-        for query, key in zip(queries, text_keys, strict=True)
-    ]
+    """Each query's constraints and vector in `space`, from the frozen CLIP key of its clip_text (row i of
+    `text_keys`, each encoded alone by `FrozenClip.text_keys`): the vector `SearchService.search` makes of it."""
+    if len(text_keys) != len(parsed):
+        raise PipelineError(f"rerank: {len(text_keys)} query text keys for {len(parsed)} queries")
+    return [(query.constraints, space.embed_text_key(key)) for query, key in zip(parsed, text_keys, strict=True)]
 
 
 def training_pools(
-    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray
+    service: SearchService, space: SearchSpace, parsed: list[ParsedQuery], text_keys: np.ndarray
 ) -> list[Pool]:
     """The simulated users' candidate pools, retrieved exactly as a search retrieves them."""
-    return [
-        service.pool(space, vector, constraints) for constraints, vector in _encoded(service, space, queries, text_keys)
-    ]
+    return [service.pool(space, vector, constraints) for constraints, vector in _encoded(space, parsed, text_keys)]
 
 
 def run_queries(
-    service: SearchService, space: SearchSpace, queries: list[RerankQuery], text_keys: np.ndarray, k: int
+    service: SearchService,
+    space: SearchSpace,
+    queries: list[RerankQuery],
+    parsed: list[ParsedQuery],
+    text_keys: np.ndarray,
+    k: int,
 ) -> list[QueryRun]:
     runs = []
-    for query, (constraints, vector) in zip(queries, _encoded(service, space, queries, text_keys), strict=True):
+    for query, (constraints, vector) in zip(queries, _encoded(space, parsed, text_keys), strict=True):
         lists = {s: service.rank(space, vector, constraints, k, s)[0] for s in STRATEGIES}
         runs.append(QueryRun(query, constraints, lists))
     return runs

@@ -161,15 +161,17 @@ def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(k) + 2.0)
 
 
+def _reward(gain: np.ndarray, redundancy: np.ndarray, long_tail: np.ndarray, cfg: PolicyConfig) -> np.ndarray:
+    """The simulated user's reward for an item: its relevance, minus its redundancy with the list so far, plus
+    the novelty of its long-tail values."""
+    return gain - cfg.redundancy_penalty * redundancy + cfg.novelty_bonus * long_tail
+
+
 def episode_reward(pool: Pool, chosen: Sequence[int], cfg: PolicyConfig) -> np.ndarray:
     """The simulated user's reward at each step of a list (undiscounted)."""
-    similarity = pool.similarity
-    gain = pool.gain
-    rewards = []
-    for t, pick in enumerate(chosen):
-        redundancy = similarity[pick, list(chosen[:t])].max() if t else 0.0
-        rewards.append(gain[pick] - cfg.redundancy_penalty * redundancy + cfg.novelty_bonus * pool.long_tail[pick])
-    return np.asarray(rewards)
+    chosen = list(chosen)
+    redundancy = np.array([pool.similarity[pick, chosen[:t]].max() if t else 0.0 for t, pick in enumerate(chosen)])
+    return _reward(pool.gain[chosen], redundancy, pool.long_tail[chosen], cfg)
 
 
 def train_policy(pools: Sequence[Pool], k: int, cfg: PolicyConfig, seed: int) -> tuple[ListwisePolicy, list[float]]:
@@ -248,10 +250,8 @@ def _sample_sessions(
         grads[live, t] = (
             features[np.arange(len(live)), picks] - (probs[:, None, :] @ features)[:, 0]
         ) / cfg.temperature
-        rewards[live, t] = (
-            lists.gain[live, picks]
-            - cfg.redundancy_penalty * lists.redundancy[live, picks]
-            + cfg.novelty_bonus * lists.long_tail[live, picks]
+        rewards[live, t] = _reward(
+            lists.gain[live, picks], lists.redundancy[live, picks], lists.long_tail[live, picks], cfg
         )
         lists.take(live, picks)
     return rewards, grads, np.arange(depth) < lengths[:, None]

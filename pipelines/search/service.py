@@ -92,7 +92,6 @@ class SearchService:
         self,
         meta,
         spaces: dict[str, SearchSpace],
-        clip: FrozenClip,
         cfg: RerankConfig,
         policy: ListwisePolicy | None = None,
         image_root: Path = Path("."),
@@ -105,7 +104,6 @@ class SearchService:
         self.image_paths = meta["image_path"].astype(str).to_numpy() if "image_path" in meta else None
         self.attributes = AttributeTable(meta)
         self.spaces = spaces
-        self.clip = clip  # the frozen CLIP every space's queries go through
         self.cfg = cfg
         self.policy = policy
         self.image_root = Path(image_root).resolve()
@@ -182,7 +180,12 @@ class SearchService:
         }
         policy = load_policy(root / paths.POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
-        return cls(store.meta, spaces, clip, cfg, policy, image_root=root, index_settings=index)
+        return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
+
+    @property
+    def clip(self) -> FrozenClip:
+        """The frozen CLIP every model's queries go through (the spaces share one)."""
+        return next(iter(self.spaces.values())).clip
 
     # -- queries ---------------------------------------------------------------------------------------------
 

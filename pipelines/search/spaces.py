@@ -99,7 +99,7 @@ def finetuned_space(
     store: Store, finetuned: FinetunedModel, clip: FrozenClip, index: IndexSettings, seed: int
 ) -> SearchSpace:
     """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params."""
-    embeddings = np.ascontiguousarray(finetuned.image_embeddings(store), dtype=np.float32)
+    embeddings = finetuned.image_embeddings(store)
     built = build_index(embeddings, index.factory, train_size=index.train_size, seed=seed)
     configure_search(built, index.ef_search, index.nprobe)
 

@@ -39,6 +39,15 @@ def check_arch(arch: str) -> None:
         raise PipelineError(f"model.arch {arch!r} is not an open_clip architecture ({hint})")
 
 
+def check_precision(precision: str, device_type: str) -> None:
+    """Half precisions run on CUDA only."""
+    if precision != "fp32" and device_type != "cuda":
+        raise PipelineError(
+            f"model.precision {precision} needs a CUDA device, but the model runs on {device_type}; "
+            "set model.precision to fp32 on CPU"
+        )
+
+
 class ClipEncoder:
     """A frozen open_clip model with its own preprocessing and tokenizer.
 
@@ -86,11 +95,7 @@ class ClipEncoder:
         if precision not in PRECISIONS:
             raise PipelineError(f"model.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         torch_device = resolve_device(device)
-        if precision != "fp32" and torch_device.type != "cuda":
-            raise PipelineError(
-                f"model.precision {precision} needs a CUDA device, but the model runs on {torch_device}; "
-                "set model.precision to fp32 on CPU"
-            )
+        check_precision(precision, torch_device.type)
         model, preprocess = _create(arch, pretrained, seed)
         model.eval().requires_grad_(False).to(torch_device)
         description = {

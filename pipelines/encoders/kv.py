@@ -92,11 +92,16 @@ def text_chunk(batch_size: int) -> int:
     return batch_size * max(1, round(TEXT_CHUNK / batch_size))
 
 
+def thread_count(threads: int) -> int:
+    """`runtime.encode.threads` as a count: 0 = one per core this process may run on."""
+    return threads or len(os.sched_getaffinity(0))
+
+
 @contextlib.contextmanager
 def torch_threads(threads: int) -> Iterator[int]:
     """Run the block with `threads` torch intra-op threads (0 = one per core), then restore the previous count."""
     previous = torch.get_num_threads()
-    wanted = threads or len(os.sched_getaffinity(0))
+    wanted = thread_count(threads)
     torch.set_num_threads(wanted)
     try:
         yield wanted
@@ -190,7 +195,13 @@ def encode_store(
     """
     speed = runtime.encode
     ray = runtime.engine == "ray"
-    encoder = ClipEncoder.from_config(model_cfg, seed, "cpu" if ray else runtime.device)
+    if ray:
+        # This process only reads the description, transform and dims: a CPU copy in fp32 (half precisions run
+        # on CUDA only), described with the precision the actors encode in.
+        encoder = ClipEncoder.build(model_cfg.arch, model_cfg.pretrained, "fp32", "cpu", seed)
+        encoder.description["precision"] = model_cfg.precision
+    else:
+        encoder = ClipEncoder.from_config(model_cfg, seed, runtime.device)
     facts = FactEncoder(kv_cfg.text_encoder, device=str(encoder.device))
     common: dict[str, Any] = {
         "batch_size": speed.batch_size,

@@ -19,10 +19,11 @@ import pandas as pd
 from tqdm import tqdm
 
 import pipelines
-from pipelines.encoders.clip import ClipEncoder
+from pipelines.encoders.clip import ClipEncoder, check_precision
+from pipelines.encoders.device import resolve_device
 from pipelines.encoders.facts import FactEncoder, fact_texts
 from pipelines.encoders.images import ImageFileDataset
-from pipelines.encoders.kv import KVReport, check_items, text_chunk
+from pipelines.encoders.kv import KVReport, check_items, text_chunk, thread_count
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
 from pipelines.store import create_store
@@ -88,7 +89,7 @@ def _set_torch_threads(threads: int) -> None:
     some CPU kernels split a batch's rows differently with another count."""
     import torch
 
-    torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+    torch.set_num_threads(thread_count(threads))
 
 
 class ImageKeyActor:
@@ -96,9 +97,7 @@ class ImageKeyActor:
 
     def __init__(self, description: dict, device: str, batch_size: int, threads: int) -> None:
         _set_torch_threads(threads)
-        self.encoder = ClipEncoder.build(
-            description["arch"], description["pretrained"], description["precision"], device, description["seed"]
-        )
+        self.encoder = ClipEncoder.from_manifest(description, device)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -118,9 +117,7 @@ class TextKeyActor:
         self, description: dict, text_encoder: str, device: str, batch_size: int, text_batch_size: int, threads: int
     ) -> None:
         _set_torch_threads(threads)
-        self.encoder = ClipEncoder.build(
-            description["arch"], description["pretrained"], description["precision"], device, description["seed"]
-        )
+        self.encoder = ClipEncoder.from_manifest(description, device)
         self.facts = FactEncoder(text_encoder, device=str(self.encoder.device))
         self.batch_size = batch_size
         self.text_batch_size = text_batch_size
@@ -193,6 +190,7 @@ def encode_kv_store_ray(
         gpus = 1 if device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0)) else 0
         # Ray gives each GPU actor one device, visible to it as its only CUDA device.
         actor_device = "cuda" if gpus else device
+        check_precision(description["precision"], "cuda" if gpus else resolve_device(device).type)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False

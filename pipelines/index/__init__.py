@@ -19,7 +19,6 @@ if TYPE_CHECKING:
         save_index,
         search,
         search_excluding_groups,
-        suggest_factory,
         training_vectors_needed,
     )
     from pipelines.index.recall import (

@@ -53,19 +53,22 @@ def choose_index(rows: int, dim: int, train_size: int) -> IndexChoice:
 
     Flat below EXACT_BELOW vectors; HNSW32 below HNSW_BELOW; above, IVF<nlist>_HNSW32,PQ<dim/8>np: nlist the
     power of two nearest below 4·sqrt(rows) (the guidelines' 4-16·sqrt(N)), lowered until `train_size`
-    gives k-means its 39 points per list. The estimate counts what a search holds in memory.
+    gives k-means its 39 points per list; HNSW32 again when `train_size` is too small to train PQ codebooks.
+    The estimate counts what a search holds in memory.
     """
     vector_bytes = 4 * dim
     if rows < EXACT_BELOW:
         return IndexChoice("Flat", f"{rows} < {EXACT_BELOW} vectors: exact search", rows * vector_bytes)
-    if rows < HNSW_BELOW:
+    pq_training = MIN_POINTS_PER_CENTROID * 256  # 2^8 centroids per PQ subquantizer
+    if rows < HNSW_BELOW or min(rows, train_size) < pq_training:
         # level 0 holds 2·M int32 links per vector; upper levels add ~1/M of that again
         links = int(2 * HNSW_M * 4 * (1 + 1 / HNSW_M))
-        return IndexChoice(
-            f"HNSW{HNSW_M}",
-            f"{rows} < {HNSW_BELOW} vectors: HNSW graph over full vectors",
-            rows * (vector_bytes + links),
+        why = (
+            f"{rows} < {HNSW_BELOW} vectors"
+            if rows < HNSW_BELOW
+            else f"train_size {train_size} < the {pq_training} vectors PQ codebooks train on"
         )
+        return IndexChoice(f"HNSW{HNSW_M}", f"{why}: HNSW graph over full vectors", rows * (vector_bytes + links))
     nlist = 2 ** int(math.log2(4 * math.sqrt(rows)))
     while nlist > 1 and MIN_POINTS_PER_CENTROID * nlist > min(rows, train_size):
         nlist //= 2
@@ -121,7 +124,7 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
             raise PipelineError(
                 f"index.factory {factory!r} needs at least {needed} training vectors "
                 f"({MIN_POINTS_PER_CENTROID} per centroid), but {limit} gives {available}; "
-                f"use {suggest_factory(rows)!r} for {rows} vectors"
+                f"use {choose_index(rows, dim, train_size).factory!r} for {rows} vectors"
                 + (" or raise index.train_size" if train_size < rows else "")
             )
         sample = np.random.default_rng(seed).choice(rows, size=available, replace=False)
@@ -158,11 +161,6 @@ def _product_quantizer(index: faiss.Index) -> faiss.ProductQuantizer | None:
             return None
         index = faiss.downcast_index(inner)
     return index.pq
-
-
-def suggest_factory(rows: int, dim: int = 512, train_size: int = 50_000) -> str:
-    """A factory that trains well on `rows` vectors: what index.factory 'auto' would choose."""
-    return choose_index(rows, dim, train_size).factory
 
 
 def configure_search(index: faiss.Index, ef_search: int | None, nprobe: int | None) -> dict[str, int | None]:
@@ -429,6 +427,5 @@ __all__ = [
     "search",
     "resolve_factory",
     "search_excluding_groups",
-    "suggest_factory",
     "training_vectors_needed",
 ]

@@ -133,6 +133,8 @@ def test_choose_index_follows_the_size_bands():
     assert large.factory == "IVF1024_HNSW32,PQ48np"
     assert 1_000_000 * 56 < large.estimated_bytes < 1_000_000 * 60  # 48-byte codes + int64 ids, small extras
     assert choose_index(200_000, 512, 500_000).factory == "IVF1024_HNSW32,PQ64np"  # 4·sqrt(200k) ≈ 1789
+    # 5,000 training vectors cannot train PQ's 256 centroids per subquantizer (9,984 needed): no compressed index
+    assert choose_index(200_000, 384, 5_000).factory == "HNSW32"
 
 
 def test_auto_factory_builds_what_choose_index_estimates():

@@ -37,9 +37,9 @@ import torch
 from pipelines.encoders import ClipEncoder
 from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
 from pipelines.evaluation.config import BenchmarkConfig
-from pipelines.index import build_and_measure, modality_queries, open_index, save_index, search_excluding_groups
+from pipelines.index import build_and_measure, modality_queries, open_index, save_index
 from pipelines.index.config import IndexConfig
-from pipelines.mining import mine_hard_negatives
+from pipelines.mining import index_neighbours, mine_hard_negatives
 from pipelines.mining.config import MiningConfig
 from pipelines.pairs import build_pairs
 from pipelines.pairs.config import PairsConfig
@@ -232,10 +232,8 @@ def main() -> None:
         built = {}
         for name, keys in (("image", store.image_keys), ("text", store.text_keys)):
             measured = build_and_measure(keys, index_cfg, seed, queries)
-            knobs = {key: measured.report[key] for key in ("ef_search", "nprobe")}
-            save_index(
-                measured.index, work / "index" / f"{name}.faiss", store, factory=measured.report["factory"], knobs=knobs
-            )
+            report = measured.report
+            save_index(measured.index, work / "index" / f"{name}.faiss", store, factory=report["factory"], knobs=report)
             built[name] = (measured.report, measured.estimated_bytes)
             del measured
         return built
@@ -250,11 +248,7 @@ def main() -> None:
 
     def mine():
         index = open_index(work / "index" / "image.faiss", store)
-        doc_groups = store.meta["group_key"].astype(str).to_numpy()
-
-        def neighbours(queries, k, query_groups):
-            return search_excluding_groups(index, queries, k, query_groups.astype(str), doc_groups, batch_size=1024)
-
+        neighbours = index_neighbours(index, store.meta["group_key"].to_numpy(), batch_size=1024)
         return mine_hard_negatives(store.meta, store.image_keys, neighbours, MiningConfig(use_signals=False), seed)
 
     mined = steps.run("mine_negatives", mine)

@@ -29,9 +29,9 @@ def main() -> None:
     queries = modality_queries({"image": store.image_keys, "text": store.text_keys}, cfg.eval_queries, params.seed)
     built = {name: build_and_measure(vectors, cfg, params.seed, queries) for name, vectors in keys.items()}
     with atomic_dir(paths.INDEX_DIR) as out:
-        for name, measured in built.items():
-            knobs = {key: measured.report[key] for key in ("ef_search", "nprobe")}
-            save_index(measured.index, out / f"{name}.faiss", store, factory=measured.report["factory"], knobs=knobs)
+        for name, measured in built.items():  # save_index keeps the report's search knobs
+            report = measured.report
+            save_index(measured.index, out / f"{name}.faiss", store, factory=report["factory"], knobs=report)
     headline, detail = index_reports(built)
     write_json_atomic(headline, paths.INDEX_METRICS)
     write_json_atomic(detail, paths.INDEX_DETAIL)

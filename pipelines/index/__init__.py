@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         configure_search,
         exact_neighbours,
         index_bytes,
+        one_thread,
         open_index,
         recall_at_k,
         resolve_factory,
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
         training_vectors_needed,
     )
     from pipelines.index.recall import (
-        MODALITIES,
         MeasuredIndex,
         build_and_measure,
         held_out_queries,

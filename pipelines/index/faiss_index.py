@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
@@ -287,7 +287,7 @@ def exact_neighbours(vectors: np.ndarray | LazyRows, queries: np.ndarray, k: int
     queries = _as_matrix(queries, "queries", dim=vectors.shape[1])
     k = min(k, len(vectors))
     heap = faiss.ResultHeap(len(queries), k, keep_max=True)
-    with _one_thread():
+    with one_thread():
         for start, block in row_blocks(vectors, ADD_BLOCK):
             scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
             heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
@@ -314,13 +314,13 @@ def save_index(
     store: Store,
     *,
     factory: str | None = None,
-    knobs: dict[str, int | None] | None = None,
+    knobs: Mapping[str, Any] | None = None,
 ) -> None:
     """Write `<name>.faiss` (atomically) and its sidecar `<name>.json` recording the store it was built on.
 
-    `factory` is the index-factory string it was built from (default: the FAISS class name); `knobs` are the
-    search knobs configure_search returned (ef_search, nprobe; None where the index has none), which
-    open_index applies again.
+    `factory` is the index-factory string it was built from (default: the FAISS class name); `knobs` holds the
+    search knobs configure_search returned (ef_search, nprobe; None where the index has none; other keys, as in
+    a recall report, are ignored), which open_index applies again.
     """
     faiss_path, sidecar_path = _paths(path)
     if index.ntotal != store.rows:
@@ -390,8 +390,9 @@ def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarr
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """FAISS on one OpenMP thread inside the block."""
+def one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread inside the block: exact search scores many queries with BLAS, whose last float
+    bits follow the thread count, so near-ties would swap with the machine's cores."""
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
@@ -421,6 +422,7 @@ __all__ = [
     "configure_search",
     "exact_neighbours",
     "index_bytes",
+    "one_thread",
     "open_index",
     "recall_at_k",
     "save_index",

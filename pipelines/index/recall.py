@@ -29,7 +29,6 @@ RECALL_K = 10
 # key and recall is not inflated by trivial self-matches.
 QUERY_NOISE = 0.5
 MIN_TIMING_S = 0.2
-MODALITIES = ("image", "text")  # query modalities: held-out queries drawn from the image keys, from the text keys
 
 
 def recall_key(modality: str) -> str:
@@ -127,7 +126,6 @@ def index_reports(measured: Mapping[str, MeasuredIndex]) -> tuple[dict, dict]:
 
 
 __all__ = [
-    "MODALITIES",
     "MeasuredIndex",
     "build_and_measure",
     "held_out_queries",

@@ -21,7 +21,6 @@ PACKAGES = sorted(
 def test_every_exported_name_resolves_to_its_module(name):
     package = importlib.import_module(f"pipelines.{name}")
     table = type_checking_exports(ast.parse(Path(package.__file__).read_text()), package.__name__)
-    assert set(table) <= set(package.__all__)
     for exported, module in table.items():
         assert module.startswith(f"{package.__name__}."), (exported, module)
         assert getattr(package, exported) is getattr(importlib.import_module(module), exported)

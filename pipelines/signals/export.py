@@ -141,14 +141,13 @@ def read_signal_labels(path: str | Path, dims: Iterable[str], option: str) -> pd
 def active_signal_labels(signals: pd.DataFrame, dims: Iterable[str]) -> pd.DataFrame:
     """Index item_id, one column per dim: the highest-ranked active concept, or "unknown" if none.
 
-    Every item that appears in `signals` gets a row (in order of first appearance). A dim that
-    `signals` does not hold at all gives a column of "unknown" (it was not exported).
+    `signals` is a table with SIGNAL_COLUMNS (read_signal_labels checks the stage's). Every item that appears
+    in it gets a row (in order of first appearance). A dim that `signals` does not hold at all gives a column
+    of "unknown" (it was not exported).
     """
     dims = list(dims)
-    missing = [column for column in SIGNAL_COLUMNS if column not in signals.columns]
-    if missing:
-        raise PipelineError(f"signals table has no column {missing[0]!r} (expected {', '.join(SIGNAL_COLUMNS)})")
-    absent = [dim for dim in dims if dim not in set(signals["dim"])]
+    exported = set(signals["dim"])
+    absent = [dim for dim in dims if dim not in exported]
     if absent:
         log.warning("signals hold no dimension %s; their labels are all %r", ", ".join(absent), UNKNOWN)
     items = pd.Index(pd.unique(signals["item_id"]), name="item_id")

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import mean_attribute_at_k, ranked_metric, same_value
-from pipelines.index.faiss_index import search, search_excluding_groups
+from pipelines.index.faiss_index import one_thread, search, search_excluding_groups
 from pipelines.store import row_blocks, take_rows
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from pipelines.training.config import TrainConfig
@@ -137,8 +137,9 @@ def validation_retrieval(
     text = np.ascontiguousarray(text, dtype=np.float32)
     if len(image) == 0:
         return {"val_recall_at_1": 0.0, "val_attr_at_10": 0.0}
-    _, neighbours = search_excluding_groups(_exact_index(image), image, VAL_K, product_groups, product_groups)
-    _, nearest_text = search(_exact_index(text), image, 1)
+    with one_thread():  # exact scores through BLAS: one thread, so near-ties never follow the core count
+        _, neighbours = search_excluding_groups(_exact_index(image), image, VAL_K, product_groups, product_groups)
+        _, nearest_text = search(_exact_index(text), image, 1)
     text_hits = same_value(nearest_text, text_groups, text_groups)
     return {
         "val_recall_at_1": float(ranked_metric("recall@1", text_hits).mean()),

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup repro test test-fast lint bench review serve
+.PHONY: setup repro test test-fast lint deps bench review serve
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ lint: $(STAMP)
 PORT ?= 8000
 serve: $(STAMP)
 	python -m pipelines.search --host 127.0.0.1 --port $(PORT)
+
+# `make deps`: rewrite each stage's code deps in dvc.yaml from its import closure (run it after moving code;
+# tests/test_stage_deps.py fails, naming the stage and file, while dvc.yaml differs from what it writes).
+deps: $(STAMP)
+	python -m pipelines.closure --write
 
 bench: $(STAMP)
 	python benchmarks/encode_throughput.py

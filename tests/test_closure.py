@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pipelines.closure import files_hash, stage_files
+from pipelines.closure import dvc_yaml, files_hash, stage_files
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -54,3 +54,44 @@ def test_files_hash_changes_with_any_byte(tmp_path):
     assert files_hash(["b.yaml", "a.py"], tmp_path) == before
     (tmp_path / "b.yaml").write_text("k: w\n")
     assert files_hash(["a.py", "b.yaml"], tmp_path) != before
+
+
+DVC_YAML = """\
+stages:
+  fit:
+    # a comment the writer keeps
+    cmd: python -m stages.fit
+    deps: [pipelines/gone.py, "${model.checkpoint}", data/raw]
+    params: [seed]
+    outs: [artifacts/model]
+"""
+
+
+def test_make_deps_writes_the_closure_folders_whole_and_keeps_the_rest(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "dvc.yaml": DVC_YAML,
+            "stages/__init__.py": "",
+            "stages/fit.py": "from pipelines.kit import loop\nimport pipelines.tools.one\n",
+            "pipelines/__init__.py": "",
+            "pipelines/kit/__init__.py": "",
+            "pipelines/kit/loop.py": "",
+            "pipelines/tools/__init__.py": "",
+            "pipelines/tools/one.py": "",
+            "pipelines/tools/two.py": "",  # never loaded, so the folder is listed file by file
+        },
+    )
+    (change,) = dvc_yaml.changes(tmp_path)
+    assert change.missing[0] == "pipelines/__init__.py" and change.extra == ["pipelines/gone.py"]
+    assert "stage 'fit' loads pipelines/__init__.py" in change.describe()
+
+    assert dvc_yaml.write(tmp_path) == ["fit"]
+    text = (tmp_path / "dvc.yaml").read_text()
+    assert text == DVC_YAML.replace(
+        '[pipelines/gone.py, "${model.checkpoint}", data/raw]',
+        "[stages/__init__.py, stages/fit.py, pipelines/kit, pipelines/__init__.py, pipelines/tools/__init__.py,\n"
+        '           pipelines/tools/one.py, "${model.checkpoint}", data/raw]',
+    )
+    assert dvc_yaml.changes(tmp_path) == []
+    assert dvc_yaml.write(tmp_path) == [] and (tmp_path / "dvc.yaml").read_text() == text

@@ -1,64 +1,44 @@
 """dvc.yaml declares exactly what each stage loads: the project files of its import closure, and its params by leaf key.
 
-The code side follows each stage's real import closure (`pipelines.closure`, lazy exports and data files
-included); the params side reads which `params.<section>.<leaf>` a stage's script uses, where a section or
-sub-section handed whole to library code counts as every leaf below it. `runtime` is read but never declared.
+The code side is written by `make deps` from each stage's real import closure (`pipelines.closure`, lazy exports
+and data files included) and checked here against it; the params side reads which `params.<section>.<leaf>` a
+stage's script uses, where a section or sub-section handed whole to library code counts as every leaf below it.
+`runtime` is read but never declared.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import re
 from pathlib import Path
 from typing import get_type_hints
 
 import pytest
 import yaml
 
-from pipelines.closure import stage_files
+from pipelines.closure import dvc_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DVC_YAML = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))
 STAGES = DVC_YAML["stages"]
-PROJECT_DIRS = ("pipelines/", "stages/")
-TEMPLATED = re.compile(r"\$\{[^}]+\}")
 # Params whose value is a mapping by design (one knob, not a section).
 LEAF_MAPPINGS = {"data.splits", "pairs.mix", "train.attr_weights"}
 
 
 def stage_module(name: str) -> str:
-    match = re.fullmatch(r"python -m (stages\.\w+)", STAGES[name]["cmd"])
-    assert match, f"stage {name!r}: cmd must be `python -m stages.<name>`, got {STAGES[name]['cmd']!r}"
-    return match[1]
-
-
-def declared_files(name: str) -> set[str]:
-    """The project files a stage's deps cover (a declared folder covers every file under it)."""
-    files = set()
-    for dep in STAGES[name].get("deps", []):
-        if TEMPLATED.search(dep) or not dep.startswith(PROJECT_DIRS):
-            continue
-        path = REPO / dep
-        assert path.exists(), f"stage {name!r}: dep {dep} does not exist"
-        found = (
-            [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-        )
-        files.update(p.relative_to(REPO).as_posix() for p in found)
-    return files
+    return dvc_yaml.stage_module(name, STAGES[name])
 
 
 @pytest.mark.parametrize("name", list(STAGES))
-def test_stage_deps_are_the_files_it_loads(name):
-    loaded = set(stage_files(stage_module(name), REPO))
-    declared = declared_files(name)
-    undeclared = sorted(loaded - declared)
-    assert not undeclared, (
-        f"stage {name!r} loads {undeclared[0]}, which is not among its deps in dvc.yaml "
-        f"({len(undeclared)} such files: {undeclared})"
-    )
-    unused = sorted(declared - loaded)
-    assert not unused, f"stage {name!r} declares {unused[0]} in dvc.yaml but never loads it ({unused})"
+def test_stage_deps_are_what_make_deps_writes(name):
+    """A stage's code deps are its import closure, exactly as `make deps` writes them (no file missing or extra)."""
+    change = next((c for c in dvc_yaml.changes(REPO) if c.stage == name), None)
+    assert change is None, f"{change.describe()}; run `make deps`"
+
+
+def test_make_deps_keeps_the_rest_of_dvc_yaml():
+    text = (REPO / "dvc.yaml").read_text(encoding="utf-8")
+    assert dvc_yaml.render(text, REPO) == text, "dvc.yaml differs from what `make deps` writes; run `make deps`"
 
 
 # -- params --------------------------------------------------------------------------------------------------------

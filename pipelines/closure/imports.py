@@ -1,7 +1,8 @@
 """The project files a stage loads: its import closure (lazy package exports included) and the data files it names.
 
-DVC reruns a stage only when a declared dep changes, so a stage's deps must cover this set (a test compares
-it with dvc.yaml), and the training resume key hashes it so a checkpoint from other code is never resumed.
+DVC reruns a stage only when a declared dep changes, so a stage's code deps in dvc.yaml are this set (written by
+`make deps`, see pipelines/closure/dvc_yaml.py), and the training resume key hashes it so a checkpoint from other
+code is never resumed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from pipelines.lazy import is_type_checking, type_checking_exports
 
 PROJECT_PACKAGES = ("pipelines", "stages")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def module_file(module: str, root: Path = ROOT) -> Path | None:

@@ -2,7 +2,7 @@
 
 A package lists what it exports as imports under `if TYPE_CHECKING:` in its `__init__.py`, so type checkers and
 IDEs see the real names, and `lazy_exports` turns that same block into a module `__getattr__` that imports the
-submodule on first use. The import closure (pipelines/closure/imports.py) reads the block with `type_checking_exports`.
+submodule on first use. The import closure (pipelines/closure.py) reads the block with `type_checking_exports`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def stage_module(name: str) -> str:
 @pytest.mark.parametrize("name", list(STAGES))
 def test_stage_deps_are_what_make_deps_writes(name):
     """A stage's code deps are its import closure, exactly as `make deps` writes them (no file missing or extra)."""
-    change = next((c for c in dvc_yaml.changes(REPO) if c.stage == name), None)
+    change = dvc_yaml.stage_change(name, STAGES[name], REPO)
     assert change is None, f"{change.describe()}; run `make deps`"
 
 

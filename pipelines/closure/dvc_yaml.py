@@ -26,12 +26,11 @@ WIDTH = 120
 
 @dataclass(frozen=True)
 class DepsChange:
-    """How one stage's written deps differ from what its code loads."""
+    """How one stage's deps in dvc.yaml differ from what `make deps` writes (no file missing or extra: the order)."""
 
     stage: str
     missing: list[str]  # loaded, not listed
-    extra: list[str]  # listed, not loaded (or no longer existing)
-    reordered: bool  # same files, written in another order or grouping
+    extra: list[str]  # listed, but not loaded or no longer there
 
     def describe(self) -> str:
         if self.missing:
@@ -77,7 +76,7 @@ def _whole_folders(loaded: set[str], root: Path) -> set[str]:
 
 def declared_files(deps: list[str], root: Path = ROOT) -> set[str]:
     """The project files a deps list covers (a folder covers every file under it; a missing path stays as named)."""
-    files = set()
+    files: set[str] = set()
     for dep in deps:
         if not is_code_dep(dep):
             continue
@@ -97,25 +96,30 @@ def generated_deps(stage: str, spec: dict, root: Path = ROOT) -> list[str]:
     return code_deps(stage_module(stage, spec), root) + others
 
 
+def stage_change(stage: str, spec: dict, root: Path = ROOT) -> DepsChange | None:
+    """How `stage`'s deps in dvc.yaml differ from what `make deps` writes, or None if they do not."""
+    written = list(spec.get("deps", []))
+    wanted = generated_deps(stage, spec, root)
+    if written == wanted:
+        return None
+    loaded, listed = declared_files(wanted, root), declared_files(written, root)
+    return DepsChange(stage, sorted(loaded - listed), sorted(listed - loaded))
+
+
+def stages(root: Path = ROOT) -> dict[str, dict]:
+    """dvc.yaml's stages, as parsed."""
+    return yaml.safe_load((root / DVC_YAML).read_text(encoding="utf-8"))["stages"]
+
+
 def changes(root: Path = ROOT) -> list[DepsChange]:
     """Every stage whose deps in dvc.yaml differ from what `make deps` writes."""
-    stages = _stages(root)
-    found = []
-    for stage, spec in stages.items():
-        written = list(spec.get("deps", []))
-        wanted = generated_deps(stage, spec, root)
-        if written == wanted:
-            continue
-        loaded, listed = declared_files(wanted, root), declared_files(written, root)
-        found.append(DepsChange(stage, sorted(loaded - listed), sorted(listed - loaded), loaded == listed))
-    return found
+    return [change for stage, spec in stages(root).items() if (change := stage_change(stage, spec, root))]
 
 
 def render(text: str, root: Path = ROOT) -> str:
     """dvc.yaml's text with every stage's `deps:` entry replaced by the generated one."""
-    stages = yaml.safe_load(text)["stages"]
     lines = text.splitlines(keepends=True)
-    for stage, spec in stages.items():
+    for stage, spec in yaml.safe_load(text)["stages"].items():
         start, end = _deps_span(lines, stage)
         lines[start:end] = _format("    deps: [", generated_deps(stage, spec, root))
     return "".join(lines)
@@ -125,17 +129,14 @@ def write(root: Path = ROOT) -> list[str]:
     """Rewrite dvc.yaml's deps in place; returns the stages whose deps changed."""
     path = root / DVC_YAML
     before = path.read_text(encoding="utf-8")
-    changed = [change.stage for change in changes(root)]
     after = render(before, root)
-    if after != before:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(after, encoding="utf-8")
-        tmp.replace(path)
-    return changed
-
-
-def _stages(root: Path) -> dict[str, dict]:
-    return yaml.safe_load((root / DVC_YAML).read_text(encoding="utf-8"))["stages"]
+    if after == before:
+        return []
+    old, new = yaml.safe_load(before)["stages"], yaml.safe_load(after)["stages"]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(after, encoding="utf-8")
+    tmp.replace(path)
+    return [stage for stage in new if new[stage].get("deps") != old[stage].get("deps")]
 
 
 def _deps_span(lines: list[str], stage: str) -> tuple[int, int]:
@@ -158,6 +159,8 @@ def _deps_span(lines: list[str], stage: str) -> tuple[int, int]:
 
 def _format(opening: str, items: list[str]) -> list[str]:
     """A flow sequence wrapped at WIDTH, continuation lines aligned after the bracket."""
+    if not items:
+        return [opening + "]\n"]
     quoted = [f'"{item}"' if TEMPLATED.search(item) or ":" in item else item for item in items]
     indent = " " * len(opening)
     lines, line = [], opening

@@ -10,7 +10,7 @@ SearchModel = Literal["baseline", "finetuned"]
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """The list-wise policy and the simulated users it is trained against (seed 003, step 7)."""
+    """The list-wise policy and the simulated users it is trained against."""
 
     train_queries: int = 200  # simulated users, drawn from the train split
     epochs: int = 30  # passes over the simulated users

@@ -2,7 +2,7 @@
 
 An item's field holds one canonical value, several (a multi-valued field: a list), or `unknown`. A wanted
 field matches when the item holds one of the wanted values, conflicts when it holds only other known values,
-and counts neither way when unknown (seed 003: equal -> 1, unknown -> 0). An item holding an excluded value
+and counts neither way when unknown (equal -> 1, unknown -> 0). An item holding an excluded value
 conflicts. Explanations claim only what the item's own fields hold.
 """
 

@@ -1,4 +1,4 @@
-"""A small list-wise rerank policy, trained offline by REINFORCE against simulated users (seed 003, step 7).
+"""A small list-wise rerank policy, trained offline by REINFORCE against simulated users.
 
 State: the user's profile (the query's constraints, seen through each candidate's match and conflict), the
 candidate pool, and a summary of the list so far (each candidate's redundancy with it and the attribute values

@@ -8,7 +8,7 @@ STRATEGIES = ("none", "constraints", "mmr", "policy")
 
 
 def constraint_scores(base: np.ndarray, matched: np.ndarray, conflicts: np.ndarray, alpha: float, beta: float):
-    """score = base + alpha * match - beta * conflict (seed 003, step 5)."""
+    """score = base + alpha * match - beta * conflict."""
     return np.asarray(base, dtype=np.float64) + alpha * matched - beta * conflicts
 
 

@@ -4,7 +4,7 @@ Everything is loaded once (`SearchService.load`); a query parses its constraints
 the chosen model, retrieves a candidate pool and orders it with the chosen strategy:
 
 - `none`: plain retrieval, the index's top k;
-- `constraints`: score = base + alpha * match - beta * conflict over the pool (seed 003, step 5);
+- `constraints`: score = base + alpha * match - beta * conflict over the pool;
 - `mmr`: maximal marginal relevance over that score and the model's embeddings;
 - `policy`: the list-wise policy the rerank stage trained against simulated users.
 

@@ -16,7 +16,8 @@ import time
 import faiss
 import numpy as np
 
-from pipelines.index import build_index, configure_search, index_bytes, queries_per_second, recall_at_k, search
+from pipelines.index import build_searchable, index_bytes, queries_per_second, recall_at_k, search
+from pipelines.index.config import IndexConfig
 
 K = 10
 
@@ -65,9 +66,9 @@ def main() -> None:
     rows, truth, flat_qps = [], None, None
     for factory in ["Flat", "HNSW32", args.ivfpq]:
         start = time.perf_counter()
-        index = build_index(vectors, factory, train_size=args.train_size, seed=args.seed)
+        cfg = IndexConfig(factory, ef_search=args.ef_search, nprobe=args.nprobe, train_size=args.train_size)
+        index = build_searchable(vectors, cfg, args.seed).index
         build_s = time.perf_counter() - start
-        configure_search(index, args.ef_search, args.nprobe)
         ids, qps = search(index, queries, K)[1], queries_per_second(index, queries, K, min_seconds=1.0)
         if truth is None:  # Flat is exact search: the reference for recall and speed
             truth, flat_qps = ids, qps

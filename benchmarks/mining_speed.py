@@ -16,7 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from pipelines.index import build_index, configure_search, search_excluding_groups
+from pipelines.index import build_searchable, search_excluding_groups
+from pipelines.index.config import IndexConfig
 from pipelines.mining import mine_hard_negatives
 from pipelines.mining.config import MiningConfig
 from pipelines.mining.negatives import FETCH_EXTRA, FETCH_SLACK
@@ -68,8 +69,8 @@ def main() -> None:
     )
     for factory in args.factories:
         started = time.perf_counter()
-        index = build_index(keys, factory, train_size=len(keys), seed=args.seed)
-        configure_search(index, ef_search=64, nprobe=16)
+        index_cfg = IndexConfig(factory, ef_search=64, nprobe=16, train_size=len(keys))
+        index = build_searchable(keys, index_cfg, args.seed).index
         built = time.perf_counter() - started
 
         def neighbours(queries, k, query_groups, index=index):  # bound now: the loop rebinds `index`

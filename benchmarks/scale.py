@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from pipelines.encoders import ClipEncoder
-from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
+from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, identity, run_evaluation
 from pipelines.evaluation.config import BenchmarkConfig
 from pipelines.index import build_and_measure, modality_queries, open_index, save_index
 from pipelines.index.config import IndexConfig
@@ -294,8 +294,7 @@ def main() -> None:
             gallery_queries=0,
             benchmark=BenchmarkConfig(max_queries=args.queries),
         )
-        settings = SearchSettings("auto", index_cfg.ef_search, index_cfg.nprobe, index_cfg.train_size, seed)
-        return run_evaluation(catalog, models, cfg, settings, seed=seed, image_root=work).metrics
+        return run_evaluation(catalog, models, cfg, index_cfg, seed=seed, image_root=work).metrics
 
     metrics = steps.run("evaluate", evaluate)
     for model, values in metrics.items():

@@ -27,7 +27,8 @@ import faiss
 import numpy as np
 import pandas as pd
 
-from pipelines.index import build_index, configure_search
+from pipelines.index import build_searchable
+from pipelines.index.config import IndexConfig
 from pipelines.search import SearchService
 from pipelines.search.queries import build_queries
 
@@ -60,14 +61,11 @@ def synthetic_service(service: SearchService, items: int, noise: float, seed: in
     embeddings = np.asarray(space.embeddings, dtype=np.float32)[source]
     embeddings += rng.standard_normal(embeddings.shape, dtype=np.float32) * (noise / np.sqrt(embeddings.shape[1]))
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
-    factory = service.index_settings.factory if service.index_settings else "HNSW32"
+    index_cfg = dataclasses.replace(service.index_cfg or IndexConfig(factory="HNSW32"), train_size=50_000)
     start = time.perf_counter()
-    index = build_index(embeddings, factory, train_size=50_000, seed=seed)
-    settings = service.index_settings
-    if settings is not None:
-        configure_search(index, settings.ef_search, settings.nprobe)
-    print(f"synthetic catalog: {items:,} items, {factory} built in {time.perf_counter() - start:.1f} s")
-    synthetic = dataclasses.replace(space, embeddings=embeddings, index=index)
+    built = build_searchable(embeddings, index_cfg, seed)
+    print(f"synthetic catalog: {items:,} items, {built.factory} built in {time.perf_counter() - start:.1f} s")
+    synthetic = dataclasses.replace(space, embeddings=embeddings, index=built.index)
     return SearchService(meta, {"finetuned": synthetic}, service.cfg, service.policy)
 
 

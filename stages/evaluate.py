@@ -7,7 +7,7 @@ import logging
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import resolve_device
-from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, SearchSettings, identity, run_evaluation
+from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, identity, run_evaluation
 from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
@@ -45,12 +45,11 @@ def main() -> None:
         ModelSpace("baseline", store.image_keys, identity),
         ModelSpace("finetuned", finetuned.image_vectors(store), finetuned.text_embeddings),
     ]
-    settings = SearchSettings(index.factory, index.ef_search, index.nprobe, index.train_size, params.seed)
     result = run_evaluation(
         catalog,
         models,
         cfg,
-        settings,
+        index,
         seed=params.seed,
         image_root=paths.IMAGE_ROOT,
         catalog_label=f"{store.rows:,} catalog items (store {store.store_hash[:12]})",

@@ -25,7 +25,6 @@ from pipelines.search.evaluation import (
 from pipelines.search.policy import save_policy, train_policy
 from pipelines.search.queries import build_queries
 from pipelines.search.service import SearchService
-from pipelines.search.spaces import IndexSettings
 
 log = logging.getLogger("stages.rerank")
 
@@ -33,11 +32,9 @@ log = logging.getLogger("stages.rerank")
 def main() -> None:
     params = load_params(index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
     cfg = params.rerank
-    index = params.index
-    settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
     # One thread: single queries run fastest on it, and the results never depend on the thread count.
     service = SearchService.from_build(
-        Path("."), cfg, settings, seed=params.seed, device=params.runtime.device, threads=1, with_policy=False
+        Path("."), cfg, params.index, seed=params.seed, device=params.runtime.device, threads=1, with_policy=False
     )
     items = read_parquet(paths.ITEMS, "the normalize stage")
     space = service.spaces[cfg.model]

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
         Catalog,
         ModelRun,
         ModelSpace,
-        SearchSettings,
         build_query_table,
         evaluate_models,
         prompt_text,

@@ -25,7 +25,8 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.metrics import ranked_metric, same_value
 from pipelines.evaluation.tasks import Task, TaskTable
-from pipelines.index import build_index, configure_search, search, search_excluding_groups
+from pipelines.index import build_searchable, search, search_excluding_groups
+from pipelines.index.config import IndexConfig
 from pipelines.schema import UNKNOWN, raw_column
 from pipelines.store import LazyRows, take_rows
 
@@ -51,17 +52,6 @@ class ModelSpace:
     name: str
     image_embeddings: np.ndarray | LazyRows  # (N, d) L2-normalised, row i = catalog item i
     map_text: Callable[[np.ndarray], np.ndarray]  # (M, D) CLIP text features -> (M, d)
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """The FAISS index every model is searched with (the `index` params)."""
-
-    factory: str
-    ef_search: int
-    nprobe: int
-    train_size: int
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -182,9 +172,11 @@ def run_model(
     query_table: pd.DataFrame,
     table: TaskTable,
     cfg: EvalConfig,
-    settings: SearchSettings,
+    index_cfg: IndexConfig,
+    seed: int,
 ) -> ModelRun:
-    """Index the model's image embeddings and score every task's queries against the whole catalog."""
+    """Index the model's image embeddings (the `index` params; `seed` draws the training sample) and score every
+    task's queries against the whole catalog."""
     meta = catalog.meta
     images = model.image_embeddings
     if not isinstance(images, LazyRows):
@@ -193,7 +185,7 @@ def run_model(
         raise PipelineError(
             f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
         )
-    index = _search_index(images, settings)
+    index = build_searchable(images, index_cfg, seed).index
     indexes = {"image": index}  # per document kind; image+text is built on first use
     groups = meta["group_key"].astype(str).to_numpy()
     scores = pd.DataFrame(index=query_table.index)
@@ -216,9 +208,8 @@ def run_model(
             continue
         depth = task.results(table.depth)
         if task.documents not in indexes:
-            indexes[task.documents] = _search_index(
-                _mixed_documents(model, catalog, images, cfg.benchmark.image_weight), settings
-            )
+            documents = _mixed_documents(model, catalog, images, cfg.benchmark.image_weight)
+            indexes[task.documents] = build_searchable(documents, index_cfg, seed).index
         doc_index = indexes[task.documents]
         relevant_total = None
         if task.query == "title":
@@ -240,12 +231,6 @@ def run_model(
         for metric in task.metrics:
             scores.loc[rows, metric] = ranked_metric(metric, relevant, relevant_total)
     return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
-
-
-def _search_index(vectors: np.ndarray | LazyRows, settings: SearchSettings):
-    index = build_index(vectors, settings.factory, train_size=settings.train_size, seed=settings.seed)
-    configure_search(index, settings.ef_search, settings.nprobe)
-    return index
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -339,11 +324,13 @@ def evaluate_models(
     queries: np.ndarray,
     table: TaskTable,
     cfg: EvalConfig,
-    settings: SearchSettings,
+    index_cfg: IndexConfig,
+    seed: int,
 ) -> tuple[pd.DataFrame, dict[str, ModelRun]]:
-    """Run every model on the same query table. Returns the per-query table (the query columns, then
-    `<model>/<metric>` for each model) and the runs."""
-    query_table = build_query_table(catalog.meta, queries, table, cfg, settings.seed)
+    """Run every model on the same query table, each searched with an `index_cfg` index. `seed` draws the
+    benchmark's query samples and each index's training sample. Returns the per-query table (the query columns,
+    then `<model>/<metric>` for each model) and the runs."""
+    query_table = build_query_table(catalog.meta, queries, table, cfg, seed)
     # Prompts and field values are encoded by the CLIP text tower once, in one call for every task, then
     # mapped by each model.
     encoded: dict[str, np.ndarray] = {}
@@ -360,7 +347,7 @@ def evaluate_models(
         encode_once([query_text(tasks[t], v, cfg) for t, v in zip(asked["task"], asked["query"], strict=True)])
 
     shared = Catalog(catalog.meta, catalog.text_keys, encode_once)
-    runs = {m.name: run_model(m, shared, query_table, table, cfg, settings) for m in models}
+    runs = {m.name: run_model(m, shared, query_table, table, cfg, index_cfg, seed) for m in models}
     per_query = query_table.copy()
     for name, run in runs.items():
         per_query = pd.concat([per_query, run.scores.add_prefix(f"{name}/")], axis=1)

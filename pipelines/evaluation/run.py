@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.evaluation.config import EvalConfig
-from pipelines.evaluation.evaluator import Catalog, ModelSpace, SearchSettings, evaluate_models, select_queries
+from pipelines.evaluation.evaluator import Catalog, ModelSpace, evaluate_models, select_queries
 from pipelines.evaluation.gallery import render_gallery, worst_queries
 from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
 from pipelines.evaluation.report import (
@@ -23,6 +23,7 @@ from pipelines.evaluation.report import (
     recall_curve,
 )
 from pipelines.evaluation.tasks import I2I, TaskTable, load_task_table
+from pipelines.index.config import IndexConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def run_evaluation(
     catalog: Catalog,
     models: list[ModelSpace],
     cfg: EvalConfig,
-    settings: SearchSettings,
+    index_cfg: IndexConfig,
     *,
     seed: int,
     image_root: Path,
@@ -59,7 +60,7 @@ def run_evaluation(
     table = table or load_task_table()
     queries = select_queries(catalog.meta, cfg.max_queries, seed)
     log.info("%d test queries against %d catalog items, %d models", len(queries), len(catalog.meta), len(models))
-    per_query, runs = evaluate_models(models, catalog, queries, table, cfg, settings)
+    per_query, runs = evaluate_models(models, catalog, queries, table, cfg, index_cfg, seed)
     names = [m.name for m in models]
     detail, intervals = metric_table(per_query, names, table, cfg, seed)
     k = plot_k(cfg)

@@ -5,18 +5,17 @@ from typing import TYPE_CHECKING
 from pipelines.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from pipelines.index.exact import exact_neighbours, one_thread
     from pipelines.index.faiss_index import (
         AUTO,
+        BuiltIndex,
         IndexChoice,
         build_index,
+        build_searchable,
         choose_index,
         configure_search,
-        exact_neighbours,
         index_bytes,
-        one_thread,
         open_index,
-        recall_at_k,
-        resolve_factory,
         save_index,
         search,
         search_excluding_groups,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         index_reports,
         modality_queries,
         queries_per_second,
+        recall_at_k,
         recall_by_modality,
         recall_key,
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import PipelineError
+from pipelines.index.config import IndexConfig
 from pipelines.io import atomic_path, read_json, write_json_atomic
 from pipelines.store import LazyRows, check_built_on, row_blocks, take_rows
 
@@ -38,7 +38,7 @@ HNSW_BELOW = 100_000
 HNSW_M = 32
 PQ_SUBVECTOR_DIM = 8  # PQ with dim/8 bytes per vector: 48 bytes for 384-d keys, 64 for 512-d
 KNOBS = ("ef_search", "nprobe")
-ADD_BLOCK = 16_384  # vectors read or computed, and added, per index.add call (and per exact-search block)
+ADD_BLOCK = 16_384  # vectors read or computed, and added, per index.add call
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,35 @@ def choose_index(rows: int, dim: int, train_size: int) -> IndexChoice:
     )
 
 
-def resolve_factory(factory: str, rows: int, dim: int, train_size: int) -> str:
-    """`factory` itself, or for 'auto' the factory choose_index picks for this catalog."""
-    return choose_index(rows, dim, train_size).factory if factory == AUTO else factory
-
-
 def _pq_subquantizers(dim: int) -> int:
     """The largest divisor of `dim` not above dim / PQ_SUBVECTOR_DIM (PQ needs whole subvectors)."""
     target = max(1, dim // PQ_SUBVECTOR_DIM)
     return next(m for m in range(target, 0, -1) if dim % m == 0)
 
 
+@dataclass(frozen=True)
+class BuiltIndex:
+    index: faiss.Index  # every vector added, search knobs set
+    factory: str  # the index-factory string it was built from ('auto' resolved)
+    choice: IndexChoice | None  # choose_index's pick and estimate when index.factory is auto
+    knobs: dict[str, int | None]  # the search knobs it holds (configure_search): None where it has no such knob
+
+
+def build_searchable(vectors: np.ndarray | LazyRows, cfg: IndexConfig, seed: int) -> BuiltIndex:
+    """The `index` params' index over `vectors`, ready to search: 'auto' resolved once (choose_index), built
+    (training sample drawn with `seed`), then its search knobs set."""
+    if not isinstance(vectors, LazyRows):
+        vectors = as_rows(vectors, "vectors")
+    rows, dim = vectors.shape
+    choice = choose_index(rows, dim, cfg.train_size) if cfg.factory == AUTO else None
+    factory = choice.factory if choice else cfg.factory
+    index = build_index(vectors, factory, train_size=cfg.train_size, seed=seed)
+    return BuiltIndex(index, factory, choice, configure_search(index, cfg.ef_search, cfg.nprobe))
+
+
 def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int, seed: int) -> faiss.Index:
-    """Build an inner-product FAISS index from an index-factory string (or 'auto') and add every vector.
+    """Build an inner-product FAISS index from an index-factory string and add every vector (build_searchable
+    resolves 'auto' and sets the search knobs).
 
     Vectors are read (a memory-mapped store array) or computed (LazyRows, e.g. a model's embeddings) and added
     ADD_BLOCK rows at a time, so the index is all this holds at the end. Indexes that need training (IVF, PQ,
@@ -104,11 +120,10 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
     fits.
     """
     if not isinstance(vectors, LazyRows):
-        vectors = _as_rows(vectors, "vectors")
+        vectors = as_rows(vectors, "vectors")
     rows, dim = vectors.shape
     if rows == 0:
         raise PipelineError("build_index: no vectors to index (the store has 0 rows)")
-    factory = resolve_factory(factory, rows, dim, train_size)
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
@@ -205,7 +220,7 @@ def search(index: faiss.Index, queries: np.ndarray, k: int, batch_size: int = 40
 
     Where the index returns fewer than k neighbours the id is -1 and the score -inf.
     """
-    queries = _as_matrix(queries, "queries", dim=index.d)
+    queries = as_matrix(queries, "queries", dim=index.d)
     if k < 1:
         raise PipelineError(f"search: k must be at least 1, got {k}")
     if batch_size < 1:
@@ -234,7 +249,7 @@ def search_excluding_groups(
     Returns (scores float32 (Q, k), ids int64 (Q, k)), padded with -inf / -1 when the
     catalog runs out of other groups.
     """
-    queries = _as_matrix(queries, "queries", dim=index.d)
+    queries = as_matrix(queries, "queries", dim=index.d)
     query_groups = np.asarray(query_groups)
     doc_groups = np.asarray(doc_groups)
     if query_groups.shape != (len(queries),):
@@ -274,33 +289,6 @@ def search_excluding_groups(
             pending = pending[counts < k]
             fetch = min(index.ntotal, 2 * fetch)
     return scores, ids
-
-
-def exact_neighbours(vectors: np.ndarray | LazyRows, queries: np.ndarray, k: int) -> np.ndarray:
-    """Ground-truth ids (Q, k) by exhaustive inner-product search over `vectors` in blocks (faiss.knn per block,
-    merged with faiss.ResultHeap), so a memory-mapped store is never copied whole.
-
-    It runs on one thread: faiss.knn scores many queries with BLAS, whose last float bits follow the thread
-    count, and near-ties then swap, so the recall an index report gives would follow runtime.index.threads."""
-    if not isinstance(vectors, LazyRows):
-        vectors = _as_rows(vectors, "vectors")
-    queries = _as_matrix(queries, "queries", dim=vectors.shape[1])
-    k = min(k, len(vectors))
-    heap = faiss.ResultHeap(len(queries), k, keep_max=True)
-    with one_thread():
-        for start, block in row_blocks(vectors, ADD_BLOCK):
-            scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
-            heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
-    heap.finalize()
-    return heap.I
-
-
-def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
-    """Mean fraction of the exact top-k that the approximate top-k recovered (k-recall@k)."""
-    if found.shape != truth.shape:
-        raise ValueError(f"recall_at_k: shapes differ, {found.shape} vs {truth.shape}")
-    hits = (found[:, :, None] == truth[:, None, :]) & (truth[:, None, :] >= 0)
-    return float(hits.any(axis=1).sum() / max(int((truth >= 0).sum()), 1))
 
 
 def index_bytes(index: faiss.Index) -> int:
@@ -380,7 +368,7 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     return path.with_suffix(".faiss"), path.with_suffix(".json")
 
 
-def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarray:
+def as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarray:
     array = np.asarray(array)
     if array.ndim != 2:
         raise PipelineError(f"{name} must be a 2-d array of vectors, got shape {array.shape}")
@@ -389,19 +377,7 @@ def _as_matrix(array: np.ndarray, name: str, dim: int | None = None) -> np.ndarr
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """FAISS on one OpenMP thread inside the block: exact search scores many queries with BLAS, whose last float
-    bits follow the thread count, so near-ties would swap with the machine's cores."""
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(threads)
-
-
-def _as_rows(array: np.ndarray, name: str) -> np.ndarray:
+def as_rows(array: np.ndarray, name: str) -> np.ndarray:
     """`array` as a 2-d array without a copy: a store's memory map stays one, so take_rows reads it from the file."""
     array = np.asanyarray(array)
     if array.ndim != 2:
@@ -416,18 +392,16 @@ def _faiss_message(exc: RuntimeError) -> str:
 
 __all__ = [
     "AUTO",
+    "BuiltIndex",
     "IndexChoice",
     "build_index",
+    "build_searchable",
     "choose_index",
     "configure_search",
-    "exact_neighbours",
     "index_bytes",
-    "one_thread",
     "open_index",
-    "recall_at_k",
     "save_index",
     "search",
-    "resolve_factory",
     "search_excluding_groups",
     "training_vectors_needed",
 ]

@@ -11,16 +11,8 @@ import faiss
 import numpy as np
 
 from pipelines.index.config import IndexConfig
-from pipelines.index.faiss_index import (
-    AUTO,
-    build_index,
-    choose_index,
-    configure_search,
-    exact_neighbours,
-    index_bytes,
-    recall_at_k,
-    search,
-)
+from pipelines.index.exact import exact_neighbours
+from pipelines.index.faiss_index import build_searchable, index_bytes, search
 from pipelines.store import take_rows
 
 RECALL_K = 10
@@ -71,6 +63,14 @@ def queries_per_second(index: faiss.Index, queries: np.ndarray, k: int, min_seco
             return runs * len(queries) / elapsed
 
 
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean fraction of the exact top-k that the approximate top-k recovered (k-recall@k)."""
+    if found.shape != truth.shape:
+        raise ValueError(f"recall_at_k: shapes differ, {found.shape} vs {truth.shape}")
+    hits = (found[:, :, None] == truth[:, None, :]) & (truth[:, None, :] >= 0)
+    return float(hits.any(axis=1).sum() / max(int((truth >= 0).sum()), 1))
+
+
 def recall_by_modality(
     index: faiss.Index, vectors: np.ndarray, queries: Mapping[str, np.ndarray], k: int = RECALL_K
 ) -> dict[str, float]:
@@ -91,28 +91,24 @@ def build_and_measure(
     The report is the same for the same vectors, params and seed; build time and queries/s are returned
     apart, in `timings`.
     """
-    rows, dim = vectors.shape
-    choice = choose_index(rows, dim, cfg.train_size) if cfg.factory == AUTO else None
-    factory = choice.factory if choice else cfg.factory
     start = time.perf_counter()
-    index = build_index(vectors, factory, train_size=cfg.train_size, seed=seed)
+    built = build_searchable(vectors, cfg, seed)
     build_s = time.perf_counter() - start
-    knobs = configure_search(index, cfg.ef_search, cfg.nprobe)
+    index = built.index
     report = {
-        "factory": factory,
-        "auto": choice is not None,
+        "factory": built.factory,
+        "auto": built.choice is not None,
         "rows": int(index.ntotal),
         "dim": int(index.d),
         **recall_by_modality(index, vectors, queries),
         "eval_queries": int(min(len(q) for q in queries.values())),
         "bytes_per_vector": round(index_bytes(index) / max(index.ntotal, 1), 1),
-        **knobs,  # what the index really uses: None where it has no such knob, nprobe capped
+        **built.knobs,  # what the index really uses: None where it has no such knob, nprobe capped
     }
     first = next(iter(queries.values()))
     qps = queries_per_second(index, first, min(RECALL_K, index.ntotal))
-    return MeasuredIndex(
-        index, report, {"build_s": build_s, "queries_per_s": qps}, choice.estimated_bytes if choice else None
-    )
+    estimate = built.choice.estimated_bytes if built.choice else None
+    return MeasuredIndex(index, report, {"build_s": build_s, "queries_per_s": qps}, estimate)
 
 
 def index_reports(measured: Mapping[str, MeasuredIndex]) -> tuple[dict, dict]:
@@ -132,6 +128,7 @@ __all__ = [
     "index_reports",
     "modality_queries",
     "queries_per_second",
+    "recall_at_k",
     "recall_by_modality",
     "recall_key",
 ]

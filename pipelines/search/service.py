@@ -25,12 +25,13 @@ from PIL import Image
 
 from pipelines import paths
 from pipelines.errors import PipelineError
+from pipelines.index.config import IndexConfig
 from pipelines.search.config import RerankConfig
 from pipelines.search.constraints import Constraints, ParsedQuery, load_vocabulary, parse_query
 from pipelines.search.explain import AttributeTable, judge
 from pipelines.search.policy import ListwisePolicy, Pool, load_policy
 from pipelines.search.rerank import STRATEGIES, constraint_scores, mmr, top_by_score
-from pipelines.search.spaces import FrozenClip, IndexSettings, SearchSpace
+from pipelines.search.spaces import FrozenClip, SearchSpace
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,9 @@ class SearchService:
         cfg: RerankConfig,
         policy: ListwisePolicy | None = None,
         image_root: Path = Path("."),
-        index_settings: IndexSettings | None = None,
+        index_cfg: IndexConfig | None = None,
     ) -> None:
-        self.index_settings = index_settings  # how the in-memory indexes were built (None: given ready-made)
+        self.index_cfg = index_cfg  # how the in-memory indexes were built (None: given ready-made)
         self.meta = meta
         self.item_ids = meta["item_id"].astype(str).to_numpy()
         self.rows_by_id = {item_id: row for row, item_id in enumerate(self.item_ids)}
@@ -116,17 +117,14 @@ class SearchService:
         A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`.
         `threads` (torch and FAISS, process-wide) is a speed knob: one query at a time runs fastest on one.
         """
-        from pipelines.index.config import IndexConfig
         from pipelines.params import load_params
         from pipelines.runtime import RuntimeConfig
 
         if not (Path(root) / PARAMS).is_file():
             raise PipelineError(f"{Path(root) / PARAMS}: not found; run from a built project (`dvc repro`)")
         params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
-        index = params.index
-        settings = IndexSettings(index.factory, index.ef_search, index.nprobe, index.train_size)
         service = cls.from_build(
-            root, params.rerank, settings, seed=params.seed, device=params.runtime.device, threads=threads
+            root, params.rerank, params.index, seed=params.seed, device=params.runtime.device, threads=threads
         )
         _ = service.clip.encoder  # build CLIP now, not in the first query's time
         return service
@@ -136,7 +134,7 @@ class SearchService:
         cls,
         root: Path,
         cfg: RerankConfig,
-        index: IndexSettings,
+        index: IndexConfig,
         *,
         seed: int,
         device: str = "auto",
@@ -180,7 +178,7 @@ class SearchService:
         }
         policy = load_policy(root / paths.POLICY) if with_policy else None
         log.info("search service: %d items, models %s", store.rows, ", ".join(spaces))
-        return cls(store.meta, spaces, cfg, policy, image_root=root, index_settings=index)
+        return cls(store.meta, spaces, cfg, policy, image_root=root, index_cfg=index)
 
     @property
     def clip(self) -> FrozenClip:

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from pipelines.index import build_index, configure_search, open_index
+from pipelines.index import build_searchable, open_index
+from pipelines.index.config import IndexConfig
 from pipelines.store import Store
 from pipelines.training import FinetunedModel
 
@@ -23,16 +24,6 @@ if TYPE_CHECKING:
     from pipelines.encoders.clip import ClipEncoder
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """The `index` params a model's in-memory index is built with (as evaluate builds it)."""
-
-    factory: str
-    ef_search: int
-    nprobe: int
-    train_size: int
 
 
 class FrozenClip:
@@ -96,12 +87,11 @@ def baseline_space(store: Store, index_path: Path, clip: FrozenClip) -> SearchSp
 
 
 def finetuned_space(
-    store: Store, finetuned: FinetunedModel, clip: FrozenClip, index: IndexSettings, seed: int
+    store: Store, finetuned: FinetunedModel, clip: FrozenClip, index: IndexConfig, seed: int
 ) -> SearchSpace:
     """The trained heads over the frozen keys (as evaluate embeds them), indexed with the same `index` params."""
     embeddings = finetuned.image_embeddings(store)
-    built = build_index(embeddings, index.factory, train_size=index.train_size, seed=seed)
-    configure_search(built, index.ef_search, index.nprobe)
+    built = build_searchable(embeddings, index, seed).index
 
     def embed_text_key(key: np.ndarray) -> np.ndarray:
         return _unit(finetuned.text_embeddings(key[None])[0])

@@ -18,7 +18,8 @@ from torch import Tensor, nn
 
 from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import mean_attribute_at_k, ranked_metric, same_value
-from pipelines.index.faiss_index import one_thread, search, search_excluding_groups
+from pipelines.index.exact import one_thread
+from pipelines.index.faiss_index import search, search_excluding_groups
 from pipelines.store import row_blocks, take_rows
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from pipelines.training.config import TrainConfig

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, identity, parse_task_table
+from pipelines.evaluation import Catalog, ModelSpace, identity, parse_task_table
 from pipelines.evaluation.config import EvalConfig
+from pipelines.index.config import IndexConfig
 from pipelines.params import build
 
 
@@ -60,8 +61,8 @@ def cfg() -> EvalConfig:
 
 
 @pytest.fixture
-def settings() -> SearchSettings:
-    return SearchSettings(factory="Flat", ef_search=16, nprobe=1, train_size=100, seed=0)
+def index_cfg() -> IndexConfig:
+    return IndexConfig(factory="Flat", ef_search=16, nprobe=1, train_size=100)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation import (
     Catalog,
     ModelSpace,
-    SearchSettings,
     evaluate_models,
     identity,
     parse_task_table,
@@ -23,6 +22,7 @@ from pipelines.evaluation.evaluator import field_queries, mix_documents, text_qu
 from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
 from pipelines.evaluation.report import metric_table
 from pipelines.evaluation.run import trained_on_queries
+from pipelines.index.config import IndexConfig
 from pipelines.params import build
 from pipelines.schema import RAW_FIELDS, raw_column
 
@@ -114,12 +114,12 @@ def config(image_weight: float = 1.0, max_queries: int = 2000) -> EvalConfig:
     )
 
 
-SETTINGS = SearchSettings(factory="Flat", ef_search=16, nprobe=1, train_size=100, seed=0)
+INDEX = IndexConfig(factory="Flat", ef_search=16, nprobe=1, train_size=100)
 
 
 def run(catalog, table, cfg, models=None):
     models = models or [ModelSpace("baseline", on_circle([row[1] for row in ITEMS]), identity)]
-    return evaluate_models(models, catalog, select_queries(catalog.meta, 0, 0), table, cfg, SETTINGS)
+    return evaluate_models(models, catalog, select_queries(catalog.meta, 0, 0), table, cfg, INDEX, 0)
 
 
 def test_text_to_image_counts_identical_texts_as_relevant(catalog, table):

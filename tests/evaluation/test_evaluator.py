@@ -15,9 +15,9 @@ def rows_of(per_query: pd.DataFrame, task: str) -> pd.DataFrame:
 
 
 def test_attribute_at_k_skips_unknown_queries_and_counts_unknown_results_as_misses(
-    catalog, baseline, table, cfg, settings
+    catalog, baseline, table, cfg, index_cfg
 ):
-    per_query, runs = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+    per_query, runs = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0)
     i2i = rows_of(per_query, "i2i")
     assert list(i2i.index) == ["q0", "e"]
     # q0's results with its own group (q0, a) removed: b (tees, cotton, unknown), c (shirts, cotton, round), d, e
@@ -37,16 +37,16 @@ def test_attribute_at_k_skips_unknown_queries_and_counts_unknown_results_as_miss
     assert runs["baseline"].image_neighbours[0, 4] == -1  # only four other-group items exist
 
 
-def test_title_queries_keep_the_item_itself_but_not_its_other_views(catalog, baseline, table, cfg, settings):
-    per_query, _ = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+def test_title_queries_keep_the_item_itself_but_not_its_other_views(catalog, baseline, table, cfg, index_cfg):
+    per_query, _ = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0)
     title = rows_of(per_query, "t2i_title")
     # q0's title sits on b: b first, q0 second; `a` (same group, nearer than q0) is removed
     assert title.loc["q0", ["baseline/recall@1", "baseline/recall@10", "baseline/mrr"]].tolist() == [0.0, 1.0, 0.5]
     assert title.loc["e", ["baseline/recall@1", "baseline/mrr"]].tolist() == [1.0, 1.0]
 
 
-def test_prompt_tasks_use_values_present_in_the_test_split(catalog, baseline, table, cfg, settings):
-    per_query, _ = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+def test_prompt_tasks_use_values_present_in_the_test_split(catalog, baseline, table, cfg, index_cfg):
+    per_query, _ = evaluate_models([baseline], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0)
     category = rows_of(per_query, "t2i_category")
     assert list(category.index) == ["tees"]  # e's category is unknown: no prompt for it
     # from 2 degrees: a, q0, b (tees), c (shirts), d (tees), e (unknown); P@10 keeps 10 as its denominator
@@ -59,12 +59,12 @@ def test_prompt_tasks_use_values_present_in_the_test_split(catalog, baseline, ta
     assert color.loc["blue", "baseline/p@1"] == 1.0 and color.loc["red", "baseline/mrr"] == 1.0
 
 
-def test_models_share_queries_and_the_fine_tuned_map_is_applied_to_text(catalog, baseline, table, cfg, settings):
+def test_models_share_queries_and_the_fine_tuned_map_is_applied_to_text(catalog, baseline, table, cfg, index_cfg):
     # a "fine-tuned" model that rotates every vector by 90 degrees, text included: rankings are unchanged
     rotation = np.array([[0, 1], [-1, 0]], dtype=np.float32)
     rotated = ModelSpace("finetuned", baseline.image_embeddings @ rotation, lambda text: text @ rotation)
     per_query, _ = evaluate_models(
-        [baseline, rotated], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+        [baseline, rotated], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0
     )
     metrics = [c.split("/", 1)[1] for c in per_query.columns if c.startswith("baseline/")]
     pd.testing.assert_frame_equal(
@@ -73,10 +73,10 @@ def test_models_share_queries_and_the_fine_tuned_map_is_applied_to_text(catalog,
     )
 
 
-def test_a_text_map_of_the_wrong_width_is_a_clear_error(catalog, baseline, table, cfg, settings):
+def test_a_text_map_of_the_wrong_width_is_a_clear_error(catalog, baseline, table, cfg, index_cfg):
     broken = ModelSpace("finetuned", baseline.image_embeddings, lambda text: np.zeros((len(text), 3), np.float32))
     with pytest.raises(PipelineError, match="finetuned: t2i_title text queries map to shape"):
-        evaluate_models([broken], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings)
+        evaluate_models([broken], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0)
 
 
 def test_query_selection_is_the_test_split_capped_deterministically():
@@ -94,17 +94,17 @@ def test_prompt_text_reads_underscores_as_spaces():
 
 
 def test_a_model_computed_block_by_block_scores_exactly_as_its_whole_matrix(
-    monkeypatch, catalog, baseline, table, cfg, settings
+    monkeypatch, catalog, baseline, table, cfg, index_cfg
 ):
     from pipelines.index import faiss_index
     from pipelines.store import LazyRows
 
     queries = select_queries(catalog.meta, 0, 0)
-    whole, _ = evaluate_models([baseline], catalog, queries, table, cfg, settings)
+    whole, _ = evaluate_models([baseline], catalog, queries, table, cfg, index_cfg, 0)
     monkeypatch.setattr(faiss_index, "ADD_BLOCK", 2)  # the index and the image+text documents in three blocks
     asked = []
     images = baseline.image_embeddings
     lazy = ModelSpace("baseline", LazyRows(images.shape, lambda rows: asked.append(rows) or images[rows]), identity)
-    blocks, _ = evaluate_models([lazy], catalog, queries, table, cfg, settings)
+    blocks, _ = evaluate_models([lazy], catalog, queries, table, cfg, index_cfg, 0)
     pd.testing.assert_frame_equal(blocks, whole)
     assert max(len(rows) for rows in asked) <= 2  # never the whole catalog at once

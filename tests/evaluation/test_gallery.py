@@ -12,7 +12,7 @@ from pipelines.evaluation import ModelSpace, evaluate_models, select_queries
 from pipelines.evaluation.gallery import render_gallery, worst_queries
 
 
-def test_worst_queries_and_self_contained_html(tmp_path, catalog, baseline, table, cfg, settings):
+def test_worst_queries_and_self_contained_html(tmp_path, catalog, baseline, table, cfg, index_cfg):
     for i, item in enumerate(catalog.meta["item_id"]):
         (tmp_path / "images").mkdir(exist_ok=True)
         Image.new("RGB", (40, 60), (40 * i, 0, 0)).save(tmp_path / "images" / f"{item}.jpg")
@@ -21,7 +21,7 @@ def test_worst_queries_and_self_contained_html(tmp_path, catalog, baseline, tabl
     moved[[4, 5]] = moved[[5, 4]]
     finetuned = ModelSpace("finetuned", moved, baseline.map_text)
     per_query, runs = evaluate_models(
-        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0
     )
 
     worst = worst_queries(per_query, "finetuned", ["category", "material"], 3, count=5)

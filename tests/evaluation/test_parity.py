@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, evaluate_models, identity, load_task_table
+from pipelines.evaluation import Catalog, ModelSpace, evaluate_models, identity, load_task_table
 from pipelines.evaluation.config import EvalConfig
+from pipelines.index.config import IndexConfig
 from pipelines.params import build
 from pipelines.training.loop import validation_retrieval
 from pipelines.training.losses import IGNORE_INDEX
@@ -42,10 +43,10 @@ def evaluated_attribute_at_10(meta: pd.DataFrame, vectors: np.ndarray) -> float:
     shipped = load_task_table()  # the i2i task evaluate runs, alone
     table = dataclasses.replace(shipped, tasks=tuple(t for t in shipped.tasks if t.name == "i2i"))
     cfg = build(EvalConfig, {"ks": [10], "attributes": list(ATTRIBUTES), "bootstrap": 10}, "eval")
-    settings = SearchSettings(factory="Flat", ef_search=16, nprobe=1, train_size=len(meta), seed=0)
+    index_cfg = IndexConfig(factory="Flat", ef_search=16, nprobe=1, train_size=len(meta))
     catalog = Catalog(meta=meta, text_keys=vectors, encode_prompts=lambda prompts: np.zeros((len(prompts), 16)))
     per_query, _ = evaluate_models(
-        [ModelSpace("baseline", vectors, identity)], catalog, np.arange(len(meta)), table, cfg, settings
+        [ModelSpace("baseline", vectors, identity)], catalog, np.arange(len(meta)), table, cfg, index_cfg, 0
     )
     return float(np.mean([per_query[f"baseline/{a}@10"].mean() for a in ATTRIBUTES]))  # NaN (unknown) skipped
 

@@ -9,13 +9,13 @@ from pipelines.evaluation.report import attribute_bars, by_category, by_value, h
 
 
 @pytest.fixture
-def evaluated(catalog, baseline, table, cfg, settings):
+def evaluated(catalog, baseline, table, cfg, index_cfg):
     # "fine-tuned": e moves next to q0's neighbours and d moves away from them
     moved = baseline.image_embeddings.copy()
     moved[[4, 5]] = moved[[5, 4]]
     finetuned = ModelSpace("finetuned", moved, baseline.map_text)
     per_query, _ = evaluate_models(
-        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, settings
+        [baseline, finetuned], catalog, select_queries(catalog.meta, 0, 0), table, cfg, index_cfg, 0
     )
     return per_query
 

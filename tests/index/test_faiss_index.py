@@ -10,6 +10,7 @@ import pytest
 from pipelines.errors import PipelineError
 from pipelines.index import (
     build_index,
+    build_searchable,
     choose_index,
     configure_search,
     exact_neighbours,
@@ -21,6 +22,7 @@ from pipelines.index import (
     search_excluding_groups,
     training_vectors_needed,
 )
+from pipelines.index.config import IndexConfig
 
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 
@@ -141,7 +143,10 @@ def test_auto_factory_builds_what_choose_index_estimates():
     vectors = unit_vectors(120_000, 16, seed=15, clusters=30)
     choice = choose_index(len(vectors), 16, 10_000)
     assert choice.factory == "IVF256_HNSW32,PQ2np"  # 4·sqrt(120k) ≈ 1386 -> 1024, lowered to 256 by 10k/39
-    index = build_index(vectors, "auto", train_size=10_000, seed=0)
+    built = build_searchable(vectors, IndexConfig(train_size=10_000), seed=0)
+    index = built.index
+    assert built.factory == choice.factory and built.choice == choice
+    assert built.knobs == {"ef_search": 64, "nprobe": 16}  # the config's defaults, set on the built index
     assert faiss.extract_index_ivf(index).nlist == 256 and index.ntotal == len(vectors)
     assert training_vectors_needed(index) == 39 * 256
     assert abs(index_bytes(index) - choice.estimated_bytes) < 0.2 * choice.estimated_bytes
@@ -226,12 +231,13 @@ def test_query_dimension_mismatch():
 
 @pytest.mark.parametrize("factory", ["Flat", "IVF8,Flat"])
 def test_an_index_built_block_by_block_from_computed_rows_is_the_one_built_from_the_matrix(monkeypatch, factory):
-    from pipelines.index import faiss_index
+    from pipelines.index import exact, faiss_index
     from pipelines.store import LazyRows
 
     vectors = unit_vectors(2000, 16, seed=3, clusters=8)
     whole = faiss.serialize_index(build_index(vectors, factory, train_size=1000, seed=5))
     monkeypatch.setattr(faiss_index, "ADD_BLOCK", 300)  # seven blocks, the last one short
+    monkeypatch.setattr(exact, "EXACT_BLOCK", 300)
     asked = []
     lazy = LazyRows(vectors.shape, lambda rows: asked.append(len(rows)) or vectors[rows])
     blocks = faiss.serialize_index(build_index(lazy, factory, train_size=1000, seed=5))

@@ -29,8 +29,8 @@ import pandas as pd
 
 from pipelines.index import build_searchable
 from pipelines.index.config import IndexConfig
+from pipelines.rerank.queries import build_queries
 from pipelines.search import SearchService
-from pipelines.search.queries import build_queries
 
 K = 10
 GOALS_MS = {"build": 50.0, "synthetic": 100.0}

@@ -1,7 +1,8 @@
-"""Helpers every test folder shares: run a stage as DVC runs it, edit params.yaml, one local Ray."""
+"""Helpers every test folder shares: run a stage as DVC runs it, edit params.yaml, one local Ray, one tiny build."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -70,3 +71,17 @@ def ray_local():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=job_runtime_env())
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """A Workspace (tests/test_end_to_end.py) whose `root` holds a tiny project built by `dvc repro`, through
+    the rerank stage (its TINY profile covers every stage)."""
+    spec = importlib.util.spec_from_file_location("_end_to_end", Path(__file__).with_name("test_end_to_end.py"))
+    e2e = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(e2e)
+    workspace = e2e.tiny_project(tmp_path_factory.mktemp("tiny_build"))
+    workspace.run("git", "init", "-q", "-b", "main")
+    workspace.commit("tiny profile")
+    workspace.dvc("repro")
+    return workspace

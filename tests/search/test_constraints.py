@@ -2,9 +2,9 @@
 
 import pytest
 
+from pipelines.rerank.queries import display
 from pipelines.schema import FIELDS, UNKNOWN, vocabulary
 from pipelines.search.constraints import parse_query
-from pipelines.search.queries import display
 
 
 def parsed(text):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,8 @@ import yaml
 
 from pipelines.errors import PipelineError
 from pipelines.schema import UNKNOWN
+from pipelines.search.constraints import PHRASES_FILE
 
-PHRASES_FILE = Path(__file__).with_name("query_phrases.yaml")
 COLOR_CATEGORY = "color+category"
 WITH_ATTRIBUTE = "color+category+attribute"
 NEGATION = "negation"

@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 
 from pipelines.errors import PipelineError
+from pipelines.rerank.training import episode_reward, save_policy, train_policy
 from pipelines.search.config import PolicyConfig
-from pipelines.search.policy import (
-    FEATURES,
-    ListwisePolicy,
-    Pool,
-    episode_reward,
-    load_policy,
-    save_policy,
-    train_policy,
-)
+from pipelines.search.policy import FEATURES, ListBuilder, ListwisePolicy, Pool, load_policy
 
 
 def synthetic_pool(rng: np.random.Generator, size: int = 30) -> Pool:
@@ -85,19 +78,19 @@ def test_save_and_load_round_trip(tmp_path, pools):
 def test_sessions_sampled_together_draw_as_rng_choice_does_one_pool_at_a_time():
     """The batched sampler against the plain one: each pool's session in turn, one `rng.choice` per step, and
     the same reward and score gradient per step (pools of different sizes, one smaller than k)."""
-    from pipelines.search.policy import _Lists, _sample_sessions
+    from pipelines.rerank.training import _sample_sessions
 
     rng = np.random.default_rng(5)
     pools = [synthetic_pool(rng, size) for size in (30, 7, 18)]
     weights = rng.normal(size=len(FEATURES))
     cfg = PolicyConfig(temperature=0.5, redundancy_penalty=0.5, novelty_bonus=0.2)
-    rewards, grads, mask = _sample_sessions(_Lists(pools), weights, 10, cfg, np.random.default_rng(9))
+    rewards, grads, mask = _sample_sessions(ListBuilder(pools), weights, 10, cfg, np.random.default_rng(9))
 
     draws = np.random.default_rng(9)
     for i, pool in enumerate(pools):
         chosen: list[int] = []
         for t in range(min(10, len(pool.rows))):
-            lists = _Lists([pool])  # the reference rebuilds the list state from the picks so far
+            lists = ListBuilder([pool])  # the reference rebuilds the list state from the picks so far
             for pick in chosen:
                 lists.take(np.zeros(1, dtype=np.int64), np.array([pick]))
             features = lists.features(np.zeros(1, dtype=np.int64))[0]

@@ -1,9 +1,10 @@
-"""The rerank stage's study: every strategy on the same queries and pools, scored on satisfaction, explanation
-faithfulness, NDCG, intra-list diversity and coverage at K, plus the reports."""
+"""The rerank study: train the policy on simulated users' pools, then run every strategy on the same test queries
+and score satisfaction, explanation faithfulness, NDCG, intra-list diversity and coverage at K."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,19 +12,66 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import ndcg_at_k
+from pipelines.rerank.queries import COLOR_CATEGORY, KINDS, RerankQuery, build_queries
+from pipelines.rerank.report import report_markdown
+from pipelines.rerank.training import train_policy
 from pipelines.schema import FIELDS
+from pipelines.search.config import RerankConfig
 from pipelines.search.constraints import Constraints, ParsedQuery, parse_query
 from pipelines.search.explain import Claim, claim_holds
-from pipelines.search.policy import Pool
-from pipelines.search.queries import COLOR_CATEGORY, KINDS, RerankQuery
+from pipelines.search.policy import ListwisePolicy, Pool
 from pipelines.search.rerank import STRATEGIES
 from pipelines.search.service import SearchResult, SearchService
 from pipelines.search.spaces import SearchSpace
 
 log = logging.getLogger(__name__)
 
-METRICS = ("satisfaction", "faithfulness", "ndcg", "ild", "coverage")
-EXAMPLE_RESULTS = 5
+
+@dataclass(frozen=True)
+class RerankStudy:
+    policy: ListwisePolicy  # artifacts/rerank/policy.json
+    metrics: dict  # reports/rerank.json (a DVC metric): the headline
+    detail: dict  # reports/rerank_detail.json: every strategy's metrics, overall and per query kind, and the policy
+    report: str  # reports/rerank.md
+
+
+def run_study(
+    service: SearchService,
+    items: pd.DataFrame,
+    cfg: RerankConfig,
+    text_keys: Callable[[list[str]], np.ndarray],
+    seed: int,
+) -> RerankStudy:
+    """The rerank study over a service built without a policy: simulated users from the train split train the
+    policy on the pools a search retrieves, then every strategy, the new policy included, answers the same
+    test-split queries, scored against `items` (items.parquet).
+
+    `text_keys` gives the frozen CLIP text key of each query's clip_text, one text at a time as a search encodes
+    it (the stage reads them from the prompt cache).
+    """
+    space = service.spaces[cfg.model]
+    simulated_users = build_queries(items, "train", cfg.policy.train_queries, cfg.negation_share, seed)
+    queries = build_queries(items, "test", cfg.queries, cfg.negation_share, seed)
+    parsed = parse_queries(service, simulated_users + queries)
+    keys = text_keys([query.clip_text for query in parsed])
+    users = len(simulated_users)
+
+    pools = training_pools(service, space, parsed[:users], keys[:users])
+    policy, history = train_policy(pools, cfg.k, cfg.policy, seed)
+    policy.info.update({"return_first": round(history[0], 4), "return_last": round(history[-1], 4)})
+    service.policy = policy  # the `policy` strategy below ranks with the policy just trained
+    log.info("policy: mean discounted return %.4f -> %.4f over %d passes", history[0], history[-1], len(history))
+
+    runs = run_queries(service, space, queries, parsed[users:], keys[users:], cfg.k)
+    table, coverage = score_runs(service, space, runs, items, cfg.k)
+    summary = summarise(table, coverage)
+    payload = policy.to_dict()
+    return RerankStudy(
+        policy=policy,
+        metrics=headline(summary, cfg.k),
+        detail={"model": cfg.model, "k": cfg.k, "strategies": summary, "policy": payload},
+        report=report_markdown(summary, runs, cfg.k, cfg.examples, cfg.model, payload, service.attributes.rows),
+    )
 
 
 @dataclass(frozen=True)
@@ -168,74 +216,3 @@ def headline(summary: dict, k: int) -> dict:
         },
         "policy": {f"ndcg@{k}": summary["policy"]["ndcg"], f"ild@{k}": summary["policy"]["ild"]},
     }
-
-
-def report_markdown(
-    summary: dict,
-    runs: list[QueryRun],
-    k: int,
-    examples: int,
-    model: str,
-    policy_info: dict,
-    catalog_rows: int,
-) -> str:
-    names = {
-        "satisfaction": f"constraint_satisfaction@{k}",
-        "faithfulness": f"explanation_faithfulness@{k}",
-        "ndcg": f"NDCG@{k}",
-        "ild": f"ILD@{k}",
-        "coverage": f"coverage@{k}",
-    }
-    lines = [
-        "# Rerank: constraints, MMR and the list-wise policy",
-        "",
-        f"Model `{model}`, {sum(summary['queries'].values())} test-split queries "
-        f"({', '.join(f'{n} {kind}' for kind, n in summary['queries'].items())}) against {catalog_rows:,} items.",
-        "",
-        f"- **{names['satisfaction']}**: share of the top {k} that meets every parsed constraint (each wanted "
-        f"field holds a wanted value, no excluded value), out of the most that could (min({k}, items that do)).",
-        f"- **{names['faithfulness']}**: share of explanation claims whose field holds that value in items.parquet.",
-        f"- **{names['ndcg']}**: graded relevance = share of wanted fields matched, 0 on any conflict; the ideal "
-        "list is the catalog's best.",
-        f"- **{names['ild']}**: mean pairwise cosine distance of the results' embeddings.",
-        f"- **{names['coverage']}**: distinct items over all queries' lists / catalog size.",
-        "",
-        "| strategy | " + " | ".join(names[m] for m in METRICS) + " |",
-        "|---|" + "---:|" * len(METRICS),
-    ]
-    for strategy in STRATEGIES:
-        s = summary[strategy]
-        lines.append(f"| {strategy} | " + " | ".join(f"{s[m]:.4f}" for m in METRICS) + " |")
-    lines += ["", f"{names['satisfaction']} by query kind:", "", "| strategy | " + " | ".join(KINDS) + " |"]
-    lines.append("|---|" + "---:|" * len(KINDS))
-    for strategy in STRATEGIES:
-        by_kind = summary[strategy]["by_kind"]
-        cells = [f"{by_kind[kind]['satisfaction']:.4f}" if kind in by_kind else "–" for kind in KINDS]
-        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
-    weights = ", ".join(f"{f} {w:+.3f}" for f, w in zip(policy_info["features"], policy_info["weights"], strict=True))
-    lines += [
-        "",
-        f"Policy: linear over ({weights}); trained on {policy_info['simulated_users']} simulated users from the "
-        f"train split, {policy_info['epochs']} passes, mean discounted return {policy_info['return_first']:.4f} "
-        f"-> {policy_info['return_last']:.4f}.",
-        "",
-        f"## {min(examples, len(runs))} example queries (strategy `constraints`, top {EXAMPLE_RESULTS})",
-    ]
-    for run in runs[:examples]:
-        parsed = run.constraints.to_dict()
-        wanted = ", ".join(f"{f}={v}" for f, v in parsed["constraints"].items()) or "none"
-        excluded = ", ".join(f"{f}≠{'/'.join(v)}" for f, v in parsed["excluded"].items())
-        lines += [
-            "",
-            f"### “{run.query.text}” ({run.query.kind})",
-            "",
-            f"Parsed: {wanted}" + (f"; excluded: {excluded}" if excluded else ""),
-            "",
-        ]
-        lines += ["| # | item | score | similarity | explanation | conflicts |", "|---:|---|---:|---:|---|---|"]
-        for rank, result in enumerate(run.lists["constraints"][:EXAMPLE_RESULTS], start=1):
-            explanation = ", ".join(f"{c['field']}: {c['value']}" for c in result.explanation) or "–"
-            conflicts = ", ".join(f"{c['field']}: {c['value']}" for c in result.conflicts) or "–"
-            numbers = f"{result.score:.4f} | {result.similarity:.4f}"
-            lines.append(f"| {rank} | {result.item_id} | {numbers} | {explanation} | {conflicts} |")
-    return "\n".join(lines) + "\n"

@@ -11,8 +11,8 @@ import pytest
 from pipelines.evaluation import Catalog, ModelSpace, SearchSettings, evaluate_models, identity, load_task_table
 from pipelines.evaluation.config import EvalConfig
 from pipelines.params import build
-from pipelines.training.loop import validation_retrieval
 from pipelines.training.losses import IGNORE_INDEX
+from pipelines.training.validation import validation_retrieval
 
 ATTRIBUTES = {
     "category": ["tees", "shirts", "dresses"],

@@ -45,7 +45,7 @@ from pipelines.pairs import build_pairs
 from pipelines.pairs.config import PairsConfig
 from pipelines.schema import FIELDS, RAW_FIELDS, UNKNOWN, raw_column, vocabulary
 from pipelines.store import create_store, open_store
-from pipelines.training import TrainConfig, export_model, load_finetuned, prepare_training_data, train_retrieval_heads
+from pipelines.training import TrainConfig, Trainer, export_model, load_finetuned, prepare_training_data
 from pipelines.training.data import PairSet
 
 DIM = 384  # ViT-S-32's CLIP dimension: the store says its keys come from that (untrained) backbone
@@ -261,7 +261,7 @@ def main() -> None:
     def train():
         data = prepare_training_data(store.meta, store.image_keys, store.text_keys, pairs, list(train_cfg.attr_heads))
         data = fixed_steps(data, args.train_steps, train_cfg.batch_size, args.val_items, seed)
-        result = train_retrieval_heads(
+        result = Trainer(
             data,
             train_cfg,
             seed=seed,
@@ -269,7 +269,7 @@ def main() -> None:
             store_hash=store.store_hash,
             checkpoint_root=work / "checkpoints",
             info={"store_model": store.model},
-        )
+        ).fit()
         export_model(result, store, work / "model")
         return result.summary
 

@@ -16,7 +16,7 @@ from pipelines.runtime import RuntimeConfig
 from pipelines.seeding import seed_everything
 from pipelines.signals import read_signal_labels
 from pipelines.store import META_FILE, open_store
-from pipelines.training import TrainConfig, export_model, prepare_training_data, run_hash, train_retrieval_heads
+from pipelines.training import TrainConfig, Trainer, export_model, prepare_training_data, run_hash
 from pipelines.training.live_log import LiveTrainingLog, training_report
 
 log = logging.getLogger("stages.train")
@@ -57,7 +57,7 @@ def main() -> None:
         info["lora"] = dataclasses.asdict(cfg.lora)
         images = LoraImageFeatures.for_store(store, info["lora"], device=device)
     live = LiveTrainingLog(paths.TRAIN_LIVE_DIR)
-    result = train_retrieval_heads(
+    trainer = Trainer(
         data,
         cfg,
         seed=params.seed,
@@ -67,8 +67,8 @@ def main() -> None:
         images=images,
         device=device,
         info=info,
-        epoch_log=live,
     )
+    result = trainer.fit(epoch_log=live)
     export_model(result, store, paths.MODEL_DIR)
     live.write_summary(result.summary)
     write_json_atomic(training_report(result.summary), paths.TRAIN_REPORT)

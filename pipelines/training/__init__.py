@@ -8,9 +8,10 @@ from pipelines.training.config import LoraConfig, SamplerConfig, TrainConfig
 if TYPE_CHECKING:
     from pipelines.training.checkpoint import load_checkpoint, params_hash, run_hash, save_checkpoint
     from pipelines.training.data import TrainingData, prepare_training_data
-    from pipelines.training.finetuned import FinetunedModel, export_model, load_finetuned
+    from pipelines.training.export import export_model
+    from pipelines.training.finetuned import FinetunedModel, load_finetuned
     from pipelines.training.live_log import LiveTrainingLog, headline_metrics, training_report
-    from pipelines.training.loop import EpochLog, NonFiniteLossError, Trainer, TrainResult, train_retrieval_heads
+    from pipelines.training.loop import EpochLog, NonFiniteLossError, Trainer, TrainResult
     from pipelines.training.losses import AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
     from pipelines.training.model import ModelSpec, RetrievalHeads
     from pipelines.training.sampler import BalancedBatchSampler

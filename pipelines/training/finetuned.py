@@ -1,9 +1,8 @@
-"""The trained model as evaluation sees it: export to artifacts/model/ and `load_finetuned` back."""
+"""The trained model as evaluation sees it: `load_finetuned` reads artifacts/model/ (the model.json card, best.pt)."""
 
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,10 +13,9 @@ import torch.nn.functional as F
 
 from pipelines.encoders import resolve_device
 from pipelines.errors import PipelineError
-from pipelines.io import atomic_dir, read_json, sha256_file
+from pipelines.io import read_json
 from pipelines.store import LazyRows, Store, check_built_on, check_expected_model, take_rows
-from pipelines.training.checkpoint import BEST, LAST, load_checkpoint
-from pipelines.training.loop import TrainResult
+from pipelines.training.checkpoint import BEST, load_checkpoint
 from pipelines.training.model import ModelSpec, RetrievalHeads
 
 if TYPE_CHECKING:
@@ -27,42 +25,6 @@ log = logging.getLogger(__name__)
 
 CARD = "model.json"
 BATCH = 8192
-
-
-def export_model(result: TrainResult, store: Store, model_dir: Path) -> dict:
-    """Copy the run's best.pt and last.pt into `model_dir` with a model.json card, atomically."""
-    best_state = load_checkpoint(result.run_dir / BEST)
-    summary = result.summary
-    card = {
-        "kind": summary["kind"],
-        "arch": store.model["arch"],
-        "pretrained": store.model["pretrained"],
-        "untrained": bool(store.model["untrained"]),
-        "store_model": store.model,
-        "store_hash": store.store_hash,
-        "params_hash": result.params_hash,
-        "best_epoch": summary["best_epoch"],
-        "epochs_run": summary["epochs_run"],
-        "val_recall_at_1": summary["val_recall_at_1"],
-        "val_attr_at_10": summary["val_attr_at_10"],
-        "baseline_val_recall_at_1": summary["baseline_val_recall_at_1"],
-        "fusion_weight": summary["fusion_weight"],
-        "embedding_dim": RetrievalHeads(ModelSpec(**best_state["spec"])).embedding_dim,
-        "spec": best_state["spec"],
-        "lora": best_state["info"].get("lora"),
-    }
-    with atomic_dir(model_dir) as tmp:
-        for name in (BEST, LAST):
-            shutil.copyfile(result.run_dir / name, tmp / name)
-        card["files"] = {name: sha256_file(tmp / name) for name in (BEST, LAST)}
-        (tmp / CARD).write_text(_json(card), encoding="utf-8")
-    return card
-
-
-def _json(obj: dict) -> str:
-    import json
-
-    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
 
 
 @dataclass

@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import faiss
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation.metrics import mean_attribute_at_k, ranked_metric, same_value
-from pipelines.index.exact import one_thread
-from pipelines.index.faiss_index import search, search_excluding_groups
-from pipelines.store import row_blocks, take_rows
+from pipelines.store import take_rows
 from pipelines.training.checkpoint import BEST, LAST, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from pipelines.training.config import TrainConfig
 from pipelines.training.data import TrainingData
-from pipelines.training.losses import IGNORE_INDEX, AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
+from pipelines.training.early_stopping import EarlyStopping
+from pipelines.training.features import CachedImageFeatures, GatheredRows, ImageFeatures
+from pipelines.training.losses import AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
 from pipelines.training.model import ModelSpec, RetrievalHeads
-from pipelines.training.sampler import BalancedBatchSampler
+from pipelines.training.sampler import BalancedBatchSampler, sampler_report
+from pipelines.training.validation import check_finite_keys, validation_retrieval
 
 log = logging.getLogger(__name__)
 
@@ -41,64 +39,6 @@ LOG_COLUMNS = [
     "val_recall_at_1",
     "val_attr_at_10",
 ]
-# Early stopping and best.pt follow this: the image->image attribute retrieval the scoreboard judges.
-SELECTION_METRIC = "val_attr_at_10"
-VAL_K = 10
-
-
-class ImageFeatures(Protocol):
-    """Where image features come from: the cached frozen keys, or a (LoRA-adapted) backbone."""
-
-    kind: str
-
-    def features(self, rows: np.ndarray) -> Tensor: ...  # (len(rows), D) for store rows
-    def trainable(self) -> list[nn.Parameter]: ...
-    def train(self, mode: bool = True) -> None: ...
-    def state(self) -> dict | None: ...  # what a checkpoint must keep
-    def load_state(self, state: dict | None) -> None: ...
-
-
-class GatheredRows:
-    """The rows of a store array that training reads (train and val), copied once into one tensor and looked up
-    by store row: a catalog's test rows, and the rest of a memory-mapped store, are never loaded."""
-
-    def __init__(self, keys: np.ndarray, rows: np.ndarray, device: torch.device) -> None:
-        self.rows = np.unique(np.asarray(rows, dtype=np.int64))
-        self.values = torch.from_numpy(take_rows(keys, self.rows)).to(device)
-
-    def __getitem__(self, rows: np.ndarray) -> Tensor:
-        rows = np.asarray(rows, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.rows, rows), len(self.rows) - 1)
-        if len(rows) and not np.array_equal(self.rows[at], rows):
-            missing = rows[self.rows[at] != rows]
-            raise PipelineError(
-                f"store row {int(missing[0])} is neither a train nor a val row; training never reads it"
-            )
-        return self.values[torch.as_tensor(at, device=self.values.device)]
-
-
-class CachedImageFeatures:
-    """The store's frozen image keys of the rows training reads, held as one tensor: no image decoding at all."""
-
-    kind = "heads"
-
-    def __init__(self, image_keys: np.ndarray, device: torch.device, rows: np.ndarray | None = None) -> None:
-        self.keys = GatheredRows(image_keys, np.arange(len(image_keys)) if rows is None else rows, device)
-
-    def features(self, rows: np.ndarray) -> Tensor:
-        return self.keys[rows]
-
-    def trainable(self) -> list[nn.Parameter]:
-        return []
-
-    def train(self, mode: bool = True) -> None:
-        pass
-
-    def state(self) -> dict | None:
-        return None
-
-    def load_state(self, state: dict | None) -> None:
-        pass
 
 
 class EpochLog(Protocol):
@@ -123,47 +63,6 @@ class TrainResult:
     sampler_stats: list[dict] = field(default_factory=list)
 
 
-def validation_retrieval(
-    image: np.ndarray,
-    text: np.ndarray,
-    labels: dict[str, np.ndarray],
-    product_groups: np.ndarray,
-    text_groups: np.ndarray,
-) -> dict[str, float]:
-    """Retrieval on one split, measured as evaluate measures it (pipelines/evaluation/metrics.py over exact FAISS
-    neighbours): image->image attribute@10 among other products (`product_groups`), averaged over attributes
-    (queries with an unknown value skipped, unknown results are misses), and image->text recall@1, where the
-    nearest text must belong to the query's own text group (same title + desc)."""
-    image = np.ascontiguousarray(image, dtype=np.float32)
-    text = np.ascontiguousarray(text, dtype=np.float32)
-    if len(image) == 0:
-        return {"val_recall_at_1": 0.0, "val_attr_at_10": 0.0}
-    with one_thread():  # exact scores through BLAS: one thread, so near-ties never follow the core count
-        _, neighbours = search_excluding_groups(_exact_index(image), image, VAL_K, product_groups, product_groups)
-        _, nearest_text = search(_exact_index(text), image, 1)
-    text_hits = same_value(nearest_text, text_groups, text_groups)
-    return {
-        "val_recall_at_1": float(ranked_metric("recall@1", text_hits).mean()),
-        "val_attr_at_10": mean_attribute_at_k(neighbours, labels, VAL_K, IGNORE_INDEX),
-    }
-
-
-def check_finite_keys(data: TrainingData) -> None:
-    """Raise, naming the first bad row, when a store key holds NaN or infinite values."""
-    for name, keys in (("image_keys", data.image_keys), ("text_keys", data.text_keys)):
-        bad = np.concatenate([~np.isfinite(block).all(axis=1) for _, block in row_blocks(keys)])
-        if bad.any():
-            raise PipelineError(
-                f"store {name}: row {int(np.flatnonzero(bad)[0])} holds NaN or infinite values ({int(bad.sum())} rows)"
-            )
-
-
-def _exact_index(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    return index
-
-
 def pair_chunks(n_pairs: int, steps: int, per_step: int, seed: int, epoch: int) -> list[np.ndarray]:
     """Pairs for each step of an epoch: a fresh permutation, cut into `steps` chunks of `per_step`
     (0 = all pairs, spread evenly). Depends only on (seed, epoch), like the batches."""
@@ -176,7 +75,7 @@ def pair_chunks(n_pairs: int, steps: int, per_step: int, seed: int, epoch: int) 
 
 
 class Trainer:
-    """Owns the model, optimizer and state of one run (keyed by its params hash)."""
+    """Owns the model, optimizer and state of one run, kept under `checkpoint_root/<params_hash>/`."""
 
     def __init__(
         self,
@@ -186,14 +85,14 @@ class Trainer:
         seed: int,
         params_hash: str,
         store_hash: str,
-        run_dir: Path,
+        checkpoint_root: Path,
         images: ImageFeatures | None = None,
         device: str | torch.device = "cpu",
         info: dict | None = None,
     ) -> None:
         self.data, self.cfg, self.seed = data, cfg, seed
         self.params_hash, self.store_hash = params_hash, store_hash
-        self.run_dir = Path(run_dir)
+        self.run_dir = Path(checkpoint_root) / params_hash
         self.device = torch.device(device)
         self.info = dict(info or {})
         torch.manual_seed(seed)
@@ -227,7 +126,7 @@ class Trainer:
         self.sampler = BalancedBatchSampler(data.meta.iloc[data.train_rows], cfg.batch_size, cfg.sampler, seed)
         self.epoch = 0
         self.rows: list[dict] = []
-        self.best: dict[str, Any] = {SELECTION_METRIC: -math.inf, "epoch": 0, "bad_epochs": 0}
+        self.early_stopping = EarlyStopping(cfg.patience)
         self.finished = False
         self.baselines: dict[str, float] | None = None  # set by measure_baselines
 
@@ -365,7 +264,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "rng": rng_state(),
-            "early_stopping": dict(self.best),
+            "early_stopping": self.early_stopping.state(),
             "log": list(self.rows),
             "finished": self.finished,
             "baseline_val_recall_at_1": self.baselines["baseline_val_recall_at_1"] if self.baselines else None,
@@ -390,7 +289,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         restore_rng_state(state["rng"])
         self.epoch = int(state["epoch"])
-        self.best = dict(state["early_stopping"])
+        self.early_stopping = EarlyStopping.from_state(state["early_stopping"], self.cfg.patience)
         self.rows = list(state["log"])
         self.finished = bool(state["finished"])
 
@@ -399,8 +298,8 @@ class Trainer:
     def fit(
         self, on_epoch_end: Callable[[int, dict], None] | None = None, epoch_log: EpochLog | None = None
     ) -> TrainResult:
-        """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists; `epoch_log`
-        gets the resumed history, then every new epoch's row."""
+        """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists (a finished run is
+        returned as it is, for re-export); `epoch_log` gets the resumed history, then every new epoch's row."""
         baselines = self.baselines or self.measure_baselines()  # before a resume loads trained heads
         last_path = self.run_dir / LAST
         resumed_from = 0
@@ -438,18 +337,8 @@ class Trainer:
             row = {"epoch": epoch, "lr": lr, **losses, **self.validate()}
             self.rows.append({k: row[k] for k in LOG_COLUMNS})
             self.epoch = epoch
-            improved = row[SELECTION_METRIC] > self.best[SELECTION_METRIC]
-            if improved:
-                self.best = {
-                    SELECTION_METRIC: row[SELECTION_METRIC],
-                    "val_loss": row["val_loss"],
-                    "epoch": epoch,
-                    "bad_epochs": 0,
-                    "fusion_weight": self.model.fusion_weight,
-                }
-            else:
-                self.best["bad_epochs"] += 1
-            self.finished = self.best["bad_epochs"] >= self.cfg.patience or epoch == self.cfg.epochs
+            improved = self.early_stopping.update(row, self.model.fusion_weight)
+            self.finished = self.early_stopping.stopped or epoch == self.cfg.epochs
             log.info(
                 "epoch %d/%d: loss %.4f (contrastive %.4f, pair %.4f, attr %.4f), val loss %.4f, "
                 "val recall@1 %.4f, val attribute@10 %.4f%s",
@@ -488,68 +377,22 @@ class Trainer:
         )
 
     def summary(self) -> dict:
-        best_row = next((r for r in self.rows if r["epoch"] == self.best["epoch"]), None)
+        best_row = next((r for r in self.rows if r["epoch"] == self.early_stopping.best_epoch), None)
         return {
             "kind": self.images.kind,
             "params_hash": self.params_hash,
             "epochs_run": self.epoch,
-            "best_epoch": self.best["epoch"],
+            "best_epoch": self.early_stopping.best_epoch,
             "early_stopped": self.epoch < self.cfg.epochs,
             "val_recall_at_1": best_row["val_recall_at_1"] if best_row else None,
             "val_attr_at_10": best_row["val_attr_at_10"] if best_row else None,
             "val_loss": best_row["val_loss"] if best_row else None,
             **(self.baselines or self.measure_baselines()),
-            "fusion_weight": self.best.get("fusion_weight"),
+            "fusion_weight": self.early_stopping.fusion_weight,
             "train_items": int(len(self.data.train_rows)),
             "val_items": int(len(self.data.val_rows)),
             "pairs": int(len(self.data.pairs)),
-            **self.sampler_report(),
+            **sampler_report(
+                self.data.meta.iloc[self.data.train_rows], self.cfg.batch_size, self.cfg.sampler, self.seed
+            ),
         }
-
-    def sampler_report(self) -> dict:
-        """Realised batch composition of epoch 1 next to the train split's own shares (deterministic)."""
-        sampler = BalancedBatchSampler(
-            self.data.meta.iloc[self.data.train_rows], self.cfg.batch_size, self.cfg.sampler, self.seed
-        )
-        sampler.set_epoch(1)
-        list(sampler)
-        stats = sampler.stats
-        return {
-            "sampler_weak_category_share": stats.weak_category_share,
-            "sampler_rare_material_share": stats.rare_material_share,
-            "sampler_neckline_known_share": stats.neckline_known_share,
-            "sampler_max_group_share": stats.max_group_share,
-            "sampler_cap_relaxed_batches": stats.cap_relaxed_batches,
-            "train_weak_category_share": float(sampler.weak.mean()),
-            "train_rare_material_share": float(sampler.rare.mean()),
-            "train_neckline_known_share": float(sampler.neckline_known.mean()),
-        }
-
-
-def train_retrieval_heads(
-    data: TrainingData,
-    cfg: TrainConfig,
-    *,
-    seed: int,
-    params_hash: str,
-    store_hash: str,
-    checkpoint_root: Path,
-    images: ImageFeatures | None = None,
-    device: str | torch.device = "cpu",
-    info: dict | None = None,
-    on_epoch_end: Callable[[int, dict], None] | None = None,
-    epoch_log: EpochLog | None = None,
-) -> TrainResult:
-    """Train (or resume, or re-export a finished run) under `checkpoint_root/<params_hash>/`."""
-    trainer = Trainer(
-        data,
-        cfg,
-        seed=seed,
-        params_hash=params_hash,
-        store_hash=store_hash,
-        run_dir=Path(checkpoint_root) / params_hash,
-        images=images,
-        device=device,
-        info=info,
-    )
-    return trainer.fit(on_epoch_end, epoch_log)

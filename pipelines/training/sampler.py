@@ -143,3 +143,22 @@ class BalancedBatchSampler(Sampler[list[int]]):
             max_group=max_group,
             cap_relaxed_batches=relaxed,
         )
+
+
+def sampler_report(meta: pd.DataFrame, batch_size: int, cfg: SamplerConfig, seed: int) -> dict:
+    """Realised batch composition of epoch 1 next to the train split's own shares (deterministic): a second
+    sampler over the same training rows replays that epoch's draw."""
+    sampler = BalancedBatchSampler(meta, batch_size, cfg, seed)
+    sampler.set_epoch(1)
+    list(sampler)
+    stats = sampler.stats
+    return {
+        "sampler_weak_category_share": stats.weak_category_share,
+        "sampler_rare_material_share": stats.rare_material_share,
+        "sampler_neckline_known_share": stats.neckline_known_share,
+        "sampler_max_group_share": stats.max_group_share,
+        "sampler_cap_relaxed_batches": stats.cap_relaxed_batches,
+        "train_weak_category_share": float(sampler.weak.mean()),
+        "train_rare_material_share": float(sampler.rare.mean()),
+        "train_neckline_known_share": float(sampler.neckline_known.mean()),
+    }

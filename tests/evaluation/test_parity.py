@@ -12,8 +12,8 @@ from pipelines.evaluation import Catalog, ModelSpace, evaluate_models, identity,
 from pipelines.evaluation.config import EvalConfig
 from pipelines.index.config import IndexConfig
 from pipelines.params import build
-from pipelines.training.loop import validation_retrieval
 from pipelines.training.losses import IGNORE_INDEX
+from pipelines.training.validation import validation_retrieval
 
 ATTRIBUTES = {
     "category": ["tees", "shirts", "dresses"],

@@ -16,7 +16,7 @@ from pipelines.evaluation.report import DECIMALS
 from pipelines.params import build
 from pipelines.schema import FIELDS, RAW_FIELDS, raw_column
 from pipelines.store import write_store
-from pipelines.training import export_model, prepare_training_data, train_retrieval_heads
+from pipelines.training import Trainer, export_model, prepare_training_data
 from pipelines.training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,14 +93,14 @@ def tiny_repo(root: Path, set_params, n: int = 90) -> None:
         "train",
     )
     data = prepare_training_data(store.meta, store.image_keys, store.text_keys, pairs, cfg.attr_heads)
-    result = train_retrieval_heads(
+    result = Trainer(
         data,
         cfg,
         seed=42,
         params_hash="stage-test",
         store_hash=store.store_hash,
         checkpoint_root=root / "artifacts/checkpoints",
-    )
+    ).fit()
     export_model(result, store, root / "artifacts/model")
     (root / "params.yaml").write_text((REPO / "params.yaml").read_text())
     set_params(root, {"eval.bootstrap": 200, "eval.gallery_queries": 4})

@@ -1,6 +1,6 @@
 """Run a small training in its own process (for the kill-and-resume test); each epoch ends with a pause.
 
-argv: run_dir epochs pause_seconds [live_dir: log the epochs there through DVCLive, as the train stage does]."""
+argv: checkpoint_root epochs pause_seconds [live_dir: log the epochs there through DVCLive, as the train stage does]."""
 
 import sys
 import time

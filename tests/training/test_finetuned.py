@@ -7,7 +7,8 @@ from train_synthetic import small_run
 
 from pipelines.errors import PipelineError
 from pipelines.store import write_store
-from pipelines.training.finetuned import export_model, load_finetuned
+from pipelines.training.export import export_model
+from pipelines.training.finetuned import load_finetuned
 
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 
@@ -82,3 +83,11 @@ def test_embeddings_computed_for_some_rows_are_the_rows_of_the_whole_matrix(trai
     np.testing.assert_array_equal(take_rows(lazy, rows), whole[rows])
     monkeypatch.setattr(finetuned, "BATCH", 7)  # forward passes of 7 rows
     np.testing.assert_array_equal(model.image_embeddings(store), whole)
+
+
+def test_the_load_side_imports_nothing_of_the_trainer():
+    from pipelines.closure import stage_files
+
+    trainer = {f"pipelines/training/{name}.py" for name in ("loop", "sampler", "losses", "data", "export")}
+    for module in ("pipelines.training.finetuned", "stages.evaluate", "stages.rerank"):
+        assert not trainer & set(stage_files(module)), module

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from train_synthetic import small_run
+from train_synthetic import RUN, small_run
 
 from pipelines.errors import PipelineError
 from pipelines.training.checkpoint import load_checkpoint
 from pipelines.training.live_log import LiveTrainingLog
-from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, Trainer, validation_retrieval
+from pipelines.training.loop import LOG_COLUMNS, NonFiniteLossError, Trainer
+from pipelines.training.validation import validation_retrieval
 
 HERE = Path(__file__).parent
 
@@ -34,9 +35,9 @@ def live_files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def fit_with_live_log(run_dir: Path, live_dir: Path, epochs: int):
+def fit_with_live_log(checkpoint_root: Path, live_dir: Path, epochs: int):
     live = LiveTrainingLog(live_dir)
-    result = small_run(run_dir, epochs=epochs).fit(epoch_log=live)
+    result = small_run(checkpoint_root, epochs=epochs).fit(epoch_log=live)
     live.write_summary(result.summary)
     return result
 
@@ -51,8 +52,8 @@ def test_training_lowers_val_loss_and_beats_the_frozen_baseline(tmp_path, outsid
     baseline = result.summary["baseline_val_recall_at_1"]
     assert result.summary["val_recall_at_1"] >= baseline + 0.05
     assert result.summary["val_attr_at_10"] >= result.summary["baseline_val_attr_at_10"] + 0.01
-    best = load_checkpoint(tmp_path / "run/best.pt")
-    assert best["epoch"] == result.summary["best_epoch"] and best["params_hash"] == "h"
+    best = load_checkpoint(tmp_path / "run" / RUN / "best.pt")
+    assert best["epoch"] == result.summary["best_epoch"] and best["params_hash"] == RUN
     assert set(best) >= {"model", "optimizer", "epoch", "params_hash", "store_hash"}
 
     # the DVCLive log: one TSV per curve, one row per epoch (step = epoch), the values the loop computed
@@ -81,7 +82,7 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
 
     with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 2, step 0.*last good checkpoint .*epoch 1"):
         trainer.fit(on_epoch_end=poison)
-    kept = load_checkpoint(tmp_path / "last.pt")
+    kept = load_checkpoint(trainer.run_dir / "last.pt")
     assert kept["epoch"] == 1 and all(torch.isfinite(v).all() for v in kept["model"].values())
 
 
@@ -100,13 +101,14 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
 ):
     epochs = 6
     killed, killed_live = tmp_path / "killed", tmp_path / "killed_live"
+    killed_last = killed / RUN / "last.pt"
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "resume_worker.py"), str(killed), str(epochs), "0.4", str(killed_live)],
         cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 60
-        while not (killed / "last.pt").exists():
+        while not killed_last.exists():
             assert proc.poll() is None, "the worker exited before writing a checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 60 s"
             time.sleep(0.05)
@@ -114,8 +116,8 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
-    interrupted_at = load_checkpoint(killed / "last.pt")["epoch"]
-    assert 1 <= interrupted_at < epochs and not load_checkpoint(killed / "last.pt")["finished"]
+    interrupted_at = load_checkpoint(killed_last)["epoch"]
+    assert 1 <= interrupted_at < epochs and not load_checkpoint(killed_last)["finished"]
     # the killed run logged each epoch as it ended (a kill between checkpoint and log loses that last row)
     partial = pd.read_csv(killed_live / "plots/metrics/loss.tsv", sep="\t")["step"].tolist()
     assert partial in (list(range(1, interrupted_at)), list(range(1, interrupted_at + 1)))
@@ -127,7 +129,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
     assert resumed.log["epoch"].tolist() == list(range(1, epochs + 1))
 
     straight = fit_with_live_log(tmp_path / "straight", tmp_path / "straight_live", epochs=epochs)
-    a, b = load_checkpoint(killed / "last.pt"), load_checkpoint(tmp_path / "straight" / "last.pt")
+    a, b = load_checkpoint(killed_last), load_checkpoint(tmp_path / "straight" / RUN / "last.pt")
     for name, weight in a["model"].items():
         assert torch.equal(weight, b["model"][name]), name
     assert resumed.log.equals(straight.log)
@@ -165,7 +167,7 @@ def test_non_finite_store_keys_fail_before_any_step_naming_the_row(tmp_path):
     trainer.data.image_keys[3, 0] = np.nan
     with pytest.raises(PipelineError, match="image_keys: row 3 holds NaN"):
         trainer.fit()
-    assert not (tmp_path / "last.pt").exists()
+    assert not (trainer.run_dir / "last.pt").exists()
 
 
 def test_the_trainer_copies_only_train_and_val_rows_and_reads_them_as_the_store_holds_them(tmp_path):
@@ -196,6 +198,6 @@ def test_training_on_a_memory_mapped_store_matches_training_on_its_arrays(tmp_pa
         "test",
     )
     from_store = dataclasses.replace(data, image_keys=store.image_keys, text_keys=store.text_keys)
-    mapped = Trainer(from_store, in_memory.cfg, seed=7, params_hash="h", store_hash="s", run_dir=tmp_path / "b")
+    mapped = Trainer(from_store, in_memory.cfg, seed=7, params_hash=RUN, store_hash="s", checkpoint_root=tmp_path / "b")
     assert isinstance(mapped.data.image_keys, np.memmap)
     pd.testing.assert_frame_equal(mapped.fit().log, in_memory.fit().log)

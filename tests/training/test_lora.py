@@ -12,7 +12,8 @@ from pipelines.params import build
 from pipelines.store import write_store
 from pipelines.training.config import TrainConfig
 from pipelines.training.data import prepare_training_data
-from pipelines.training.finetuned import export_model, load_finetuned
+from pipelines.training.export import export_model
+from pipelines.training.finetuned import load_finetuned
 from pipelines.training.loop import Trainer
 from pipelines.training.lora import LoraImageFeatures, add_lora
 
@@ -74,7 +75,7 @@ def test_one_step_trains_adapters_only_and_the_saved_adapter_loads_back(tiny_sto
         seed=0,
         params_hash="lora",
         store_hash=store.store_hash,
-        run_dir=tmp_path / "run",
+        checkpoint_root=tmp_path / "run",
         images=images,
         device="cpu",
         info={"lora": LORA},

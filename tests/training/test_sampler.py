@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.training.config import SamplerConfig
-from pipelines.training.sampler import BalancedBatchSampler, sampling_weights
+from pipelines.training.sampler import BalancedBatchSampler, sampler_report, sampling_weights
 
 
 def catalog(n=1000, seed=0):
@@ -79,3 +79,15 @@ def test_batches_depend_only_on_seed_and_epoch():
     assert list(a) == list(b)
     b.set_epoch(4)
     assert list(a) != list(b)
+
+
+def test_the_report_replays_epoch_1_beside_the_split_s_own_shares():
+    meta, cfg = catalog(), SamplerConfig(weak_categories=["cardigans"], rare_materials=["denim"])
+    sampler = BalancedBatchSampler(meta, 64, cfg, seed=3)
+    sampler.set_epoch(1)
+    list(sampler)
+    report = sampler_report(meta, 64, cfg, seed=3)
+    assert report["sampler_weak_category_share"] == sampler.stats.weak_category_share
+    assert report["sampler_cap_relaxed_batches"] == sampler.stats.cap_relaxed_batches
+    assert report["train_weak_category_share"] == float((meta["category"] == "cardigans").mean())
+    assert report["train_rare_material_share"] == float((meta["material"] == "denim").mean())

@@ -10,6 +10,7 @@ CATEGORIES = ["tees", "shirts", "dresses", "cardigans", "shorts"]
 COLORS = ["black", "white", "blue", "red"]
 MATERIALS = ["cotton", "denim", "leather", "unknown"]
 NECKLINES = ["round", "v_neck", "unknown", "unknown"]
+RUN = "h"  # small_run's params hash: its checkpoints lie in <checkpoint_root>/h/
 
 
 def synthetic_catalog(
@@ -72,7 +73,7 @@ def synthetic_catalog(
     return meta, image, text, pairs
 
 
-def small_run(run_dir, epochs: int = 6, **overrides):
+def small_run(checkpoint_root, epochs: int = 6, **overrides):
     """A Trainer on the synthetic catalog with a small, fast config."""
     from pipelines.params import build
     from pipelines.training.config import TrainConfig
@@ -96,4 +97,4 @@ def small_run(run_dir, epochs: int = 6, **overrides):
         "train",
     )
     data = prepare_training_data(meta, image, text, pairs, cfg.attr_heads)
-    return Trainer(data, cfg, seed=7, params_hash="h", store_hash="s", run_dir=run_dir)
+    return Trainer(data, cfg, seed=7, params_hash=RUN, store_hash="s", checkpoint_root=checkpoint_root)

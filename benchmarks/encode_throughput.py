@@ -45,13 +45,14 @@ import pandas as pd
 import torch
 import yaml
 
-from pipelines.encoders import ClipEncoder, KVConfig, ModelConfig
+from pipelines.encoders import ClipEncoder
 from pipelines.encoders.facts import FactEncoder
 from pipelines.encoders.images import load_rgb
 from pipelines.encoders.kv import encode_kv_store, torch_threads
 from pipelines.encoders.texts import clip_texts
 from pipelines.params import load_params
-from pipelines.runtime import EncodeRuntime, RuntimeConfig
+from pipelines.runtime import EncodeRuntime
+from stages.encode_kv import Params as EncodeParams
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,7 +124,7 @@ def stage_pass(
 
 def throughput(args: argparse.Namespace) -> None:
     folder = args.catalog.resolve() if args.catalog else catalog(args.workdir, args.items)
-    params = load_params(folder / "params.yaml", model=ModelConfig, kv=KVConfig, runtime=RuntimeConfig)
+    params = load_params(EncodeParams, folder / "params.yaml")
     speed = params.runtime.encode
     if args.batch_size:
         speed = dataclasses.replace(speed, batch_size=args.batch_size)
@@ -211,7 +212,7 @@ def peak_rss(args: argparse.Namespace) -> None:
     arch = (
         "2-layer stand-in (local-dir)"
         if args.rss_arch == "tiny"
-        else load_params(REPO / "params.yaml", model=ModelConfig).model.arch
+        else load_params(EncodeParams, REPO / "params.yaml").model.arch
     )
     print(f"\nencode_kv peak RSS (stage process and its loader workers), backbone {arch}")
     print("| items | peak RSS (MiB) | vs first | stage seconds |")

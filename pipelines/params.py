@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import types
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
 from pipelines.errors import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
+DEFAULT_SEED = 42
+T = TypeVar("T")
 
 
 class ParamsError(PipelineError):
@@ -128,16 +129,21 @@ SECTIONS = (
 )
 
 
-class Params(SimpleNamespace):
-    """`seed` plus the sections a stage asked `load_params` for, as validated dataclasses."""
+def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
+    """Read params.yaml (the file DVC tracks) into `cls`, a dataclass naming the sections a stage reads:
 
+        @dataclass(frozen=True)
+        class Params:
+            seed: int
+            train: TrainConfig
 
-def load_params(path: str | Path = PARAMS_FILE, **sections: type) -> Params:
-    """Read params.yaml (the file DVC tracks) and build the named sections: `load_params(train=TrainConfig)`.
-
-    Every top-level key must be a known section; each requested section is checked key by key.
+    Each field is a top-level key of params.yaml typed by its config dataclass (`seed` an int, 42 when absent);
+    every top-level key of the file must be a known section, and each requested section is checked key by key.
     """
-    unsupported = sorted(set(sections) - set(SECTIONS))
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"load_params: {cls!r} is not a dataclass of params.yaml sections")
+    hints = get_type_hints(cls)
+    unsupported = sorted(set(hints) - set(SECTIONS))
     if unsupported:
         raise TypeError(f"load_params: {unsupported[0]!r} is not a params.yaml section ({', '.join(SECTIONS)})")
     path = Path(path)
@@ -154,8 +160,9 @@ def load_params(path: str | Path = PARAMS_FILE, **sections: type) -> Params:
         raise ParamsError(
             f"params.yaml: unknown key '{unknown[0]}' (known keys in 'top level': {', '.join(sorted(SECTIONS))})"
         )
-    seed = _coerce(int, raw.get("seed", 42), "seed")
-    return Params(seed=seed, **{name: build(cls, raw.get(name, {}), name) for name, cls in sections.items()})
+    seed = _coerce(int, raw.get("seed", DEFAULT_SEED), "seed")
+    values = {name: seed if name == "seed" else build(hint, raw.get(name, {}), name) for name, hint in hints.items()}
+    return cls(**values)
 
 
 def params_dict(section: Any) -> dict:
@@ -163,4 +170,4 @@ def params_dict(section: Any) -> dict:
     return dataclasses.asdict(section)
 
 
-__all__ = ["SECTIONS", "Params", "ParamsError", "build", "load_params", "params_dict"]
+__all__ = ["SECTIONS", "ParamsError", "build", "load_params", "params_dict"]

@@ -1,6 +1,7 @@
 """Build the FAISS indexes over the store's image (and text) keys and measure recall against exact search."""
 
 import logging
+from dataclasses import dataclass
 
 import faiss
 
@@ -17,8 +18,17 @@ from pipelines.store import open_store
 log = logging.getLogger("stages.build_index")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    index: IndexConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(index=IndexConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     cfg = params.index
     seed_everything(params.seed)
     if params.runtime.index.threads:

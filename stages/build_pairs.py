@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, read_parquet, write_json_atomic, write_parquet_atomic
@@ -10,8 +12,16 @@ from pipelines.pairs.config import PairsConfig
 from pipelines.params import load_params
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    pairs: PairsConfig
+
+
 def main() -> None:
-    params = load_params(pairs=PairsConfig)
+    params = load_params(Params)
     items = read_parquet(paths.ITEMS, "the normalize stage")
     negatives = read_parquet(paths.HARD_NEGATIVES, "the mine_negatives stage")
     result = build_pairs(

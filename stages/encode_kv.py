@@ -1,10 +1,11 @@
 """Encode the key/value store: frozen CLIP image and text keys plus sentence-encoded attribute facts."""
 
 import logging
+from dataclasses import dataclass
 
 from pipelines import paths
 from pipelines.cli import run_stage
-from pipelines.encoders import KVConfig, ModelConfig
+from pipelines.encoders.config import KVConfig, ModelConfig
 from pipelines.encoders.kv import check_items, encode_store
 from pipelines.io import read_parquet
 from pipelines.params import load_params
@@ -13,8 +14,18 @@ from pipelines.runtime import RuntimeConfig
 log = logging.getLogger("stages.encode_kv")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    model: ModelConfig
+    kv: KVConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(model=ModelConfig, kv=KVConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     items = read_parquet(paths.ITEMS, "the normalize stage")
     check_items(items, str(paths.ITEMS))  # before the models load: a bad table fails in a second, naming the file
     report = encode_store(items, paths.STORE_DIR, params.model, params.kv, params.seed, params.runtime)

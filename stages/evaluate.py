@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import resolve_device
-from pipelines.evaluation import Catalog, EvalConfig, ModelSpace, identity, run_evaluation
+from pipelines.evaluation import Catalog, ModelSpace, identity, run_evaluation
+from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
@@ -20,8 +22,18 @@ from pipelines.training import load_finetuned
 log = logging.getLogger("stages.evaluate")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    eval: EvalConfig
+    index: IndexConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(eval=EvalConfig, index=IndexConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     cfg = params.eval
     index = params.index
     seed_everything(params.seed)

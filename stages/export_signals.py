@@ -1,5 +1,7 @@
 """Export prototype concept signals: per-dimension prototypes from train items, gated top-K signals per item."""
 
+from dataclasses import dataclass
+
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, write_json_atomic, write_parquet_atomic
@@ -10,8 +12,16 @@ from pipelines.signals.config import SignalsConfig
 from pipelines.store import open_store
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    signals: SignalsConfig
+
+
 def main() -> None:
-    params = load_params(signals=SignalsConfig)
+    params = load_params(Params)
     seed_everything(params.seed)
     store = open_store(paths.STORE_DIR)
     result = export_signals(store, params.signals, params.seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipelines import paths
 from pipelines.catalog import ingest_catalog, parse_source
 from pipelines.catalog.config import DataConfig
@@ -10,8 +12,16 @@ from pipelines.io import atomic_dir
 from pipelines.params import load_params
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    data: DataConfig
+
+
 def main() -> None:
-    params = load_params(data=DataConfig)
+    params = load_params(Params)
     source = parse_source(params.data.source, params.data.catalog)
     with atomic_dir(paths.RAW_DIR) as out:
         ingest_catalog(source, out, max_items=params.data.max_items, seed=params.seed, sample=params.data.sample)

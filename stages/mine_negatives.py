@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from pipelines import paths
 from pipelines.cli import run_stage
@@ -18,8 +19,17 @@ from pipelines.store import META_FILE, open_store
 log = logging.getLogger("stages.mine_negatives")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    mining: MiningConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(mining=MiningConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     cfg = params.mining
     store = open_store(paths.STORE_DIR)
     index = open_index(paths.IMAGE_INDEX, store)  # applies the sidecar's ef_search / nprobe

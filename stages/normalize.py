@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipelines import paths
 from pipelines.catalog import read_raw_catalog
 from pipelines.catalog.config import DataConfig
 from pipelines.cli import run_stage
 from pipelines.io import atomic_dir, write_json_atomic, write_text_atomic
-from pipelines.normalize import SchemaConfig, normalize_catalog, render_profile_markdown
+from pipelines.normalize import normalize_catalog, render_profile_markdown
+from pipelines.normalize.config import SchemaConfig
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    data: DataConfig
+    schema: SchemaConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(data=DataConfig, schema=SchemaConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     raw = read_raw_catalog(paths.RAW_DIR)
     result = normalize_catalog(
         raw.format,

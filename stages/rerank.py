@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines import paths
@@ -20,8 +21,18 @@ from pipelines.search.service import SearchService
 log = logging.getLogger("stages.rerank")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    index: IndexConfig
+    rerank: RerankConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     cfg = params.rerank
     # One thread: single queries run fastest on it, and the results never depend on the thread count.
     service = SearchService.from_build(

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.errors import PipelineError
 from pipelines.evaluation import (
-    EvalConfig,
-    ScoreboardConfig,
     compute_scoreboard,
     missed,
     scoreboard_detail,
     scoreboard_json,
     scoreboard_markdown,
 )
+from pipelines.evaluation.config import EvalConfig, ScoreboardConfig
 from pipelines.io import read_json, read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
 
 log = logging.getLogger("stages.scoreboard")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    eval: EvalConfig
+    scoreboard: ScoreboardConfig
+
+
 def main() -> None:
-    params = load_params(eval=EvalConfig, scoreboard=ScoreboardConfig)
+    params = load_params(Params)
     cfg = params.scoreboard
     per_query = read_parquet(paths.PER_QUERY, "the evaluate stage")
     run = read_json(paths.RUN_CARD)

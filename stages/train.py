@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 import torch
 
@@ -16,14 +17,24 @@ from pipelines.runtime import RuntimeConfig
 from pipelines.seeding import seed_everything
 from pipelines.signals import read_signal_labels
 from pipelines.store import META_FILE, open_store
-from pipelines.training import TrainConfig, Trainer, export_model, prepare_training_data, run_hash
+from pipelines.training import Trainer, export_model, prepare_training_data, run_hash
+from pipelines.training.config import TrainConfig
 from pipelines.training.live_log import LiveTrainingLog, training_report
 
 log = logging.getLogger("stages.train")
 
 
+@dataclass(frozen=True)
+class Params:
+    """The params.yaml sections this stage reads."""
+
+    seed: int
+    train: TrainConfig
+    runtime: RuntimeConfig
+
+
 def main() -> None:
-    params = load_params(train=TrainConfig, runtime=RuntimeConfig)
+    params = load_params(Params)
     cfg = params.train
     seed_everything(params.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)

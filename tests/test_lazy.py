@@ -40,7 +40,17 @@ def test_lazy_exports_reads_the_type_checking_block_and_rejects_other_names(tmp_
 
 
 def test_loading_params_imports_no_torch():
-    code = "import sys, pipelines.params; pipelines.params.load_params(); print('torch' in sys.modules)"
+    code = (  # the sections whose packages hold torch code: their configs must not import it
+        "import dataclasses, sys\n"
+        "from pipelines.encoders.config import ModelConfig\n"
+        "from pipelines.evaluation.config import EvalConfig\n"
+        "from pipelines.params import load_params\n"
+        "from pipelines.search.config import RerankConfig\n"
+        "from pipelines.training.config import TrainConfig\n"
+        "sections = [('model', ModelConfig), ('train', TrainConfig), ('eval', EvalConfig), ('rerank', RerankConfig)]\n"
+        "load_params(dataclasses.make_dataclass('Params', sections))\n"
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
     )

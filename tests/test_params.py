@@ -1,5 +1,6 @@
 """The params loader: the committed params.yaml loads, and every kind of bad key is named."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,12 @@ CONFIGS = {
     "rerank": RerankConfig,
     "runtime": RuntimeConfig,
 }
+# Every section, as a stage's Params dataclass names the ones it reads.
+AllParams = dataclasses.make_dataclass("AllParams", [("seed", int), *CONFIGS.items()], frozen=True)
 
 
 def test_committed_params_load_with_defaults_matching_dataclasses():
-    params = load_params(REPO / "params.yaml", **CONFIGS)
+    params = load_params(AllParams, REPO / "params.yaml")
     assert params.seed == 42
     assert params.data.source == "sample"
     assert params.model.pretrained == "none"
@@ -48,8 +51,24 @@ def test_committed_params_load_with_defaults_matching_dataclasses():
 
 
 def test_a_stage_builds_only_the_sections_it_asks_for():
-    params = load_params(REPO / "params.yaml", index=IndexConfig)
-    assert vars(params).keys() == {"seed", "index"}
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        index: IndexConfig
+
+    params = load_params(Params, REPO / "params.yaml")
+    assert isinstance(params, Params) and params.index == IndexConfig()
+    assert [f.name for f in dataclasses.fields(params)] == ["index"]
+
+
+def test_params_classes_name_only_sections():
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        indexes: IndexConfig
+
+    with pytest.raises(TypeError, match="'indexes' is not a params.yaml section"):
+        load_params(Params, REPO / "params.yaml")
+    with pytest.raises(TypeError, match="not a dataclass"):
+        load_params(dict, REPO / "params.yaml")
 
 
 @pytest.mark.parametrize(
@@ -77,23 +96,28 @@ def test_bad_params_name_the_key(tmp_path, override, message):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(override))
     with pytest.raises(ParamsError) as info:
-        load_params(path, **CONFIGS)
+        load_params(AllParams, path)
     assert message in str(info.value)
 
 
 def test_load_params_reports_missing_and_invalid_files(tmp_path):
     with pytest.raises(ParamsError, match="params file not found"):
-        load_params(tmp_path / "params.yaml")
+        load_params(AllParams, tmp_path / "params.yaml")
     bad = tmp_path / "params.yaml"
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ParamsError, match="not valid YAML"):
-        load_params(bad)
+        load_params(AllParams, bad)
 
 
 def test_nested_sections_are_typed(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump({"train": {"sampler": {"dominant_cap": 0.5}, "lora": {"enabled": True}}}))
-    params = load_params(path, train=TrainConfig)
+
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        train: TrainConfig
+
+    params = load_params(Params, path)
     assert params.train.sampler.dominant_cap == 0.5
     assert params.train.lora.enabled is True
     assert params.train.sampler.weak_categories == ["cardigans", "shorts"]

@@ -65,7 +65,8 @@ def _resolve(cls: type, section: str, attrs: list[str]) -> set[str]:
 
 
 def params_read(module: str) -> set[str]:
-    """Leaf params a stage script reads through `params = load_params(section=Config, ...)`.
+    """Leaf params a stage script reads through `params = load_params(Params)` (Params: a dataclass whose fields
+    are the sections it reads, `seed: int`, `train: TrainConfig`, ...).
 
     Follows aliases such as `cfg = params.index`; `params.index.factory` reads one leaf, a config object
     passed on whole (`build(vectors, cfg)`) reads every leaf below it.
@@ -91,12 +92,8 @@ def params_read(module: str) -> set[str]:
             continue
         if isinstance(node.value, ast.Call) and getattr(node.value.func, "id", "") == "load_params":
             roots[node.targets[0].id] = []
-            sections.update(
-                {
-                    kw.arg: eval(compile(ast.Expression(kw.value), str(path), "eval"), namespace)
-                    for kw in node.value.keywords
-                }
-            )
+            (params_class,) = node.value.args
+            sections.update(get_type_hints(eval(compile(ast.Expression(params_class), str(path), "eval"), namespace)))
         elif (found := chain(node.value)) and found[0] in roots and found[1]:
             roots[node.targets[0].id] = roots[found[0]] + found[1]
             aliases.add(node.value)

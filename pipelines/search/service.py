@@ -120,9 +120,16 @@ class SearchService:
         from pipelines.params import load_params
         from pipelines.runtime import RuntimeConfig
 
+        @dataclass(frozen=True)
+        class Params:
+            seed: int
+            index: IndexConfig
+            rerank: RerankConfig
+            runtime: RuntimeConfig
+
         if not (Path(root) / PARAMS).is_file():
             raise PipelineError(f"{Path(root) / PARAMS}: not found; run from a built project (`dvc repro`)")
-        params = load_params(Path(root) / PARAMS, index=IndexConfig, rerank=RerankConfig, runtime=RuntimeConfig)
+        params = load_params(Params, Path(root) / PARAMS)
         service = cls.from_build(
             root, params.rerank, params.index, seed=params.seed, device=params.runtime.device, threads=threads
         )

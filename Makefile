@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 repro: $(STAMP)
 	dvc repro
 
-# The browser test (tests/search/test_browser.py) drives Debian's Chromium through Playwright (never a downloaded
+# The browser test (tests/serve/test_browser.py) drives Debian's Chromium through Playwright (never a downloaded
 # browser); `make test` installs the package when it is missing, with sudo unless it runs as root.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -33,8 +33,8 @@ test: $(STAMP) $(CHROMIUM)
 test-fast: $(STAMP)
 	pytest -m 'not slow'
 
-# Style and types: ruff's lint (E, F, I, B, UP) and format check over the tree, mypy on the library and the stages
-# (versions pinned in the dev extra, configuration in pyproject.toml).
+# Style and types: ruff's lint (E, F, I, B, UP) and format check over the tree, mypy --strict on the library,
+# the stages and the server (versions pinned in the dev extra, configuration in pyproject.toml).
 lint: $(STAMP)
 	ruff check .
 	ruff format --check .
@@ -44,7 +44,7 @@ lint: $(STAMP)
 # (`make repro` first; a missing build is one `error:` line naming what to run).
 PORT ?= 8000
 serve: $(STAMP)
-	python -m pipelines.search --host 127.0.0.1 --port $(PORT)
+	python -m serve --host 127.0.0.1 --port $(PORT)
 
 # `make deps`: rewrite each stage's code deps in dvc.yaml from its import closure (run it after moving code;
 # tests/test_stage_deps.py fails, naming the stage and file, while dvc.yaml differs from what it writes).

@@ -9,7 +9,7 @@ the wall clock also counts the time other processes hold the cores, the CPU time
 CPU time is what the wall clock reads on an idle machine). The load average is printed with each table.
 Queries are the rerank stage's kind (test-split items' colour + category, some with one more attribute or a
 negation), each asked once after a warm-up. Part 1 searches the build as `make serve` does
-(SearchService.load). Part 2 keeps that service's model and text encoder but swaps in a synthetic catalog:
+(serve.build.load_service). Part 2 keeps that service's model and text encoder but swaps in a synthetic catalog:
 real items' attributes resampled to `--items` rows, their fine-tuned embeddings plus noise (so neighbours stay
 clustered), indexed with the build's `index.factory`. Goals: p50 <= 50 ms (build) and <= 100 ms (200,000).
 """
@@ -31,6 +31,7 @@ from pipelines.index import build_searchable
 from pipelines.index.config import IndexConfig
 from pipelines.rerank.queries import build_queries
 from pipelines.search import SearchService
+from serve.build import load_service
 
 K = 10
 GOALS_MS = {"build": 50.0, "synthetic": 100.0}
@@ -92,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    service = SearchService.load(args.root, threads=args.threads)
+    service = load_service(args.root, threads=args.threads)
     items = pd.read_parquet(args.root / "data/processed/items.parquet")
     texts = [q.text for q in build_queries(items, "test", args.queries, 0.3, args.seed)]
     print(

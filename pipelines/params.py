@@ -165,7 +165,7 @@ def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
     return cls(**values)
 
 
-def params_dict(section: Any) -> dict:
+def params_dict(section: Any) -> dict[str, Any]:
     """A section as plain data, for manifests and checkpoint hashes."""
     return dataclasses.asdict(section)
 

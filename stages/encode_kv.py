@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders.config import KVConfig, ModelConfig
-from pipelines.encoders.kv import check_items, encode_store
+from pipelines.encoders.engine import encode_store
+from pipelines.encoders.kv import check_items
 from pipelines.io import read_parquet
 from pipelines.params import load_params
 from pipelines.runtime import RuntimeConfig

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import resolve_device
+from pipelines.encoders.prompt_cache import CachedPromptEncoder, TextEncoder
 from pipelines.evaluation import Catalog, ModelSpace, identity, run_evaluation
 from pipelines.evaluation.config import EvalConfig
-from pipelines.evaluation.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import write_csv_atomic, write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -45,7 +46,7 @@ def main() -> None:
         )
     finetuned = load_finetuned(paths.MODEL_DIR, store, params.runtime.device)
 
-    def prompt_encoder():
+    def prompt_encoder() -> TextEncoder:
         from pipelines.encoders.clip import ClipEncoder  # open_clip loads only when the cache misses
 
         return ClipEncoder.from_manifest(store.model, device=params.runtime.device).encode_texts
@@ -101,7 +102,7 @@ def main() -> None:
         )
 
 
-def backbone_label(model: dict) -> str:
+def backbone_label(model: dict[str, Any]) -> str:
     """How the leaderboard names the store's backbone, e.g. `ViT-S-32, UNTRAINED (seeded random weights)`."""
     weights = "UNTRAINED (seeded random weights)" if model["untrained"] else f"pretrained {model['pretrained']}"
     return f"{model['arch']}, {weights}"

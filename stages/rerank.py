@@ -8,12 +8,12 @@ from pathlib import Path
 
 from pipelines import paths
 from pipelines.cli import run_stage
-from pipelines.evaluation.prompt_cache import CachedPromptEncoder
+from pipelines.encoders.prompt_cache import CachedPromptEncoder
 from pipelines.index.config import IndexConfig
 from pipelines.io import read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
 from pipelines.rerank import run_study, save_policy
-from pipelines.runtime import RuntimeConfig
+from pipelines.runtime import RuntimeConfig, limit_threads
 from pipelines.search.config import RerankConfig
 from pipelines.search.rerank import STRATEGIES
 from pipelines.search.service import SearchService
@@ -34,9 +34,9 @@ class Params:
 def main() -> None:
     params = load_params(Params)
     cfg = params.rerank
-    # One thread: single queries run fastest on it, and the results never depend on the thread count.
+    limit_threads(1)  # single queries run fastest on one thread, and the results never depend on the count
     service = SearchService.from_build(
-        Path("."), cfg, params.index, seed=params.seed, device=params.runtime.device, threads=1, with_policy=False
+        Path("."), cfg, params.index, seed=params.seed, device=params.runtime.device, with_policy=False
     )
     items = read_parquet(paths.ITEMS, "the normalize stage")
     # The queries' frozen CLIP text keys depend on no train.* param: a sweep reads them from the cache.

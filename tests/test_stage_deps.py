@@ -2,21 +2,22 @@
 
 The code side is written by `make deps` from each stage's real import closure (`pipelines.closure`, lazy exports
 and data files included) and checked here against it; the params side reads which `params.<section>.<leaf>` a
-stage's script uses, where a section or sub-section handed whole to library code counts as every leaf below it.
-`runtime` is read but never declared.
+stage's script uses, where a section or sub-section handed whole to library code counts as every leaf below it
+that some file of the stage's closure reads as an attribute (`cfg.nprobe`). `runtime` is read but never declared.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 from pathlib import Path
 from typing import get_type_hints
 
 import pytest
 import yaml
 
-from pipelines.closure import dvc_yaml
+from pipelines.closure import dvc_yaml, imports
 
 REPO = Path(__file__).resolve().parents[1]
 DVC_YAML = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))
@@ -54,6 +55,17 @@ def _leaves(cls: type, prefix: str) -> set[str]:
     return out
 
 
+@functools.cache
+def _attributes_read(module: str) -> set[str]:
+    """Every attribute name the stage's code closure (its script and the library files it imports) reads."""
+    names = set()
+    for rel in imports.stage_files(module, REPO):
+        if rel.endswith(".py"):
+            tree = ast.parse((REPO / rel).read_text(encoding="utf-8"))
+            names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return names
+
+
 def _resolve(cls: type, section: str, attrs: list[str]) -> set[str]:
     """The leaf keys an access `params.<section>.<attrs...>` reads (stops at the first non-field, e.g. a method)."""
     key = section
@@ -69,7 +81,8 @@ def params_read(module: str) -> set[str]:
     are the sections it reads, `seed: int`, `train: TrainConfig`, ...).
 
     Follows aliases such as `cfg = params.index`; `params.index.factory` reads one leaf, a config object
-    passed on whole (`build(vectors, cfg)`) reads every leaf below it.
+    passed on whole (`build(vectors, cfg)`) reads every leaf below it that the closure reads by name (evaluate
+    hands over the whole `index` section but reads `index.eval_queries` nowhere).
     """
     import importlib
 
@@ -108,7 +121,10 @@ def params_read(module: str) -> set[str]:
             continue  # only the outermost access of a chain counts
         found = chain(node)
         if found and found[0] in roots and (path_ := roots[found[0]] + found[1]):
-            read |= _resolve(sections[path_[0]], path_[0], path_[1:])
+            leaves = _resolve(sections[path_[0]], path_[0], path_[1:])
+            if leaves != {".".join(path_)}:  # handed on whole: keep the leaves read by name
+                leaves = {key for key in leaves if key.rsplit(".", 1)[-1] in _attributes_read(module)}
+            read |= leaves
     return {key for key in read if key.split(".")[0] != "runtime"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -39,8 +39,9 @@ class CatalogFormat:
 
 
 @cache
-def _load() -> dict:
-    return yaml.safe_load(FORMATS_FILE.read_text(encoding="utf-8"))
+def _load() -> dict[str, Any]:
+    formats: dict[str, Any] = yaml.safe_load(FORMATS_FILE.read_text(encoding="utf-8"))
+    return formats
 
 
 @cache
@@ -57,7 +58,8 @@ def format_names() -> tuple[str, ...]:
 
 
 def sample_license() -> str:
-    return _load()["sample"]["license"]
+    license_text: str = _load()["sample"]["license"]
+    return license_text
 
 
 def format_for_csv(csv_name: str) -> CatalogFormat | None:

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from pipelines.catalog.formats import CatalogFormat
 from pipelines.errors import PipelineError
@@ -65,7 +66,7 @@ def _cached(target: Path) -> Path | None:
     return archive if archive.is_file() else None
 
 
-def _authenticated_api(fmt: CatalogFormat, slug: str):
+def _authenticated_api(fmt: CatalogFormat, slug: str) -> Any:
     """A KaggleApi with credentials, or a KaggleError that says how to provide them."""
     page = fmt.kaggle.url.format(slug=slug)
     no_credentials = KaggleError(

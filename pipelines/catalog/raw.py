@@ -7,6 +7,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,10 +33,12 @@ class RawCatalog:
 
     format: str  # "myntra" | "hm"
     frame: pd.DataFrame  # image_file: posix path relative to the raw folder, e.g. images/1234.jpg
-    manifest: dict
+    manifest: dict[str, Any]
 
 
-def ingest_catalog(source: CatalogSource, out_dir: Path, *, max_items: int, seed: int, sample: SampleConfig) -> dict:
+def ingest_catalog(
+    source: CatalogSource, out_dir: Path, *, max_items: int, seed: int, sample: SampleConfig
+) -> dict[str, Any]:
     """Write `source` into the empty folder `out_dir` in its original layout, plus manifest.json.
 
     Rows whose image is missing are dropped and counted; `max_items` > 0 keeps a stratified,
@@ -79,7 +82,7 @@ def ingest_catalog(source: CatalogSource, out_dir: Path, *, max_items: int, seed
     return manifest
 
 
-def _ingest(files: CatalogFiles, fmt: CatalogFormat, out_dir: Path, *, max_items: int, seed: int) -> dict:
+def _ingest(files: CatalogFiles, fmt: CatalogFormat, out_dir: Path, *, max_items: int, seed: int) -> dict[str, Any]:
     table = parse_catalog_table(files.read_table(), fmt, files.table_where)
     ids = table.ids
     images = [fmt.image_file(item_id) for item_id in ids]

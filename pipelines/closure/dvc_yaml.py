@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,7 +45,7 @@ def is_code_dep(dep: str) -> bool:
     return dep.startswith(PROJECT_DIRS) and not TEMPLATED.search(dep)
 
 
-def stage_module(stage: str, spec: dict) -> str:
+def stage_module(stage: str, spec: dict[str, Any]) -> str:
     match = CMD.fullmatch(str(spec.get("cmd", "")))
     if not match:
         raise ValueError(f"dvc.yaml: stage {stage!r}: cmd must be `python -m stages.<name>`, got {spec.get('cmd')!r}")
@@ -90,13 +91,13 @@ def declared_files(deps: list[str], root: Path = ROOT) -> set[str]:
     return files
 
 
-def generated_deps(stage: str, spec: dict, root: Path = ROOT) -> list[str]:
+def generated_deps(stage: str, spec: dict[str, Any], root: Path = ROOT) -> list[str]:
     """The deps `make deps` writes for a stage: its code deps, then its other deps as listed."""
     others = [dep for dep in spec.get("deps", []) if not is_code_dep(dep)]
     return code_deps(stage_module(stage, spec), root) + others
 
 
-def stage_change(stage: str, spec: dict, root: Path = ROOT) -> DepsChange | None:
+def stage_change(stage: str, spec: dict[str, Any], root: Path = ROOT) -> DepsChange | None:
     """How `stage`'s deps in dvc.yaml differ from what `make deps` writes, or None if they do not."""
     written = list(spec.get("deps", []))
     wanted = generated_deps(stage, spec, root)
@@ -106,9 +107,10 @@ def stage_change(stage: str, spec: dict, root: Path = ROOT) -> DepsChange | None
     return DepsChange(stage, sorted(loaded - listed), sorted(listed - loaded))
 
 
-def stages(root: Path = ROOT) -> dict[str, dict]:
+def stages(root: Path = ROOT) -> dict[str, dict[str, Any]]:
     """dvc.yaml's stages, as parsed."""
-    return yaml.safe_load((root / DVC_YAML).read_text(encoding="utf-8"))["stages"]
+    result: dict[str, dict[str, Any]] = yaml.safe_load((root / DVC_YAML).read_text(encoding="utf-8"))["stages"]
+    return result
 
 
 def changes(root: Path = ROOT) -> list[DepsChange]:

@@ -6,7 +6,7 @@ import contextlib
 import difflib
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from open_clip.transformer import text_global_pool
 
 from pipelines.encoders.config import ModelConfig
 from pipelines.encoders.device import resolve_device
+from pipelines.encoders.images import Transform
 from pipelines.errors import PipelineError
 from pipelines.store.writer import check_model_description
 
@@ -60,10 +61,10 @@ class ClipEncoder:
     def __init__(
         self,
         model: torch.nn.Module,
-        preprocess,
-        tokenizer,
+        preprocess: Transform,
+        tokenizer: Callable[[list[str]], torch.Tensor],
         device: torch.device,
-        description: dict,
+        description: dict[str, Any],
         dim: int,
     ) -> None:
         self.model: Any = model  # open_clip's CLIP: its encode_image / encode_text are untyped
@@ -78,7 +79,7 @@ class ClipEncoder:
         return cls.build(model_cfg.arch, model_cfg.pretrained, model_cfg.precision, device, seed)
 
     @classmethod
-    def from_manifest(cls, model: Mapping, device: str = "auto") -> ClipEncoder:
+    def from_manifest(cls, model: Mapping[str, Any], device: str = "auto") -> ClipEncoder:
         """Rebuild the backbone a store was encoded with (same weights, bit for bit, for `none`)."""
         check_model_description(model, "store manifest")
         encoder = cls.build(model["arch"], model["pretrained"], model["precision"], device, int(model["seed"]))
@@ -168,7 +169,8 @@ class ClipEncoder:
 def _pooled_positions(model: Any, tokens: torch.Tensor) -> torch.Tensor:
     """The position text_global_pool reads in each row: the end token (the highest id, or the eos id)."""
     if model.text_pool_type == "eos":
-        return (tokens == model.text_eos_id).int().argmax(dim=-1)
+        positions: torch.Tensor = (tokens == model.text_eos_id).int().argmax(dim=-1)
+        return positions
     return tokens.argmax(dim=-1)
 
 
@@ -182,17 +184,20 @@ def _encode_text_trimmed(model: Any, tokens: torch.Tensor) -> torch.Tensor:
     x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
     x = model.ln_final(x)
     x = text_global_pool(x, tokens, model.text_pool_type, eos_token_id=getattr(model, "text_eos_id", None))
-    if model.text_projection is None:
-        return x
-    return model.text_projection(x) if isinstance(model.text_projection, torch.nn.Linear) else x @ model.text_projection
+    if model.text_projection is not None:
+        projection = model.text_projection
+        x = projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+    features: torch.Tensor = x
+    return features
 
 
 def _normalised(features: torch.Tensor) -> np.ndarray:
     # Normalise in fp32: half-precision norms lose digits the retrieval scores need.
-    return F.normalize(features.float(), dim=-1).cpu().numpy()
+    normalised: np.ndarray = F.normalize(features.float(), dim=-1).cpu().numpy()
+    return normalised
 
 
-def _create(arch: str, pretrained: str, seed: int):
+def _create(arch: str, pretrained: str, seed: int) -> tuple[torch.nn.Module, Transform]:
     if pretrained == UNTRAINED:
         log.warning(
             "model.pretrained is 'none': %s gets seeded random weights (seed %d); every embedding comes from an "

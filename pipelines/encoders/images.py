@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from pipelines.errors import PipelineError
+
+Transform = Callable[[Image.Image], torch.Tensor]  # open_clip's preprocessing: PIL image -> pixels
 
 
 def load_rgb(path: str | Path) -> Image.Image:
@@ -22,7 +25,7 @@ def load_rgb(path: str | Path) -> Image.Image:
         raise PipelineError(f"{path}: cannot decode image ({exc})") from None
 
 
-class ImageFileDataset(Dataset):
+class ImageFileDataset(Dataset[tuple[torch.Tensor, str]]):
     """Item i = (preprocessed pixels, error message) for image file `paths[i]` under `root`.
 
     A file that fails to decode yields a blank image and its error message, so the error
@@ -30,7 +33,7 @@ class ImageFileDataset(Dataset):
     (an exception raised inside a worker arrives wrapped in a traceback dump).
     """
 
-    def __init__(self, paths: Sequence[str | Path], transform: Callable, root: str | Path = ".") -> None:
+    def __init__(self, paths: Sequence[str | Path], transform: Transform, root: str | Path = ".") -> None:
         self.paths = [Path(root) / p for p in paths]
         self.transform = transform
 
@@ -57,13 +60,13 @@ def _lower_priority(_worker_id: int) -> None:
 
 def image_loader(
     paths: Sequence[str | Path],
-    transform: Callable,
+    transform: Transform,
     *,
     batch_size: int,
     workers: int,
     pin_memory: bool = False,
     root: str | Path = ".",
-) -> DataLoader:
+) -> DataLoader[tuple[torch.Tensor, str]]:
     """An in-order DataLoader over ImageFileDataset: batches of (pixels, errors), decoded by `workers`
     processes at a lower priority than the caller (or in the caller with 0)."""
     return DataLoader(
@@ -79,7 +82,7 @@ def image_loader(
     )
 
 
-def image_batches(paths: Sequence[str | Path], transform: Callable, **loader_options) -> Iterator[torch.Tensor]:
+def image_batches(paths: Sequence[str | Path], transform: Transform, **loader_options: Any) -> Iterator[torch.Tensor]:
     """Yield preprocessed batches in the order of `paths` (options as image_loader's); raise a PipelineError
     naming the first unreadable file."""
     for pixels, errors in image_loader(paths, transform, **loader_options):

@@ -23,7 +23,6 @@ from pipelines.encoders.facts import FactEncoder, fact_texts
 from pipelines.encoders.images import image_batches
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
-from pipelines.runtime import RuntimeConfig
 from pipelines.schema import FIELDS
 from pipelines.store import create_store
 
@@ -39,7 +38,7 @@ class KVReport:
     images_per_s: float
     texts_per_s: float
     facts_per_s: float
-    manifest: dict
+    manifest: dict[str, Any]
 
 
 def check_items(items: pd.DataFrame, where: str) -> None:
@@ -125,7 +124,7 @@ def _encode_texts_in_chunks(
     return len(texts) / max(time.perf_counter() - start, 1e-9)
 
 
-def store_params(model_cfg: ModelConfig, kv_cfg: KVConfig, seed: int) -> dict:
+def store_params(model_cfg: ModelConfig, kv_cfg: KVConfig, seed: int) -> dict[str, Any]:
     """The params that shape the store's arrays, recorded in its manifest (runtime knobs are not among them)."""
     return {"seed": int(seed), "model": dataclasses.asdict(model_cfg), "kv": dataclasses.asdict(kv_cfg)}
 
@@ -140,7 +139,7 @@ def encode_kv_store(
     workers: int,
     text_batch_size: int,
     threads: int = 0,
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
     root: str | Path = ".",
 ) -> KVReport:
     """Encode `items` (the normalized items table) into a store at `out_dir`, atomically.
@@ -177,51 +176,3 @@ def encode_kv_store(
         )
         manifest = writer.finish(items, encoder.description, facts.name, params)
     return KVReport(len(items), images_per_s, texts_per_s, facts_per_s, manifest)
-
-
-def encode_store(
-    items: pd.DataFrame,
-    out_dir: str | Path,
-    model_cfg: ModelConfig,
-    kv_cfg: KVConfig,
-    seed: int,
-    runtime: RuntimeConfig,
-    root: str | Path = ".",
-) -> KVReport:
-    """Build the encoders and encode `items` into a store with the engine `runtime.engine` names.
-
-    `local` runs here (decoding workers + torch threads, `runtime.encode`); `ray` runs Ray Data, whose actors
-    encode on `runtime.device` while this process keeps CPU copies for the description, transform and dims.
-    """
-    speed = runtime.encode
-    ray = runtime.engine == "ray"
-    if ray:
-        # This process only reads the description, transform and dims: a CPU copy in fp32 (half precisions run
-        # on CUDA only), described with the precision the actors encode in.
-        encoder = ClipEncoder.build(model_cfg.arch, model_cfg.pretrained, "fp32", "cpu", seed)
-        encoder.description["precision"] = model_cfg.precision
-    else:
-        encoder = ClipEncoder.from_config(model_cfg, seed, runtime.device)
-    facts = FactEncoder(kv_cfg.text_encoder, device=str(encoder.device))
-    common: dict[str, Any] = {
-        "batch_size": speed.batch_size,
-        "text_batch_size": speed.text_batch_size,
-        "params": store_params(model_cfg, kv_cfg, seed),
-        "root": root,
-    }
-    if ray:
-        from pipelines.encoders.ray_engine import encode_kv_store_ray
-
-        return encode_kv_store_ray(
-            items,
-            out_dir,
-            encoder,
-            facts,
-            actors=speed.actors,
-            decoders=max(speed.workers, 1),
-            threads=speed.threads,
-            device=runtime.device,
-            address=runtime.ray_address,
-            **common,
-        )
-    return encode_kv_store(items, out_dir, encoder, facts, workers=speed.workers, threads=speed.threads, **common)

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pipelines
 from pipelines.encoders.clip import ClipEncoder, check_precision
 from pipelines.encoders.device import resolve_device
 from pipelines.encoders.facts import FactEncoder, fact_texts
-from pipelines.encoders.images import ImageFileDataset
+from pipelines.encoders.images import ImageFileDataset, Transform
 from pipelines.encoders.kv import KVReport, check_items, text_chunk, thread_count
 from pipelines.encoders.texts import clip_texts
 from pipelines.errors import PipelineError
@@ -59,13 +59,13 @@ def ray_session(address: str = "") -> Iterator[None]:
         ray.shutdown()
 
 
-def job_runtime_env() -> dict:
+def job_runtime_env() -> dict[str, Any]:
     """The Ray job's runtime environment: the workers import this `pipelines` package, shipped from the driver,
     whatever the nodes' own environments have installed (pass it to ray.init when joining Ray yourself)."""
     return {"py_modules": [str(Path(pipelines.__file__).parent)]}
 
 
-def _decode_batch(batch: dict[str, np.ndarray], transform) -> dict[str, np.ndarray]:
+def _decode_batch(batch: dict[str, np.ndarray], transform: Transform) -> dict[str, np.ndarray]:
     """A CPU task: decode and preprocess a batch of image files, as the local engine's loader workers do (a file
     that fails yields blank pixels and its error, which the driver raises as one PipelineError)."""
     files = ImageFileDataset(list(batch["path"]), transform)
@@ -95,7 +95,7 @@ def _set_torch_threads(threads: int) -> None:
 class ImageKeyActor:
     """An actor holding the frozen CLIP backbone: preprocessed pixels -> image keys."""
 
-    def __init__(self, description: dict, device: str, batch_size: int, threads: int) -> None:
+    def __init__(self, description: dict[str, Any], device: str, batch_size: int, threads: int) -> None:
         _set_torch_threads(threads)
         self.encoder = ClipEncoder.from_manifest(description, device)
         self.batch_size = batch_size
@@ -114,7 +114,13 @@ class TextKeyActor:
     """An actor holding the CLIP text tower and the sentence fact encoder: texts -> text keys and fact values."""
 
     def __init__(
-        self, description: dict, text_encoder: str, device: str, batch_size: int, text_batch_size: int, threads: int
+        self,
+        description: dict[str, Any],
+        text_encoder: str,
+        device: str,
+        batch_size: int,
+        text_batch_size: int,
+        threads: int,
     ) -> None:
         _set_torch_threads(threads)
         self.encoder = ClipEncoder.from_manifest(description, device)
@@ -132,7 +138,7 @@ class TextKeyActor:
         return {"row": batch["row"], "text_keys": np.concatenate(text_keys), "fact_values": facts}
 
 
-def _dataset(frame: pd.DataFrame, block_rows: int):
+def _dataset(frame: pd.DataFrame, block_rows: int) -> Any:  # a ray.data.Dataset (its batch types are loose)
     """A Ray dataset of `frame` in blocks of `block_rows` rows, so that batches of a divisor of it stay aligned."""
     import ray
 
@@ -140,7 +146,7 @@ def _dataset(frame: pd.DataFrame, block_rows: int):
     return ray.data.from_pandas(blocks)
 
 
-def _in_row_order(batches, first: int = 0) -> Iterator[dict[str, np.ndarray]]:
+def _in_row_order(batches: Iterable[Any], first: int = 0) -> Iterator[dict[str, np.ndarray]]:
     """Yield the output batches, checking that their rows follow on from each other (the store is written in order)."""
     expected = first
     for batch in batches:
@@ -164,7 +170,7 @@ def encode_kv_store_ray(
     threads: int = 0,
     device: str = "auto",
     address: str = "",
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
     root: str | Path = ".",
 ) -> KVReport:
     """encode_kv_store on Ray Data: the same store, rows in the same order, keys equal to the local engine's.

@@ -304,7 +304,15 @@ def _map_text(model: ModelSpace, clip: np.ndarray, rows: int, task: Task) -> np.
     return mapped
 
 
-def _title_search(index, queries, query_images, items, groups, depth, task: Task) -> np.ndarray:
+def _title_search(
+    index: faiss.Index,
+    queries: np.ndarray,
+    query_images: np.ndarray,
+    items: np.ndarray,
+    groups: np.ndarray,
+    depth: int,
+    task: Task,
+) -> np.ndarray:
     """Ranked ids for title queries. With exclude `group_others` the other items of the query's group
     (other views under the same title) are removed and the item itself is ranked by its exact score;
     a tie with another product ranks the item after it (the pessimistic choice)."""

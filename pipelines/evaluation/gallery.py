@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ def render_gallery(
     return "\n".join(parts)
 
 
-def _score(value) -> str:
+def _score(value: float) -> str:
     return f"{float(value):.2f}" if pd.notna(value) else "–"
 
 
@@ -96,7 +97,9 @@ def _width(neighbours: dict[str, np.ndarray]) -> int:
     return max((ids.shape[1] for ids in neighbours.values()), default=0)
 
 
-def _result_cell(result: int, query: int, meta: pd.DataFrame, attributes: list[str], thumb) -> str:
+def _result_cell(
+    result: int, query: int, meta: pd.DataFrame, attributes: list[str], thumb: Callable[[int], str]
+) -> str:
     if result < 0:
         return "<td>(no result)</td>"
     labels = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ def _is_recall(task: Task) -> bool:
     return task.metrics[0].startswith("recall@")
 
 
-def task_row(values: dict, task: Task) -> list[float] | None:
+def task_row(values: dict[str, Any], task: Task) -> list[float] | None:
     """[@1, @10, MRR, average of @1 and @10] of one task from a model's metrics_detail entry; None without queries."""
     found = [values.get(f"{task.name}/{metric}") for metric in task.metrics]
     cells = [float(cell) for cell in found if cell is not None]
@@ -49,10 +50,10 @@ def task_row(values: dict, task: Task) -> list[float] | None:
     return [*cells, float(np.mean(cutoffs))]
 
 
-def benchmark_headline(detail: dict, table: TaskTable) -> dict:
+def benchmark_headline(detail: dict[str, Any], table: TaskTable) -> dict[str, Any]:
     """Per model, two numbers for reports/metrics.json: text-to-image AvgRecall (`<task>/avg_recall`) and the
     mean AvgP over the field tasks that have queries (`kagl_fields/mean_avg_p`)."""
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for model, values in detail.items():
         entry: dict[str, float] = {}
         field_averages = []
@@ -79,7 +80,7 @@ def _title(task: Task) -> str:
 
 
 def leaderboard_markdown(
-    detail: dict,
+    detail: dict[str, Any],
     queries: dict[str, int],
     table: TaskTable,
     *,
@@ -131,7 +132,7 @@ def leaderboard_markdown(
         "| Model | Text-To-Image AvgRecall | Field tasks mean AvgP |",
         "|---|---|---|",
     ]
-    published_rows: list[tuple[str, dict | None]] = [*((m, None) for m in models), *reference.models.items()]
+    published_rows: list[tuple[str, dict[str, Any] | None]] = [*((m, None) for m in models), *reference.models.items()]
     for model, values in published_rows:
         rows_t2i = [task_row(detail[model], t) if values is None else _reference_row(values, t) for t in t2i]
         rows_f = [task_row(detail[model], t) if values is None else _reference_row(values, t) for t in fields]
@@ -170,7 +171,7 @@ def leaderboard_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _reference_row(values: dict, task: Task) -> list[float] | None:
+def _reference_row(values: dict[str, Any], task: Task) -> list[float] | None:
     """[@1, @10, MRR, average] as published (the board averages unrounded values, so it is copied, not derived)."""
     cells = values.get(task.benchmark or "")
     return None if cells is None else [cells[1], cells[2], cells[3], cells[0]]

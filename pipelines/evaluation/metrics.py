@@ -41,12 +41,15 @@ def ranked_metric(name: str, relevant: np.ndarray, relevant_total: np.ndarray | 
         first = relevant.argmax(axis=1)
         return np.where(relevant.any(axis=1), 1.0 / (first + 1.0), 0.0)
     hits = relevant[:, :k].sum(axis=1).astype(np.float64)
+    result: np.ndarray
     if kind in ("p", "attribute"):
-        return hits / k
-    if kind == "hit":
-        return (hits > 0).astype(np.float64)
-    total = relevant.sum(axis=1) if relevant_total is None else _checked_total(relevant, relevant_total)
-    return np.divide(hits, total, out=np.zeros(len(hits)), where=total > 0)
+        result = hits / k
+    elif kind == "hit":
+        result = (hits > 0).astype(np.float64)
+    else:
+        total = relevant.sum(axis=1) if relevant_total is None else _checked_total(relevant, relevant_total)
+        result = np.divide(hits, total, out=np.zeros(len(hits)), where=total > 0)
+    return result
 
 
 def _checked_total(relevant: np.ndarray, relevant_total: np.ndarray) -> np.ndarray:
@@ -67,7 +70,8 @@ def _checked_total(relevant: np.ndarray, relevant_total: np.ndarray) -> np.ndarr
 def same_value(ids: np.ndarray, doc_values: np.ndarray, query_values: np.ndarray) -> np.ndarray:
     """(Q, K) relevance: result j of query q has the query's value; empty slots (id -1) are misses."""
     ids = np.asarray(ids)
-    return (np.asarray(doc_values)[np.maximum(ids, 0)] == np.asarray(query_values)[:, None]) & (ids >= 0)
+    result: np.ndarray = (np.asarray(doc_values)[np.maximum(ids, 0)] == np.asarray(query_values)[:, None]) & (ids >= 0)
+    return result
 
 
 def attribute_at_k(ids: np.ndarray, values: dict[str, np.ndarray], k: int, unknown: object) -> dict[str, np.ndarray]:

@@ -3,6 +3,8 @@ breakdowns, plot data."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -35,11 +37,11 @@ def task_metrics(table: TaskTable, cfg: EvalConfig) -> dict[str, list[str]]:
 
 def metric_table(
     per_query: pd.DataFrame, models: list[str], table: TaskTable, cfg: EvalConfig, seed: int
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """metrics_detail.json (`{model: {"<task>/<metric>": mean, "<task>/<metric>_n": queries}}`) and the
     intervals (`{model: {"<task>/<metric>": {"lo", "hi"}}}`, seeded percentile bootstrap over queries)."""
-    metrics: dict[str, dict] = {m: {} for m in models}
-    intervals: dict[str, dict] = {m: {} for m in models}
+    metrics: dict[str, dict[str, Any]] = {m: {} for m in models}
+    intervals: dict[str, dict[str, Any]] = {m: {} for m in models}
     for task, columns in task_metrics(table, cfg).items():
         rows = per_query[per_query["task"] == task]
         for column in columns:
@@ -56,14 +58,14 @@ def metric_table(
     return metrics, intervals
 
 
-def headline(detail: dict, cfg: EvalConfig) -> dict:
+def headline(detail: dict[str, Any], cfg: EvalConfig) -> dict[str, Any]:
     """metrics.json, the DVC metric: `{model: {key: value}}` for the HEADLINE keys, rounded to 4 decimals.
 
     `i2i/mean_attribute@K` is the unweighted mean of image->image attribute@K over the eval.attributes that
     have a query with a known value; a key whose metric has no query is left out (metrics_detail.json's
     `_n` counts say why)."""
     k = plot_k(cfg)
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for model, values in detail.items():
         attributes = [values[key] for a in cfg.attributes if (key := f"{I2I}/{attribute_column(a, k)}") in values]
         known = values | ({f"{I2I}/{MEAN_ATTRIBUTE}@{k}": float(np.mean(attributes))} if attributes else {})
@@ -72,10 +74,10 @@ def headline(detail: dict, cfg: EvalConfig) -> dict:
     return out
 
 
-def by_category(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dict:
+def by_category(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dict[str, Any]:
     """`{model: {category: {"<attr>@K": mean, "<attr>_n": queries, "n": queries}}}` over image->image queries."""
     rows = per_query[(per_query["task"] == I2I) & (per_query["category"] != UNKNOWN)]
-    out: dict[str, dict] = {m: {} for m in models}
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
     for category, group in rows.groupby("category", sort=True):
         for model in models:
             entry: dict[str, float | int] = {"n": int(len(group))}
@@ -89,10 +91,10 @@ def by_category(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> 
     return out
 
 
-def by_value(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dict:
+def by_value(per_query: pd.DataFrame, models: list[str], cfg: EvalConfig) -> dict[str, Any]:
     """`{model: {"<attr>=<value>": {"<attr>@K": mean, "n": queries}}}`: each attribute's own metric per value."""
     rows = per_query[per_query["task"] == I2I]
-    out: dict[str, dict] = {m: {} for m in models}
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
     for attribute in cfg.attributes:
         known = rows[rows[attribute] != UNKNOWN]
         for value, group in known.groupby(attribute, sort=True):
@@ -116,7 +118,7 @@ def plot_k(cfg: EvalConfig) -> int:
     return max(below) if below else min(cfg.ks)
 
 
-def recall_curve(metrics: dict, cfg: EvalConfig) -> pd.DataFrame:
+def recall_curve(metrics: dict[str, Any], cfg: EvalConfig) -> pd.DataFrame:
     """Image->image category@K for every K: columns k, baseline, finetuned (one per model)."""
     attribute = curve_attribute(cfg)
     frame = pd.DataFrame({"k": sorted(cfg.ks)})
@@ -125,7 +127,7 @@ def recall_curve(metrics: dict, cfg: EvalConfig) -> pd.DataFrame:
     return frame
 
 
-def attribute_bars(metrics: dict, cfg: EvalConfig) -> pd.DataFrame:
+def attribute_bars(metrics: dict[str, Any], cfg: EvalConfig) -> pd.DataFrame:
     """attribute@10 per attribute and model: columns attribute, model, value (one row per pair with queries)."""
     k = plot_k(cfg)
     rows = [
@@ -142,7 +144,8 @@ def _values(rows: pd.DataFrame, model: str, column: str) -> np.ndarray:
     if name not in rows.columns:
         return np.zeros(0)
     values = rows[name].to_numpy(dtype=np.float64)
-    return values[~np.isnan(values)]
+    result: np.ndarray = values[~np.isnan(values)]
+    return result
 
 
 def _round(value: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +31,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict  # reports/metrics.json: the headline (a DVC metric)
-    detail: dict  # reports/metrics_detail.json: every metric at every K, with query counts
-    intervals: dict  # reports/metrics_ci.json
-    by_category: dict  # reports/metrics_by_category.json
-    by_value: dict  # reports/metrics_by_value.json
+    metrics: dict[str, Any]  # reports/metrics.json: the headline (a DVC metric)
+    detail: dict[str, Any]  # reports/metrics_detail.json: every metric at every K, with query counts
+    intervals: dict[str, Any]  # reports/metrics_ci.json
+    by_category: dict[str, Any]  # reports/metrics_by_category.json
+    by_value: dict[str, Any]  # reports/metrics_by_value.json
     recall_curve: pd.DataFrame  # reports/plots/recall_at_k.csv
     attribute_bars: pd.DataFrame  # reports/plots/attribute_at_10.csv
     per_query: pd.DataFrame  # every query's score per model (the scoreboard's paired bootstrap reads it)

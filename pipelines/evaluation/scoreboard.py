@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def compute_scoreboard(
     return [_score(t, per_query, resamples, seed) for t in targets]
 
 
-def _score(target, per_query, resamples, seed) -> TargetResult:
+def _score(target: Target, per_query: pd.DataFrame, resamples: int, seed: int) -> TargetResult:
     attribute_metric = _ATTRIBUTE_METRIC.match(target.metric)
     metric_key = f"{I2I}/{target.metric}" if attribute_metric else target.metric
     baseline, finetuned = _paired_scores(target, metric_key, per_query)
@@ -108,7 +109,7 @@ def _score(target, per_query, resamples, seed) -> TargetResult:
     )
 
 
-def _paired_scores(target, metric_key, per_query) -> tuple[np.ndarray, np.ndarray]:
+def _paired_scores(target: Target, metric_key: str, per_query: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Both models' scores on the target's queries that have one (a query with an unknown value has none)."""
     task, _, metric = metric_key.partition("/")
     columns = [f"{BASELINE}/{metric}", f"{FINETUNED}/{metric}"]
@@ -137,7 +138,7 @@ def metric_keys(results: list[TargetResult]) -> list[str]:
     return [key if short.count(key) == 1 else f"{r.metric} {r.slice}" for key, r in zip(short, results, strict=True)]
 
 
-def scoreboard_json(results: list[TargetResult]) -> dict:
+def scoreboard_json(results: list[TargetResult]) -> dict[str, Any]:
     """reports/scoreboard.json, the DVC metric: per target (see metric_keys) baseline, finetuned, delta (points)
     and pass, nothing else, rounded to 4 decimals; null values for a target with no data. The interval, query
     count, threshold, status and notes are in scoreboard_detail.json and scoreboard.md."""
@@ -152,7 +153,7 @@ def scoreboard_json(results: list[TargetResult]) -> dict:
     }
 
 
-def scoreboard_detail(results: list[TargetResult], untrained_backbone: bool) -> dict:
+def scoreboard_detail(results: list[TargetResult], untrained_backbone: bool) -> dict[str, Any]:
     """reports/scoreboard_detail.json (a plain report): the verdict, how the interval is computed, and every
     field of every target, notes included."""
     return {

@@ -175,7 +175,8 @@ def _product_quantizer(index: faiss.Index) -> faiss.ProductQuantizer | None:
         if inner is None:
             return None
         index = faiss.downcast_index(inner)
-    return index.pq
+    result: faiss.ProductQuantizer | None = index.pq
+    return result
 
 
 def configure_search(index: faiss.Index, ef_search: int | None, nprobe: int | None) -> dict[str, int | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import faiss
 import numpy as np
@@ -31,8 +32,12 @@ def recall_key(modality: str) -> str:
 @dataclass(frozen=True)
 class MeasuredIndex:
     index: faiss.Index
-    report: dict  # deterministic: factory, rows, dim, recall@10 per query modality, eval_queries, bytes/vector, knobs
-    timings: dict  # build_s, queries_per_s: they differ run to run, so they go to the log, never into a hashed out
+    report: dict[
+        str, Any
+    ]  # deterministic: factory, rows, dim, recall@10 per query modality, eval_queries, bytes/vector, knobs
+    timings: dict[
+        str, Any
+    ]  # build_s, queries_per_s: they differ run to run, so they go to the log, never into a hashed out
     estimated_bytes: int | None  # choose_index's estimate when index.factory is auto (for the log)
 
 
@@ -43,7 +48,8 @@ def held_out_queries(vectors: np.ndarray, n: int, seed: int, noise: float = QUER
     base = take_rows(vectors, rows)
     jitter = rng.standard_normal(base.shape).astype(np.float32) * (noise / np.sqrt(base.shape[1]))
     queries = base + jitter
-    return queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    result: np.ndarray = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    return result
 
 
 def modality_queries(keys: Mapping[str, np.ndarray], n: int, seed: int) -> dict[str, np.ndarray]:
@@ -111,7 +117,7 @@ def build_and_measure(
     return MeasuredIndex(index, report, {"build_s": build_s, "queries_per_s": qps}, estimate)
 
 
-def index_reports(measured: Mapping[str, MeasuredIndex]) -> tuple[dict, dict]:
+def index_reports(measured: Mapping[str, MeasuredIndex]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(headline, detail) over the named indexes: recall@10 per query modality for reports/index.json (a DVC
     metric) and the full report for reports/index_detail.json. Neither holds a timing."""
     headline = {

@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import faiss
 import numpy as np
@@ -52,7 +53,7 @@ def index_neighbours(index: faiss.Index, doc_groups: np.ndarray, batch_size: int
 @dataclass(frozen=True)
 class MiningResult:
     negatives: pd.DataFrame  # NEGATIVE_COLUMNS, ordered by anchor then rank
-    report: dict  # shallow metrics for reports/mining.json
+    report: dict[str, Any]  # shallow metrics for reports/mining.json
 
 
 def select_anchors(eligible: np.ndarray, max_anchors: int, seed: int) -> np.ndarray:
@@ -217,7 +218,8 @@ def _attribute_lists(flags: np.ndarray, attrs: Sequence[str]) -> np.ndarray:
     table = np.array(
         [",".join(a for i, a in enumerate(attrs) if mask >> i & 1) for mask in range(1 << len(attrs))], dtype=object
     )
-    return table[bits]
+    result: np.ndarray = table[bits]
+    return result
 
 
 def _report(
@@ -234,7 +236,7 @@ def _report(
     within_margin: np.ndarray,
     too_similar: np.ndarray,
     with_reference: int,
-) -> dict:
+) -> dict[str, Any]:
     total = len(negatives)
 
     def share(flags: np.ndarray) -> float:

@@ -19,7 +19,7 @@ _ORDER = ("category",) + tuple(f for f in FIELDS if f != "category")
 @dataclass
 class AttributeResult:
     frame: pd.DataFrame  # <field>, <field>_source, <field>_conf for every schema field, in FIELDS order
-    unmapped: dict[str, Counter] = field(default_factory=dict)  # "field:column" -> raw values no table lists
+    unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # "field:column" -> raw values no table lists
 
 
 def item_texts(frame: pd.DataFrame, spec: FormatSpec) -> tuple[pd.Series, pd.Series]:
@@ -45,7 +45,7 @@ def map_attributes(frame: pd.DataFrame, spec: FormatSpec, rules: RuleSet | None)
         else:
             texts["title_desc"] = texts["title_deschead"] = texts["title"]
     out: dict[str, pd.Series] = {}
-    unmapped: dict[str, Counter] = {}
+    unmapped: dict[str, Counter[str]] = {}
     for name in _ORDER:
         value = pd.Series(UNKNOWN, index=frame.index, dtype=object)
         source = pd.Series("unknown", index=frame.index, dtype=object)
@@ -60,7 +60,9 @@ def map_attributes(frame: pd.DataFrame, spec: FormatSpec, rules: RuleSet | None)
                 missing = [r for r, (known, _) in looked.items() if not known and r.strip()]
                 if missing:
                     counts = raw[raw.isin(missing)].value_counts()
-                    unmapped[f"{name}:{src.column}"] = Counter(dict(counts.items()))
+                    unmapped[f"{name}:{src.column}"] = Counter(
+                        {str(value): int(count) for value, count in counts.items()}
+                    )
         if rules is not None and name in rules.fields:
             field_rules = rules.fields[name]
             todo = source.eq("unknown")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pandas as pd
 
@@ -30,8 +31,8 @@ ITEM_COLUMNS = (
 @dataclass(frozen=True)
 class NormalizeResult:
     items: pd.DataFrame  # the items.parquet table (ITEM_COLUMNS), catalog order, readable images only
-    profile: dict  # reports/data_profile.json (shallow metrics)
-    details: dict  # what only the markdown shows: unreadable examples, unmapped raw values
+    profile: dict[str, Any]  # reports/data_profile.json (shallow metrics)
+    details: dict[str, Any]  # what only the markdown shows: unreadable examples, unmapped raw values
 
 
 def normalize_catalog(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pandas as pd
 
@@ -19,8 +20,8 @@ def _share(part: int, whole: int) -> float:
 
 
 def build_profile(
-    items: pd.DataFrame, check: ImageCheck, files: list[str], unmapped: dict[str, Counter], *, fmt: str
-) -> tuple[dict, dict]:
+    items: pd.DataFrame, check: ImageCheck, files: list[str], unmapped: dict[str, Counter[str]], *, fmt: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metrics, details): metrics are numbers at most three keys deep; details feed the markdown only."""
     n = len(items)
     groups = items.groupby("split")["group_key"].nunique()
@@ -55,8 +56,8 @@ def build_profile(
     return metrics, details
 
 
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    def cell(value) -> str:
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    def cell(value: object) -> str:
         return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
@@ -64,7 +65,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines + [""]
 
 
-def render_profile_markdown(metrics: dict, details: dict, source: str = "") -> str:
+def render_profile_markdown(metrics: dict[str, Any], details: dict[str, Any], source: str = "") -> str:
     """reports/data_profile.md: headline, splits, per-field coverage and top values, what was dropped."""
     n = metrics["items"]
     out = ["# Data profile", ""]

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -134,7 +134,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
     )
 
 
-def _color_run_pattern(spec: dict, color_rules: FieldRules | None) -> re.Pattern[str]:
+def _color_run_pattern(spec: dict[str, Any], color_rules: FieldRules | None) -> re.Pattern[str]:
     """A run of colour words ("light blue & off-white", "gold-toned") for stripping from group keys."""
     if color_rules is None:
         raise RuntimeError(f"{RULES_FILE}: group keys need the colour phrases (fields.color)")

@@ -75,11 +75,13 @@ class PairItems:
 
 def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """An order-free int64 key per pair of rows, so (a, b) and (b, a) collide."""
-    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    result: np.ndarray = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    return result
 
 
 def _same(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (codes[a] >= 0) & (codes[a] == codes[b])
+    result: np.ndarray = (codes[a] >= 0) & (codes[a] == codes[b])
+    return result
 
 
 def classify_pairs(items: PairItems, a: np.ndarray, b: np.ndarray, hard_keys: np.ndarray) -> np.ndarray:

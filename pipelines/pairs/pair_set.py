@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ STALL_ROUNDS = 2
 @dataclass(frozen=True)
 class PairsResult:
     pairs: pd.DataFrame  # PAIR_COLUMNS, grouped by type in PAIR_TYPES order
-    stats: dict  # reports/pairs_stats.json
+    stats: dict[str, Any]  # reports/pairs_stats.json
 
 
 class _WithinBlocks:
@@ -61,7 +62,8 @@ class _WithinBlocks:
         """A uniform partner from each anchor's block, never the anchor itself."""
         start, size = self.start[anchors], self.size[anchors]
         offset = self.position[anchors] - start
-        return self.order[start + (offset + 1 + rng.integers(0, size - 1)) % size]
+        result: np.ndarray = self.order[start + (offset + 1 + rng.integers(0, size - 1)) % size]
+        return result
 
     def all_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         rows = pd.DataFrame({"row": self.order, "code": self.codes[self.order]})
@@ -91,7 +93,8 @@ class _AcrossBlocks:
         """A uniform partner outside each anchor's block: draw from the others, skipping the block's span."""
         start, size = self.start[anchors], self.size[anchors]
         draw = rng.integers(0, self.total - size)
-        return self.order[np.where(draw < start, draw, draw + size)]
+        result: np.ndarray = self.order[np.where(draw < start, draw, draw + size)]
+        return result
 
     def all_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         firsts, seconds = [], []
@@ -125,13 +128,18 @@ def _unique_new(a: np.ndarray, b: np.ndarray, n: int, taken: np.ndarray) -> tupl
 
 
 def _sample_rule(
-    name: str, samplers: list, items: PairItems, want: int, hard_keys: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, dict]:
+    name: str,
+    samplers: list[_WithinBlocks | _AcrossBlocks],
+    items: PairItems,
+    want: int,
+    hard_keys: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Up to `want` distinct pairs that classify as `name`, anchors drawn uniformly from the items
     the rule can pair (each with a uniform partner under one of its blocks)."""
     code = TYPE_CODE[name]
     pool = sum(s.pool for s in samplers)
-    info = {"pool": pool}
+    info: dict[str, Any] = {"pool": pool}
     empty = np.zeros(0, dtype=np.int64)
     usable = np.stack([s.usable for s in samplers], axis=1)
     anchor_rows = np.flatnonzero(usable.any(axis=1))
@@ -182,7 +190,7 @@ def _sample_rule(
 
 def _hard_pairs(
     items: PairItems, row_of: pd.Series, negatives: pd.DataFrame, want: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, dict]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Mined pairs, hardest (lowest rank) first across anchors, seeded ties; same-product pairs dropped."""
     a = row_of.loc[negatives["anchor_id"].to_numpy()].to_numpy()
     b = row_of.loc[negatives["negative_id"].to_numpy()].to_numpy()
@@ -301,11 +309,11 @@ def _stats(
     pairs: pd.DataFrame,
     train: pd.DataFrame,
     targets: dict[str, int],
-    infos: dict[str, dict],
+    infos: dict[str, dict[str, Any]],
     cfg: PairsConfig,
     graphic_items: int,
     top: int = 10,
-) -> dict:
+) -> dict[str, Any]:
     total = len(pairs)
     count = pairs["pair_type"].value_counts().reindex(PAIR_TYPES, fill_value=0)
     share = {name: round(int(count[name]) / total, 4) if total else 0.0 for name in PAIR_TYPES}

@@ -30,7 +30,8 @@ class RerankQuery:
 
 @cache
 def _display() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8")).get("display", {})
+    result: dict[str, dict[str, str]] = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8")).get("display", {})
+    return result
 
 
 def display(field: str, value: str) -> str:

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from pipelines.rerank.queries import KINDS
+from pipelines.rerank.runs import QueryRun
 from pipelines.search.rerank import STRATEGIES
-
-if TYPE_CHECKING:
-    from pipelines.rerank.study import QueryRun
 
 METRICS = ("satisfaction", "faithfulness", "ndcg", "ild", "coverage")
 EXAMPLE_RESULTS = 5
 
 
 def report_markdown(
-    summary: dict,
+    summary: dict[str, Any],
     runs: list[QueryRun],
     k: int,
     examples: int,
     model: str,
-    policy_info: dict,
+    policy_info: dict[str, Any],
     catalog_rows: int,
 ) -> str:
     names = {

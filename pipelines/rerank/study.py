@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation.metrics import ndcg_at_k
 from pipelines.rerank.queries import COLOR_CATEGORY, KINDS, RerankQuery, build_queries
 from pipelines.rerank.report import report_markdown
+from pipelines.rerank.runs import QueryRun
 from pipelines.rerank.training import train_policy
 from pipelines.schema import FIELDS
 from pipelines.search.config import RerankConfig
@@ -21,7 +23,7 @@ from pipelines.search.constraints import Constraints, ParsedQuery, parse_query
 from pipelines.search.explain import Claim, claim_holds
 from pipelines.search.policy import ListwisePolicy, Pool
 from pipelines.search.rerank import STRATEGIES
-from pipelines.search.service import SearchResult, SearchService
+from pipelines.search.service import SearchService
 from pipelines.search.spaces import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,10 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RerankStudy:
     policy: ListwisePolicy  # artifacts/rerank/policy.json
-    metrics: dict  # reports/rerank.json (a DVC metric): the headline
-    detail: dict  # reports/rerank_detail.json: every strategy's metrics, overall and per query kind, and the policy
+    metrics: dict[str, Any]  # reports/rerank.json (a DVC metric): the headline
+    detail: dict[
+        str, Any
+    ]  # reports/rerank_detail.json: every strategy's metrics, overall and per query kind, and the policy
     report: str  # reports/rerank.md
 
 
@@ -72,13 +76,6 @@ def run_study(
         detail={"model": cfg.model, "k": cfg.k, "strategies": summary, "policy": payload},
         report=report_markdown(summary, runs, cfg.k, cfg.examples, cfg.model, payload, service.attributes.rows),
     )
-
-
-@dataclass(frozen=True)
-class QueryRun:
-    query: RerankQuery
-    constraints: Constraints
-    lists: dict[str, list[SearchResult]]  # strategy -> its results
 
 
 def parse_queries(service: SearchService, queries: list[RerankQuery]) -> list[ParsedQuery]:
@@ -138,7 +135,7 @@ def _ild(vectors: np.ndarray) -> float:
 
 def score_runs(
     service: SearchService, space: SearchSpace, runs: list[QueryRun], items: pd.DataFrame, k: int
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per (query, strategy): satisfaction@k, claims and true claims, NDCG@k, ILD@k; and coverage@k per strategy.
 
     Faithfulness checks each explanation claim against the item's row in items.parquet (`items`), not against
@@ -182,9 +179,11 @@ def score_runs(
     return table, coverage
 
 
-def summarise(table: pd.DataFrame, coverage: dict) -> dict:
+def summarise(table: pd.DataFrame, coverage: dict[str, Any]) -> dict[str, Any]:
     """Per strategy, over all queries and per query kind: the five metrics (and the query counts)."""
-    out: dict = {"queries": {kind: int((table[table.strategy == "none"].kind == kind).sum()) for kind in KINDS}}
+    out: dict[str, Any] = {
+        "queries": {kind: int((table[table.strategy == "none"].kind == kind).sum()) for kind in KINDS}
+    }
     for strategy in STRATEGIES:
         rows = table[table.strategy == strategy]
         summary = _metrics(rows)
@@ -194,7 +193,7 @@ def summarise(table: pd.DataFrame, coverage: dict) -> dict:
     return out
 
 
-def _metrics(rows: pd.DataFrame) -> dict:
+def _metrics(rows: pd.DataFrame) -> dict[str, Any]:
     claims = int(rows["claims"].sum())
     return {
         "satisfaction": round(float(rows["satisfaction"].mean()), 4),
@@ -204,7 +203,7 @@ def _metrics(rows: pd.DataFrame) -> dict:
     }
 
 
-def headline(summary: dict, k: int) -> dict:
+def headline(summary: dict[str, Any], k: int) -> dict[str, Any]:
     """The six values of reports/rerank.json (a DVC metric)."""
     cc = {s: summary[s]["by_kind"].get(COLOR_CATEGORY, summary[s]) for s in STRATEGIES}
     return {

@@ -27,7 +27,8 @@ def save_policy(policy: ListwisePolicy, path: str | Path) -> None:
 
 
 def _discounts(k: int) -> np.ndarray:
-    return 1.0 / np.log2(np.arange(k) + 2.0)
+    result: np.ndarray = 1.0 / np.log2(np.arange(k) + 2.0)
+    return result
 
 
 def _reward(gain: np.ndarray, redundancy: np.ndarray, long_tail: np.ndarray, cfg: PolicyConfig) -> np.ndarray:
@@ -88,7 +89,8 @@ class _Adam:
         self.m = self.m + (1 - beta1) * (gradient - self.m)
         self.v = self.v * beta2 + (1 - beta2) * gradient * gradient
         denom = np.sqrt(self.v) / np.sqrt(1 - beta2**self.steps) + self.eps
-        return weights - (self.lr / (1 - beta1**self.steps)) * self.m / denom
+        result: np.ndarray = weights - (self.lr / (1 - beta1**self.steps)) * self.m / denom
+        return result
 
 
 def _sample_sessions(

@@ -19,7 +19,8 @@ class MetricChange:
     @property
     def change(self) -> float | None:
         if _is_number(self.old) and _is_number(self.new):
-            return self.new - self.old
+            result: float | None = self.new - self.old
+            return result
         return None
 
     @property

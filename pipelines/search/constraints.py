@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,7 +28,7 @@ class Constraints:
     def __bool__(self) -> bool:
         return bool(self.wanted or self.excluded)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """{"constraints": {field: value, or [values] when several}, "excluded": {field: [values]}}."""
         return {
             "constraints": {f: v[0] if len(v) == 1 else list(v) for f, v in self.wanted.items()},

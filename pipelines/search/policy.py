@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ class ListBuilder:
 @dataclass(frozen=True)
 class ListwisePolicy:
     weights: np.ndarray  # one per FEATURES entry
-    info: dict  # how it was trained
+    info: dict[str, Any]  # how it was trained
 
     def rank(self, pool: Pool, k: int) -> np.ndarray:
         """Greedy rollout: pool positions of the list, best first."""
@@ -122,7 +123,7 @@ class ListwisePolicy:
             lists.take(only, pick)
         return np.asarray(chosen, dtype=np.int64)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights], **self.info}
 
     def to_json(self) -> str:

@@ -7,7 +7,9 @@ import numpy as np
 STRATEGIES = ("none", "constraints", "mmr", "policy")
 
 
-def constraint_scores(base: np.ndarray, matched: np.ndarray, conflicts: np.ndarray, alpha: float, beta: float):
+def constraint_scores(
+    base: np.ndarray, matched: np.ndarray, conflicts: np.ndarray, alpha: float, beta: float
+) -> np.ndarray:
     """score = base + alpha * match - beta * conflict."""
     return np.asarray(base, dtype=np.float64) + alpha * matched - beta * conflicts
 

@@ -1,6 +1,6 @@
 """The search facade over a built project: free text and/or an image (or an item's own image) -> explained results.
 
-Everything is loaded once (`SearchService.load`); a query parses its constraints, encodes the text and image with
+Everything is loaded once (`SearchService.from_build`); a query parses its constraints, encodes the text and image with
 the chosen model, retrieves a candidate pool and orders it with the chosen strategy:
 
 - `none`: plain retrieval, the index's top k;
@@ -19,9 +19,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from pipelines import paths
 from pipelines.errors import PipelineError
@@ -37,9 +41,16 @@ log = logging.getLogger(__name__)
 
 MODELS = ("baseline", "finetuned")  # baseline = frozen CLIP keys; finetuned = the trained heads
 MAX_K = 100
-PARAMS = Path("params.yaml")
 
-__all__ = ["MAX_K", "MODELS", "STRATEGIES", "SearchResponse", "SearchResult", "SearchService"]
+__all__ = ["MAX_K", "MODELS", "STRATEGIES", "QueryError", "SearchResponse", "SearchResult", "SearchService"]
+
+
+class QueryError(ValueError):
+    """An invalid search argument: `param` names it (the service's name: `text`, `k`, `like`, ...)."""
+
+    def __init__(self, param: str, reason: str) -> None:
+        super().__init__(f"{param}: {reason}")
+        self.param, self.reason = param, reason
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class SearchResult:
     conflicts: list[dict[str, str]]
     satisfied: bool  # every wanted field matched, nothing conflicts
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "item_id": self.item_id,
             "score": round(self.score, 4),
@@ -76,7 +87,7 @@ class SearchResponse:
     def constraints(self) -> Constraints:
         return self.parsed.constraints
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             **self.parsed.constraints.to_dict(),
             "model": self.model,
@@ -87,11 +98,11 @@ class SearchResponse:
 
 
 class SearchService:
-    """Search over one built project. Construct with `SearchService.load(root)`."""
+    """Search over one built project. Construct with `SearchService.from_build(root, ...)`."""
 
     def __init__(
         self,
-        meta,
+        meta: pd.DataFrame,
         spaces: dict[str, SearchSpace],
         cfg: RerankConfig,
         policy: ListwisePolicy | None = None,
@@ -111,32 +122,6 @@ class SearchService:
         self.vocabulary = load_vocabulary()
 
     @classmethod
-    def load(cls, root: Path = Path("."), threads: int = 1) -> SearchService:
-        """Load params.yaml, the store, both models with their indexes, and the rerank policy, once.
-
-        A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`.
-        `threads` (torch and FAISS, process-wide) is a speed knob: one query at a time runs fastest on one.
-        """
-        from pipelines.params import load_params
-        from pipelines.runtime import RuntimeConfig
-
-        @dataclass(frozen=True)
-        class Params:
-            seed: int
-            index: IndexConfig
-            rerank: RerankConfig
-            runtime: RuntimeConfig
-
-        if not (Path(root) / PARAMS).is_file():
-            raise PipelineError(f"{Path(root) / PARAMS}: not found; run from a built project (`dvc repro`)")
-        params = load_params(Params, Path(root) / PARAMS)
-        service = cls.from_build(
-            root, params.rerank, params.index, seed=params.seed, device=params.runtime.device, threads=threads
-        )
-        _ = service.clip.encoder  # build CLIP now, not in the first query's time
-        return service
-
-    @classmethod
     def from_build(
         cls,
         root: Path,
@@ -145,15 +130,11 @@ class SearchService:
         *,
         seed: int,
         device: str = "auto",
-        threads: int = 1,
         with_policy: bool = True,
     ) -> SearchService:
         """The service over the build in `root` with these params; `with_policy=False` (the rerank stage, which
         trains the policy) leaves the `policy` strategy unavailable. CLIP is built on the first query that needs
-        it (`load` builds it at once)."""
-        import faiss
-        import torch
-
+        it. A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`."""
         from pipelines.encoders import resolve_device
         from pipelines.search.spaces import FrozenClip, baseline_space, finetuned_space
         from pipelines.store import open_store
@@ -168,14 +149,6 @@ class SearchService:
         ):
             if not (root / needed).exists():
                 raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
-        if threads > 0:
-            from threadpoolctl import threadpool_limits
-
-            torch.set_num_threads(threads)
-            faiss.omp_set_num_threads(threads)
-            # numpy's BLAS too: its default threads spin against each other on the small matrices of one query
-            # (a 200 x 256 product took 220 ms instead of 1 ms on two busy cores).
-            threadpool_limits(limits=threads)
         store = open_store(root / paths.STORE_DIR)
         clip = FrozenClip(store.model, store.store_hash, str(resolve_device(device)))
         finetuned = load_finetuned(root / paths.MODEL_DIR, store, device)
@@ -199,12 +172,13 @@ class SearchService:
         row = self._row(item_id, "item_id")
         if self.image_paths is None:
             raise PipelineError("the catalog metadata has no image_path column")
-        return self.image_root / self.image_paths[row]
+        result: Path = self.image_root / self.image_paths[row]
+        return result
 
     def _row(self, item_id: str, parameter: str) -> int:
-        row = self.rows_by_id.get(str(item_id))
+        row = self.rows_by_id.get(item_id)
         if row is None:
-            raise ValueError(f"{parameter}: unknown item_id {item_id!r}")
+            raise QueryError(parameter, f"unknown item_id {item_id!r}")
         return row
 
     def search(
@@ -218,8 +192,7 @@ class SearchService:
         rerank: str = "constraints",
     ) -> SearchResponse:
         """Search by text and/or an image, or by `like` (an item_id whose stored image embedding is the query;
-        that item itself is left out of its results). Invalid arguments raise a ValueError whose message starts
-        with the parameter's name."""
+        that item itself is left out of its results). Invalid arguments raise a QueryError naming the parameter."""
         started = time.perf_counter()
         self._check(text, image, like, k, model, rerank)
         space = self.spaces[model]
@@ -248,23 +221,23 @@ class SearchService:
         timings["total"] = _ms(started)
         return SearchResponse(parsed, results, timings, model, rerank)
 
-    def _check(self, text, image, like, k, model, rerank) -> None:
+    def _check(self, text: object, image: object, like: object, k: object, model: object, rerank: object) -> None:
         if not isinstance(text, str):
-            raise ValueError(f"text: must be a string, got {type(text).__name__}")
+            raise QueryError("text", f"must be a string, got {type(text).__name__}")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
-            raise ValueError(f"k: must be between 1 and {MAX_K}, got {k!r}")
+            raise QueryError("k", f"must be between 1 and {MAX_K}, got {k!r}")
         if model not in self.spaces:
-            raise ValueError(f"model: must be one of {', '.join(MODELS)}, got {model!r}")
+            raise QueryError("model", f"must be one of {', '.join(MODELS)}, got {model!r}")
         if rerank not in STRATEGIES:
-            raise ValueError(f"rerank: must be one of {', '.join(STRATEGIES)}, got {rerank!r}")
+            raise QueryError("rerank", f"must be one of {', '.join(STRATEGIES)}, got {rerank!r}")
         if rerank == "policy" and self.policy is None:
-            raise ValueError("rerank: 'policy' needs the trained policy (artifacts/rerank/policy.json)")
+            raise QueryError("rerank", "'policy' needs the trained policy (artifacts/rerank/policy.json)")
         if image is not None and not isinstance(image, Image.Image):
-            raise ValueError(f"image: must be a PIL image, got {type(image).__name__}")
+            raise QueryError("image", f"must be a PIL image, got {type(image).__name__}")
         if like is not None:
-            self._row(like, "like")
+            self._row(str(like), "like")
         if not text.strip() and image is None and like is None:
-            raise ValueError("text: the query is empty (give a text, an image, or like=<item_id>)")
+            raise QueryError("text", "the query is empty (give a text, an image, or like=<item_id>)")
 
     # -- ranking ---------------------------------------------------------------------------------------------
 
@@ -331,7 +304,7 @@ class SearchService:
             positions = mmr(pool.relevance, pool.vectors, k, self.cfg.mmr_lambda)
         else:
             if self.policy is None:
-                raise ValueError("rerank: the policy is not loaded (SearchService.load loads it)")
+                raise QueryError("rerank", "the policy is not loaded (from_build loads it)")
             positions = self.policy.rank(pool, k)
         results = self._results(pool.rows[positions], pool.relevance[positions], pool.base[positions], constraints)
         return results, retrieve_ms, _ms(clock)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
@@ -33,7 +33,7 @@ class FrozenClip:
     keys come from the prompt cache, never needs it. `SearchService.load` (the server) builds it at once.
     """
 
-    def __init__(self, model: dict, store_hash: str, device: str) -> None:
+    def __init__(self, model: dict[str, Any], store_hash: str, device: str) -> None:
         self.model, self.store_hash, self.device = model, store_hash, device
 
     @cached_property
@@ -49,7 +49,8 @@ class FrozenClip:
     def image_key(self, image: Image.Image) -> np.ndarray:
         """An uploaded image as encode_kv encoded the catalog: RGB, open_clip's own preprocessing, the frozen tower."""
         pixels = self.encoder.preprocess(image.convert("RGB")).unsqueeze(0)
-        return self.encoder.encode_images(pixels)[0]
+        result: np.ndarray = self.encoder.encode_images(pixels)[0]
+        return result
 
 
 @dataclass(frozen=True)

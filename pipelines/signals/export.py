@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ SIGNAL_COLUMNS = ["item_id", "dim", "concept", "score", "rank", "active"]
 class ConceptSignals:
     prototypes: dict[str, ConceptPrototypes]
     signals: pd.DataFrame  # SIGNAL_COLUMNS; per item and dim, the concepts ranked 1..top_k
-    report: dict
+    report: dict[str, Any]
 
 
 def export_signals(store: Store, cfg: SignalsConfig, seed: int) -> ConceptSignals:
@@ -84,7 +84,7 @@ def signals_report(
     prototypes: dict[str, ConceptPrototypes],
     scores: dict[str, np.ndarray],
     active: dict[str, np.ndarray],
-) -> dict:
+) -> dict[str, Any]:
     """Per dimension: val top-1 accuracy (known values), coverage, mean active concepts, pseudo-labels.
 
     - top1_accuracy: the best-scoring concept equals the known value, over val items (before gating);
@@ -94,7 +94,7 @@ def signals_report(
     - pseudo_labels: items whose value is `unknown` but that have an active concept.
     """
     val = (meta["split"] == "val").to_numpy()
-    report: dict = {"items": int(len(meta))}
+    report: dict[str, Any] = {"items": int(len(meta))}
     any_active = np.zeros(len(meta), dtype=bool)
     total_active = np.zeros(len(meta), dtype=np.int64)
     for dim, prototype in prototypes.items():

@@ -36,7 +36,8 @@ def calibrate(similarities: np.ndarray, normalize: Literal["zscore", "none"], te
     mean = similarities.mean(axis=1, keepdims=True)
     std = similarities.std(axis=1, keepdims=True)
     z = np.divide(similarities - mean, std, out=np.zeros_like(similarities), where=std > 1e-12)
-    return (1.0 / (1.0 + np.exp(-z / temperature))).astype(np.float32)
+    result: np.ndarray = (1.0 / (1.0 + np.exp(-z / temperature))).astype(np.float32)
+    return result
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,8 @@ def _unit_rows(matrix: np.ndarray, dim: str) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     if (norms <= 1e-12).any():
         raise PipelineError(f"signals: a {dim} prototype is the zero vector (its items' keys cancel out)")
-    return (matrix / norms).astype(np.float32)
+    result: np.ndarray = (matrix / norms).astype(np.float32)
+    return result
 
 
 __all__ = [

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ class Store:
     """An opened, validated store; row i of every array is row i of `meta`."""
 
     path: Path
-    manifest: dict
+    manifest: dict[str, Any]
     meta: pd.DataFrame
     image_keys: np.ndarray  # (N, D) float32, memory-mapped read-only
     text_keys: np.ndarray  # (N, D)
@@ -45,14 +46,15 @@ class Store:
 
     @property
     def store_hash(self) -> str:
-        return self.manifest["store_hash"]
+        result: str = self.manifest["store_hash"]
+        return result
 
     @property
     def rows(self) -> int:
         return int(self.manifest["rows"])
 
     @property
-    def model(self) -> dict:
+    def model(self) -> dict[str, Any]:
         """The backbone description: arch, pretrained, untrained, precision, seed."""
         return dict(self.manifest["model"])
 
@@ -61,7 +63,7 @@ class StoreError(PipelineError):
     """A store is missing, incomplete, or does not match its manifest."""
 
 
-def open_store(path: str | Path, expected_model: Mapping | None = None, *, verify: bool = False) -> Store:
+def open_store(path: str | Path, expected_model: Mapping[str, Any] | None = None, *, verify: bool = False) -> Store:
     """Open the store at `path`, checking its structure against its manifest.
 
     Checks, each failure naming the file: manifest present and well-formed, the store hash equal to
@@ -115,7 +117,7 @@ def verify_store(path: str | Path) -> Store:
     return open_store(path, verify=True)
 
 
-def verify_files(path: Path, manifest: Mapping) -> None:
+def verify_files(path: Path, manifest: Mapping[str, Any]) -> None:
     """Hash every file the manifest lists, in full, and raise a StoreError naming the first that differs."""
     for name, recorded in manifest["files"].items():
         file = path / name
@@ -155,10 +157,11 @@ def _open_array(file: Path, rows: int, dim: int) -> np.ndarray:
             f"{file}: {size} bytes, but a ({rows}, {dim}) {DTYPE} array takes {expected} "
             f"(the file was truncated or changed after the store was written; rerun encode_kv)"
         )
-    return np.load(file, mmap_mode="r", allow_pickle=False)
+    result: np.ndarray = np.load(file, mmap_mode="r", allow_pickle=False)
+    return result
 
 
-def check_expected_model(actual: Mapping, expected: Mapping, where: Path | str) -> None:
+def check_expected_model(actual: Mapping[str, Any], expected: Mapping[str, Any], where: Path | str) -> None:
     """Raise when the store's model differs from the one the caller will use with it."""
     for key, value in expected.items():
         if key == "seed" and not (expected.get("untrained") or actual.get("untrained")):
@@ -303,9 +306,9 @@ def write_store(
     image_keys: np.ndarray,
     text_keys: np.ndarray,
     fact_values: np.ndarray,
-    model: Mapping,
+    model: Mapping[str, Any],
     text_encoder: str,
-    params: Mapping | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Store:
     """Write a store from in-memory arrays atomically and return it opened (for tests and small stores).
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ def files_hash(files: Mapping[str, str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def check_model_description(model: Mapping, where: str) -> dict:
+def check_model_description(model: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Return `model` as a plain dict, raising a PipelineError when a contract key is missing."""
     if not isinstance(model, Mapping):
         raise PipelineError(f"{where}: 'model' must be a mapping with keys {', '.join(MODEL_KEYS)}, got {model!r}")
@@ -103,10 +104,10 @@ class StoreWriter:
     def finish(
         self,
         meta: pd.DataFrame,
-        model: Mapping,
+        model: Mapping[str, Any],
         text_encoder: str,
-        params: Mapping | None = None,
-    ) -> dict:
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Write meta.parquet and manifest.json once every array is full; return the manifest."""
         for name in ARRAYS:
             if self._next[name] != self.rows:

@@ -19,7 +19,9 @@ FORMAT_VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
 
 
-def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra: dict | None = None) -> str:
+def params_hash(
+    train: dict[str, Any], seed: int, store_hash: str, pairs_hash: str, extra: dict[str, Any] | None = None
+) -> str:
     """Key of a training run: the `train` section, the seed and the exact inputs (store and pairs).
 
     Two runs with equal hashes compute the same thing, so one may resume the other.
@@ -29,7 +31,7 @@ def params_hash(train: dict, seed: int, store_hash: str, pairs_hash: str, extra:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def run_hash(train: dict, seed: int, store_hash: str, pairs: Path, signals: Path | None = None) -> str:
+def run_hash(train: dict[str, Any], seed: int, store_hash: str, pairs: Path, signals: Path | None = None) -> str:
     """`params_hash` of a run over these inputs: the pairs file's bytes, the training code and, when the run
     reads signals, the signals file's bytes."""
     extra = {"code": training_code_hash()}
@@ -44,11 +46,11 @@ def training_code_hash() -> str:
     return files_hash(stage_files("stages.train"))
 
 
-def rng_state() -> dict:
+def rng_state() -> dict[str, Any]:
     return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
 
 
-def restore_rng_state(state: dict) -> None:
+def restore_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 # Early stopping and best.pt follow this: the image->image attribute retrieval the scoreboard judges.
 SELECTION_METRIC = "val_attr_at_10"
@@ -20,7 +21,7 @@ class EarlyStopping:
     val_loss: float | None = None  # the best epoch's
     fusion_weight: float | None = None  # the model's at the best epoch (None without fusion)
 
-    def update(self, row: dict, fusion_weight: float | None) -> bool:
+    def update(self, row: dict[str, Any], fusion_weight: float | None) -> bool:
         """Take an epoch's log row (and the model's fusion weight after it); True when it is the new best."""
         if row[SELECTION_METRIC] > self.best_value:
             self.best_value, self.val_loss, self.best_epoch = row[SELECTION_METRIC], row["val_loss"], row["epoch"]
@@ -33,7 +34,7 @@ class EarlyStopping:
     def stopped(self) -> bool:
         return self.bad_epochs >= self.patience
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         """What a checkpoint keeps under `early_stopping`: these keys, in this order, are the checkpoint format
         (before a best epoch there is no val loss or fusion weight to keep)."""
         if not self.best_epoch:
@@ -47,7 +48,7 @@ class EarlyStopping:
         }
 
     @classmethod
-    def from_state(cls, state: dict, patience: int) -> EarlyStopping:
+    def from_state(cls, state: dict[str, Any], patience: int) -> EarlyStopping:
         """The inverse of `state`."""
         return cls(
             patience,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from pipelines.io import atomic_dir, sha256_file
 from pipelines.store import Store
@@ -14,7 +15,7 @@ from pipelines.training.loop import TrainResult
 from pipelines.training.model import ModelSpec, RetrievalHeads
 
 
-def export_model(result: TrainResult, store: Store, model_dir: Path) -> dict:
+def export_model(result: TrainResult, store: Store, model_dir: Path) -> dict[str, Any]:
     """Copy the run's best.pt and last.pt into `model_dir` with a model.json card, atomically."""
     best_state = load_checkpoint(result.run_dir / BEST)
     summary = result.summary

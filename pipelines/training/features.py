@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -20,8 +20,8 @@ class ImageFeatures(Protocol):
     def features(self, rows: np.ndarray) -> Tensor: ...  # (len(rows), D) for store rows
     def trainable(self) -> list[nn.Parameter]: ...
     def train(self, mode: bool = True) -> None: ...
-    def state(self) -> dict | None: ...  # what a checkpoint must keep
-    def load_state(self, state: dict | None) -> None: ...
+    def state(self) -> dict[str, Any] | None: ...  # what a checkpoint must keep
+    def load_state(self, state: dict[str, Any] | None) -> None: ...
 
 
 class GatheredRows:
@@ -60,8 +60,8 @@ class CachedImageFeatures:
     def train(self, mode: bool = True) -> None:
         pass
 
-    def state(self) -> dict | None:
+    def state(self) -> dict[str, Any] | None:
         return None
 
-    def load_state(self, state: dict | None) -> None:
+    def load_state(self, state: dict[str, Any] | None) -> None:
         pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ BATCH = 8192
 class FinetunedModel:
     """Fine-tuned retrieval embeddings for store rows and for CLIP text features."""
 
-    info: dict  # the model.json card
+    info: dict[str, Any]  # the model.json card
     model: RetrievalHeads
     device: torch.device
     backbone: LoraImageFeatures | None = None  # LoRA: features(store rows) through the adapted vision tower

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pipelines.training.loop import LOG_COLUMNS
 
@@ -13,17 +14,17 @@ HEADLINE = ("val_attr_at_10", "val_loss", "val_recall_at_1")
 CURVES = [c for c in LOG_COLUMNS if c != "epoch"]  # the epoch is DVCLive's step
 
 
-def rounded(summary: dict) -> dict:
+def rounded(summary: dict[str, Any]) -> dict[str, Any]:
     """Floats rounded to DECIMALS (ints, flags, strings and nulls as they are)."""
     return {k: round(v, DECIMALS) if isinstance(v, float) else v for k, v in summary.items()}
 
 
-def headline_metrics(summary: dict) -> dict:
+def headline_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     """The best epoch's numbers from a TrainResult summary: the training metric under `metrics:`."""
     return rounded({k: summary[k] for k in HEADLINE})
 
 
-def training_report(summary: dict) -> dict:
+def training_report(summary: dict[str, Any]) -> dict[str, Any]:
     """Everything else in a TrainResult summary (sampler shares, sizes, baselines, run hash): a plain report."""
     return rounded({k: v for k, v in summary.items() if k not in HEADLINE})
 
@@ -38,7 +39,7 @@ class LiveTrainingLog:
     """
 
     def __init__(self, directory: str | Path) -> None:
-        from dvclive import Live
+        from dvclive.live import Live
 
         # A fresh Live empties its folder's metrics and plots; the trainer replays a resumed run's history into it.
         self.live = Live(str(directory), report=None, save_dvc_exp=False, dvcyaml=False)
@@ -47,12 +48,12 @@ class LiveTrainingLog:
     def directory(self) -> Path:
         return Path(self.live.dir)
 
-    def log_epoch(self, row: dict) -> None:
+    def log_epoch(self, row: dict[str, Any]) -> None:
         self.live.step = int(row["epoch"])
         for name in CURVES:
             self.live.log_metric(name, row[name], timestamp=False)
 
-    def write_summary(self, summary: dict) -> dict:
+    def write_summary(self, summary: dict[str, Any]) -> dict[str, Any]:
         """Write `metrics.json`: the best epoch's headline numbers and, as DVCLive's `step`, the best epoch."""
         self.live.summary = headline_metrics(summary)
         self.live.step = int(summary["best_epoch"])

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ class EpochLog(Protocol):
     """Where the per-epoch rows go (the stage's DVCLive log): on every (re)start the checkpoint's history
     first, then each epoch as it ends, so a resumed run logs exactly what an uninterrupted one does."""
 
-    def log_epoch(self, row: dict) -> None: ...  # one LOG_COLUMNS row
+    def log_epoch(self, row: dict[str, Any]) -> None: ...  # one LOG_COLUMNS row
 
 
 class NonFiniteLossError(PipelineError):
@@ -56,11 +56,11 @@ class NonFiniteLossError(PipelineError):
 class TrainResult:
     params_hash: str
     log: pd.DataFrame  # one row per epoch, LOG_COLUMNS
-    summary: dict  # flat: the best epoch's numbers and the run's details
+    summary: dict[str, Any]  # flat: the best epoch's numbers and the run's details
     run_dir: Path  # holds last.pt and best.pt
     resumed_from_epoch: int  # 0 = started fresh
     samples_per_second: float  # training items per second over the epochs run now (0 if none ran)
-    sampler_stats: list[dict] = field(default_factory=list)
+    sampler_stats: list[dict[str, Any]] = field(default_factory=list)
 
 
 def pair_chunks(n_pairs: int, steps: int, per_step: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -88,7 +88,7 @@ class Trainer:
         checkpoint_root: Path,
         images: ImageFeatures | None = None,
         device: str | torch.device = "cpu",
-        info: dict | None = None,
+        info: dict[str, Any] | None = None,
     ) -> None:
         self.data, self.cfg, self.seed = data, cfg, seed
         self.params_hash, self.store_hash = params_hash, store_hash
@@ -125,7 +125,7 @@ class Trainer:
         )
         self.sampler = BalancedBatchSampler(data.meta.iloc[data.train_rows], cfg.batch_size, cfg.sampler, seed)
         self.epoch = 0
-        self.rows: list[dict] = []
+        self.rows: list[dict[str, Any]] = []
         self.early_stopping = EarlyStopping(cfg.patience)
         self.finished = False
         self.baselines: dict[str, float] | None = None  # set by measure_baselines
@@ -159,7 +159,10 @@ class Trainer:
         cfg, pairs = self.cfg, self.data.pairs
         anchor, other = pairs.anchor[pair_ids], pairs.other[pair_ids]
         needed = np.unique(np.concatenate([rows, anchor, other]))
-        at = lambda r: torch.as_tensor(np.searchsorted(needed, r), device=self.device)  # noqa: E731
+
+        def at(r: np.ndarray) -> Tensor:
+            return torch.as_tensor(np.searchsorted(needed, r), device=self.device)
+
         # Every row the step touches goes through the image head once, whether it is in the batch, an anchor
         # or a pair's other side (up to ~45% fewer rows than one pass per role; the loss is the same sum).
         image, image_proj = self.model.image_outputs(self.images.features(needed))
@@ -249,7 +252,7 @@ class Trainer:
 
     # -- state ---------------------------------------------------------------------------------
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {
             "params_hash": self.params_hash,
             "store_hash": self.store_hash,
@@ -271,7 +274,7 @@ class Trainer:
             "baseline_val_attr_at_10": self.baselines["baseline_val_attr_at_10"] if self.baselines else None,
         }
 
-    def load_state(self, state: dict, where: Path) -> None:
+    def load_state(self, state: dict[str, Any], where: Path) -> None:
         for key, expected in (("params_hash", self.params_hash), ("store_hash", self.store_hash)):
             if state.get(key) != expected:
                 raise PipelineError(
@@ -296,7 +299,7 @@ class Trainer:
     # -- the run -------------------------------------------------------------------------------
 
     def fit(
-        self, on_epoch_end: Callable[[int, dict], None] | None = None, epoch_log: EpochLog | None = None
+        self, on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None, epoch_log: EpochLog | None = None
     ) -> TrainResult:
         """Train to the end (or early stop), resuming from `run_dir/last.pt` when it exists (a finished run is
         returned as it is, for re-export); `epoch_log` gets the resumed history, then every new epoch's row."""
@@ -376,7 +379,7 @@ class Trainer:
             sampler_stats=sampler_stats,
         )
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         best_row = next((r for r in self.rows if r["epoch"] == self.early_stopping.best_epoch), None)
         return {
             "kind": self.images.kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import peft
@@ -20,7 +21,7 @@ from pipelines.store import Store
 log = logging.getLogger(__name__)
 
 
-def add_lora(visual: nn.Module, lora: Mapping) -> nn.Module:
+def add_lora(visual: nn.Module, lora: Mapping[str, Any]) -> nn.Module:
     """Freeze `visual` and inject LoRA adapters into the modules named by `lora["targets"]`.
 
     A target matches a module whose dotted name is the target or ends with `.target`. In
@@ -53,7 +54,9 @@ class LoraImageFeatures:
 
     kind = "lora"
 
-    def __init__(self, encoder: ClipEncoder, lora: Mapping, image_paths: Sequence[str], root: str | Path = ".") -> None:
+    def __init__(
+        self, encoder: ClipEncoder, lora: Mapping[str, Any], image_paths: Sequence[str], root: str | Path = "."
+    ) -> None:
         self.encoder = encoder
         self.device = encoder.device
         self.visual = add_lora(encoder.model.visual, lora)
@@ -61,7 +64,7 @@ class LoraImageFeatures:
 
     @classmethod
     def for_store(
-        cls, store: Store, lora: Mapping, device: str | torch.device = "auto", root: str | Path = "."
+        cls, store: Store, lora: Mapping[str, Any], device: str | torch.device = "auto", root: str | Path = "."
     ) -> LoraImageFeatures:
         """Rebuild the store's backbone (same weights) and adapt it; image paths are relative to `root`."""
         if "image_path" not in store.meta:
@@ -91,10 +94,10 @@ class LoraImageFeatures:
     def train(self, mode: bool = True) -> None:
         self.visual.train(mode)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {k: v.detach().cpu() for k, v in get_peft_model_state_dict(self.visual).items()}
 
-    def load_state(self, state: dict | None) -> None:
+    def load_state(self, state: dict[str, Any] | None) -> None:
         if not state:
             raise PipelineError("the checkpoint holds no LoRA adapter weights")
         result = set_peft_model_state_dict(self.visual, state)

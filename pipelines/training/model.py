@@ -4,6 +4,7 @@ learnable weight that fuses the frozen similarity with the learned one."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,7 +22,7 @@ class ModelSpec:
     fusion: bool = True
     attr_classes: dict[str, list[str]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -93,7 +94,10 @@ class RetrievalHeads(nn.Module):
             getattr(self, f"{side}_scale").copy_(1.0 / keys.std(dim=0).clamp_min(1e-6))
 
     def _standardise(self, keys: Tensor, side: str) -> Tensor:
-        return (F.normalize(keys, dim=-1) - getattr(self, f"{side}_mean")) * getattr(self, f"{side}_scale")
+        result: torch.Tensor = (F.normalize(keys, dim=-1) - getattr(self, f"{side}_mean")) * getattr(
+            self, f"{side}_scale"
+        )
+        return result
 
     def _fuse(self, frozen: Tensor, projected: Tensor) -> Tensor:
         projected = F.normalize(projected, dim=-1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +46,7 @@ class BatchStats:
     max_group: str  # "category=tees"
     cap_relaxed_batches: int  # batches where the cap could not be met with the items available
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -110,7 +112,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
         relaxed = self.batch_size - len(chosen)
         return chosen + skipped[:relaxed], True
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
         batches = []
         relaxed_count = 0
@@ -145,7 +147,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
         )
 
 
-def sampler_report(meta: pd.DataFrame, batch_size: int, cfg: SamplerConfig, seed: int) -> dict:
+def sampler_report(meta: pd.DataFrame, batch_size: int, cfg: SamplerConfig, seed: int) -> dict[str, Any]:
     """Realised batch composition of epoch 1 next to the train split's own shares (deterministic): a second
     sampler over the same training rows replays that epoch's draw."""
     sampler = BalancedBatchSampler(meta, batch_size, cfg, seed)

@@ -1,4 +1,4 @@
-"""Tests for the built-in sample catalog generator (pipelines/catalog/sample.py)."""
+"""Tests for the built-in sample catalog generator (pipelines/catalog/sample)."""
 
 from __future__ import annotations
 

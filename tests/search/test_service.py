@@ -10,14 +10,15 @@ from PIL import Image
 
 from pipelines.errors import PipelineError
 from pipelines.schema import FIELDS
-from pipelines.search import MAX_K, STRATEGIES, SearchService
+from pipelines.search import MAX_K, STRATEGIES, QueryError
+from serve.build import load_service
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def service(built_project):
-    return SearchService.load(built_project.root)
+    return load_service(built_project.root)
 
 
 @pytest.fixture(scope="module")
@@ -109,16 +110,18 @@ def test_image_path_is_absolute_and_exists(service):
     ],
 )
 def test_invalid_arguments_name_the_parameter(service, kwargs, message):
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(QueryError) as caught:
         service.search(**kwargs)
     assert str(caught.value).startswith(message)
-    with pytest.raises(ValueError, match="^item_id: unknown"):
+    assert caught.value.param == message.split(":")[0]  # what the HTTP app maps to its parameter, never the text
+    with pytest.raises(QueryError, match="^item_id: unknown") as caught:
         service.image_path("no-such-item")
+    assert caught.value.param == "item_id"
 
 
 def test_a_missing_build_names_the_path_and_dvc_repro(built_project, tmp_path):
     with pytest.raises(PipelineError, match=r"params.yaml: not found.*dvc repro"):
-        SearchService.load(tmp_path)
+        load_service(tmp_path)
     (tmp_path / "params.yaml").write_bytes((built_project.root / "params.yaml").read_bytes())
     with pytest.raises(PipelineError, match=r"artifacts/store: not found.*dvc repro"):
-        SearchService.load(tmp_path)
+        load_service(tmp_path)

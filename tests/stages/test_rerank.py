@@ -15,7 +15,8 @@ import pytest
 from pipelines.paths import POLICY
 from pipelines.rerank.queries import KINDS, build_queries
 from pipelines.schema import FIELDS
-from pipelines.search import STRATEGIES, SearchService
+from pipelines.search import STRATEGIES
+from serve.build import load_service
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,7 +64,7 @@ def test_reports_hold_every_strategy_and_a_six_value_headline(built_project):
 def test_every_explanation_over_the_query_set_is_true(built_project):
     """Faithfulness 1.0, checked here directly: every claim of every result of every strategy, against items."""
     root = built_project.root
-    service = SearchService.load(root)
+    service = load_service(root)
     items = pd.read_parquet(root / "data/processed/items.parquet")
     by_id = items.set_index(items["item_id"].astype(str))
     queries = build_queries(items, "test", 40, 0.3, seed=42)

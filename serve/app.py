@@ -21,7 +21,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipelines.errors import PipelineError
-from pipelines.search.service import MAX_K, MODELS, STRATEGIES, SearchService
+from pipelines.search.service import MAX_K, MODELS, STRATEGIES, QueryError, SearchService
+from serve.build import load_service
+from serve.deps import ServiceDep
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_QUERY_CHARS = 500
 DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
-# The API names the text query `q`; the service's ValueErrors name it by its argument, `text`.
+# The API names the text query `q`; the service's QueryErrors name it by its argument, `text`.
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
 HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
 
@@ -50,18 +52,6 @@ class BadRequest(Exception):
 
 def error_response(status: int, parameter: str | None, message: str) -> JSONResponse:
     return JSONResponse({"error": {"parameter": parameter, "message": message}}, status_code=status)
-
-
-def bad_value(exc: ValueError) -> BadRequest:
-    """A service ValueError ("k: must be between 1 and 100, got 0") as a 400 naming the HTTP parameter."""
-    message = str(exc)
-    name, sep, _ = message.partition(":")
-    parameter = SERVICE_TO_HTTP_PARAMETER.get(name.strip(), name.strip()) if sep else None
-    if parameter not in HTTP_PARAMETERS:
-        parameter = None
-    elif name.strip() != parameter:
-        message = f"{parameter}:{message[len(name) + 1 :]}"
-    return BadRequest(400, parameter, message)
 
 
 class UploadLimit:
@@ -117,12 +107,21 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: only the schema, /openapi.json
         redoc_url=None,
     )
+    app.state.service = service  # handed to the routes by serve.deps.ServiceDep
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
     lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
         return error_response(exc.status, exc.parameter, exc.message)
+
+    @app.exception_handler(QueryError)
+    async def _bad_query(request: Request, exc: QueryError) -> JSONResponse:
+        """A 400 naming the HTTP parameter (`q` for the service's `text`); None when no parameter carries it."""
+        parameter = SERVICE_TO_HTTP_PARAMETER.get(exc.param, exc.param)
+        if parameter not in HTTP_PARAMETERS:
+            return error_response(400, None, str(exc))
+        return error_response(400, parameter, f"{parameter}: {exc.reason}")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -142,30 +141,29 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         log.exception("search failed on %s", request.url)
         return error_response(500, None, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    def search(**query: Any) -> JSONResponse:
+    def search(service: SearchService, **query: Any) -> JSONResponse:
         if not query["text"].strip() and query["image"] is None and not query["like"]:
             raise BadRequest(400, "q", "q: the query is empty: type some text, upload an image or pass like=<item_id>")
-        try:
-            with lock:
-                response = service.search(**query).to_dict()
-        except ValueError as exc:
-            raise bad_value(exc) from None
+        with lock:
+            response = service.search(**query).to_dict()
         for result in response["results"]:
             result["image"] = f"/images/{result['item_id']}"
         return JSONResponse(response)  # as built: FastAPI's response-model encoding would only add time
 
     @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)")
     def get_search(
+        service: ServiceDep,
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
         model: Model = "finetuned",
         rerank: Strategy = "constraints",
         like: str | None = None,
     ) -> JSONResponse:
-        return search(text=q, image=None, like=like or None, k=k, model=model, rerank=rerank)
+        return search(service, text=q, image=None, like=like or None, k=k, model=model, rerank=rerank)
 
     @app.post("/api/search", summary="Search by an uploaded image (multipart) plus the same fields")
     def post_search(
+        service: ServiceDep,
         image: Annotated[UploadFile | None, File()] = None,
         q: Annotated[str, Form(max_length=MAX_QUERY_CHARS)] = "",
         k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
@@ -174,10 +172,10 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         like: Annotated[str | None, Form()] = None,
     ) -> JSONResponse:
         picture = decode_upload(image, max_upload_bytes) if image is not None else None
-        return search(text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
+        return search(service, text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
 
     @app.get("/api/health", summary="Liveness, and the choices the page offers")
-    def health() -> dict:
+    def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "models": list(MODELS),
@@ -187,7 +185,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         }
 
     @app.get("/images/{item_id}", summary="An item's catalog image", response_class=FileResponse)
-    def item_image(item_id: str) -> FileResponse:
+    def item_image(service: ServiceDep, item_id: str) -> FileResponse:
         try:
             path = Path(service.image_path(item_id))
         except (KeyError, ValueError):
@@ -205,8 +203,8 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m pipelines.search`: load the built workspace once, then serve it; a missing build is one line."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.search", description=main.__doc__)
+    """`python -m serve`: load the built workspace once, then serve it; a missing build is one line."""
+    parser = argparse.ArgumentParser(prog="python -m serve", description=main.__doc__)
     parser.add_argument("--root", type=Path, default=Path("."), help="the built workspace (default: .)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000), help="default: $PORT or 8000")
@@ -221,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         datefmt="%H:%M:%S",
     )
     try:
-        service = SearchService.load(args.root)
+        service = load_service(args.root)
     except (PipelineError, OSError) as exc:
         if args.verbose:
             raise

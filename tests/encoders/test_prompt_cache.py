@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pipelines.evaluation.prompt_cache import CachedPromptEncoder
+from pipelines.encoders.prompt_cache import CachedPromptEncoder
 
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 42}
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from PIL import ImageDraw
 
-from pipelines.catalog.garments.drawer import Drawer
-from pipelines.catalog.garments.look import RGB, Look, Point, luma, shade
+from pipelines.catalog.sample.garments.drawer import Drawer
+from pipelines.catalog.sample.garments.look import RGB, Look, Point, luma, shade
 
 
 class Top(Drawer):

@@ -6,14 +6,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-if TYPE_CHECKING:
-    from pipelines.catalog.sample import SampleItem
-
+from pipelines.catalog.sample.item import SampleItem
 
 RGB = tuple[int, int, int]
 Point = tuple[float, float]
@@ -228,7 +226,8 @@ def _checked(look: Look, tiles: Mapping[str, np.ndarray]) -> np.ndarray:
     xx, yy = _grid(look)
     p = look.pattern_period
     bars = ((xx % p) < p * 0.38).astype(np.float32) + ((yy % p) < p * 0.38).astype(np.float32)
-    return np.minimum(0.5 * bars, 0.85) + 0.15 * (((xx % p) < p * 0.06) | ((yy % p) < p * 0.06))
+    alpha: np.ndarray = np.minimum(0.5 * bars, 0.85) + 0.15 * (((xx % p) < p * 0.06) | ((yy % p) < p * 0.06))
+    return alpha
 
 
 def _dotted(look: Look, tiles: Mapping[str, np.ndarray]) -> np.ndarray:

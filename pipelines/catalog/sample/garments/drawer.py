@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-from pipelines.catalog.garments.look import RGB, Look, Point, catalog_tiles, fabric_texture, pattern_alpha
+from pipelines.catalog.sample.garments.look import RGB, Look, Point, catalog_tiles, fabric_texture, pattern_alpha
 
 
 class Drawer:

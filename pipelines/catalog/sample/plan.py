@@ -1,161 +1,31 @@
-"""The built-in sample catalog: a deterministic Kaggle-Myntra-layout catalog whose images show their attributes.
-
-`generate_sample_catalog` writes `styles.csv` (the real header, Myntra vocabulary, the real file's warts)
-and `images/<id>.jpg` (garments drawn by pipelines/catalog/garments so that article type, colour, pattern,
-material, neckline and sleeve length are visible). `plan_sample_catalog` returns the same rows with their
-hidden truth (the canonical schema values the pixels show), which tests and rule-extractor checks can compare
-against.
-The tables (article types, long tail, colours, name phrases, geometry) live in `sample_catalog.yaml`.
+"""Planning the sample catalog: its rows in file order with their hidden truth (the canonical schema values the
+pixels show), names in Myntra's word orders, and the real file's warts. The tables (article types, long tail,
+colours, name phrases, geometry) live in `pipelines/catalog/sample_catalog.yaml`, the path `data.catalog` names.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
-from PIL import Image
-from tqdm import tqdm
 
-from pipelines.catalog.garments import encode_jpeg, render_garment
+from pipelines.catalog.sample.item import COLUMN, HEADER, IMAGE_STATES, SampleItem, SampleReport
 from pipelines.errors import PipelineError
-from pipelines.io import atomic_path
 from pipelines.schema import FIELDS, UNKNOWN
 
-log = logging.getLogger(__name__)
-
-HEADER = (
-    "id",
-    "gender",
-    "masterCategory",
-    "subCategory",
-    "articleType",
-    "baseColour",
-    "season",
-    "year",
-    "usage",
-    "productDisplayName",
-)
-COLUMN = {name: i for i, name in enumerate(HEADER)}
 MIN_ITEMS = 20
 IMAGE_SIZE_RANGE = (16, 1024)
-IMAGE_STATES = ("ok", "missing", "zero_byte", "truncated")
-TABLES_PATH = Path(__file__).with_name("sample_catalog.yaml")
-
-
-# --------------------------------------------------------------------------------------------------
-# Public API
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SampleItem:
-    """One row of the sample catalog: what styles.csv says, what the image shows, and the image's fate."""
-
-    id: int
-    product: int  # rows with the same product are views of one article (same name)
-    view: int  # 0 for the first image of a product
-    fields: tuple[str, ...]  # the CSV values in HEADER order, as written (NA / empty warts included)
-    truth: Mapping[str, str]  # schema field -> canonical value the pixels show (`unknown`: not applicable)
-    article_type: str  # the true articleType (also fields[4])
-    base_colour: str  # the true Myntra colour drawn (fields[5] may say NA)
-    image: str  # ok | missing | zero_byte | truncated
-    malformed: bool  # the name holds an unquoted comma, so the line has 11 fields
-
-    @property
-    def line(self) -> str:
-        """The styles.csv line, unquoted as in the real file (malformed rows really are malformed)."""
-        return ",".join(self.fields)
-
-    @property
-    def name(self) -> str:
-        return self.fields[COLUMN["productDisplayName"]]
-
-
-@dataclass(frozen=True)
-class SampleReport:
-    """What the generator wrote, warts counted, for ingest's manifest."""
-
-    rows: int
-    products: int
-    images: int  # image files written (zero-byte and truncated included)
-    malformed_rows: int
-    malformed_ids: tuple[int, ...]
-    na_values: Mapping[str, int]  # column -> rows with a literal NA
-    empty_fields: Mapping[str, int]  # column -> rows with an empty value
-    missing_images: tuple[int, ...]  # ids whose image file was not written
-    zero_byte_images: tuple[int, ...]
-    truncated_images: tuple[int, ...]
-    multi_view_groups: int  # products drawn more than once
-    multi_view_rows: int  # rows belonging to those products
-    article_types: Mapping[str, int]  # articleType -> rows
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (lists, sorted mappings)."""
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, tuple):
-                out[key] = list(value)
-            elif isinstance(value, Mapping):
-                out[key] = dict(sorted(value.items()))
-        return out
-
-
-def generate_sample_catalog(out_dir: Path, items: int, image_size: int, seed: int) -> SampleReport:
-    """Write `out_dir/styles.csv` and `out_dir/images/<id>.jpg` like a Kaggle Myntra download; same seed, same bytes.
-
-    `items` is the number of CSV rows (one image each, multi-view products included). Images are
-    written first and styles.csv last, atomically, so an interrupted run leaves no styles.csv.
-    """
-    _check_args(items, seed, image_size)
-    out_dir = Path(out_dir)
-    images_dir = out_dir / "images"
-    if (out_dir / "styles.csv").exists() or (images_dir.is_dir() and any(images_dir.iterdir())):
-        raise PipelineError(
-            f"{out_dir}: expected an empty folder for the sample catalog, found an existing styles.csv or images/"
-        )
-    images_dir.mkdir(parents=True, exist_ok=True)
-    plan = plan_sample_catalog(items, seed)
-    log.info("sample catalog: drawing %d images of %d px (seed %d)", items, image_size, seed)
-    for item in tqdm(plan, desc="sample images", unit="img", disable=None, leave=False):
-        if item.image == "missing":
-            continue
-        path = images_dir / f"{item.id}.jpg"
-        if item.image == "zero_byte":
-            path.write_bytes(b"")
-            continue
-        data = encode_jpeg(render_item(item, image_size, seed))
-        if item.image == "truncated":
-            cut = np.random.default_rng([seed, 4, item.id]).uniform(0.35, 0.7)
-            data = data[: int(len(data) * cut)]
-        path.write_bytes(data)
-    text = "\n".join([",".join(HEADER)] + [item.line for item in plan]) + "\n"
-    with atomic_path(out_dir / "styles.csv") as tmp:
-        tmp.write_bytes(text.encode("utf-8"))
-    report = summarize(plan)
-    log.info(
-        "sample catalog: %d rows, %d products, %d multi-view groups, %d malformed rows, "
-        "%d missing / %d zero-byte / %d truncated images",
-        report.rows,
-        report.products,
-        report.multi_view_groups,
-        report.malformed_rows,
-        len(report.missing_images),
-        len(report.zero_byte_images),
-        len(report.truncated_images),
-    )
-    return report
+TABLES_PATH = Path(__file__).parents[1] / "sample_catalog.yaml"
 
 
 def plan_sample_catalog(items: int, seed: int) -> list[SampleItem]:
     """The catalog's rows in file order, with their truth; `generate_sample_catalog` writes exactly these."""
-    _check_args(items, seed)
+    check_args(items, seed)
     tables = sample_tables()
     rng = np.random.default_rng([seed, 0])
     views = _view_counts(rng, items, tables)
@@ -216,17 +86,7 @@ def summarize(plan: Sequence[SampleItem]) -> SampleReport:
     )
 
 
-def render_item(item: SampleItem, image_size: int, seed: int) -> Image.Image:
-    """Draw one view of an item (pipelines/catalog/garments): what generate_sample_catalog encodes for it."""
-    return render_garment(item, image_size, seed, sample_tables())
-
-
-# --------------------------------------------------------------------------------------------------
-# Planning: rows, names, warts
-# --------------------------------------------------------------------------------------------------
-
-
-def _check_args(items: int, seed: int, image_size: int | None = None) -> None:
+def check_args(items: int, seed: int, image_size: int | None = None) -> None:
     if not isinstance(items, (int, np.integer)) or items < MIN_ITEMS:
         raise PipelineError(f"sample catalog: items must be an integer of at least {MIN_ITEMS}, got {items!r}")
     low, high = IMAGE_SIZE_RANGE
@@ -238,7 +98,8 @@ def _check_args(items: int, seed: int, image_size: int | None = None) -> None:
 
 @lru_cache(maxsize=1)
 def sample_tables() -> dict[str, Any]:
-    return yaml.safe_load(TABLES_PATH.read_text(encoding="utf-8"))
+    tables: dict[str, Any] = yaml.safe_load(TABLES_PATH.read_text(encoding="utf-8"))
+    return tables
 
 
 class _Weighted:

@@ -1,4 +1,4 @@
-"""Start the real search server (`python -m pipelines.search`, uvicorn) in a subprocess on a free port."""
+"""Start the real search server (`python -m serve`, uvicorn) in a subprocess on a free port."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def server_command(root: Path, port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pipelines.search", "--root", str(root), "--port", str(port), *extra]
+    return [sys.executable, "-m", "serve", "--root", str(root), "--port", str(port), *extra]
 
 
 def server_env() -> dict[str, str]:

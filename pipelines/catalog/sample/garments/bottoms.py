@@ -7,8 +7,8 @@ from typing import Any
 
 from PIL import ImageDraw
 
-from pipelines.catalog.garments.drawer import Drawer
-from pipelines.catalog.garments.look import RGB, Look, shade
+from pipelines.catalog.sample.garments.drawer import Drawer
+from pipelines.catalog.sample.garments.look import RGB, Look, shade
 
 
 class Legs(Drawer):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import ImageDraw
 
-from pipelines.catalog.garments.drawer import Drawer
-from pipelines.catalog.garments.look import luma, shade
+from pipelines.catalog.sample.garments.drawer import Drawer
+from pipelines.catalog.sample.garments.look import luma, shade
 
 
 class Shoe(Drawer):

@@ -193,6 +193,6 @@ def test_missing_build_is_one_error_line_and_no_server(tmp_path):
 
 def test_help_runs_without_a_build():
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.search", "--help"], cwd=REPO, env=server_env(), capture_output=True, text=True
+        [sys.executable, "-m", "serve", "--help"], cwd=REPO, env=server_env(), capture_output=True, text=True
     )
     assert result.returncode == 0 and "--port" in result.stdout

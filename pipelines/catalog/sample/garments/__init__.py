@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from pipelines.catalog.garments.accessories import Bag, Shoe
-from pipelines.catalog.garments.bottoms import Legs, Skirt
-from pipelines.catalog.garments.drawer import Drawer
-from pipelines.catalog.garments.look import product_look
-from pipelines.catalog.garments.tops import Top
-
-if TYPE_CHECKING:
-    from pipelines.catalog.sample import SampleItem
+from pipelines.catalog.sample.garments.accessories import Bag, Shoe
+from pipelines.catalog.sample.garments.bottoms import Legs, Skirt
+from pipelines.catalog.sample.garments.drawer import Drawer
+from pipelines.catalog.sample.garments.look import product_look
+from pipelines.catalog.sample.garments.tops import Top
+from pipelines.catalog.sample.item import SampleItem
 
 JPEG_QUALITY = 90
 

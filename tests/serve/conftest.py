@@ -1,4 +1,4 @@
-"""The real server over the tiny build (tests/conftest.py's built_project), shared by the search tests."""
+"""The real server over the tiny build (tests/conftest.py's built_project), shared by the serve tests."""
 
 from __future__ import annotations
 

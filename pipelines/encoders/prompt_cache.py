@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from pipelines.io import atomic_path
 log = logging.getLogger(__name__)
 
 # What the features depend on besides the store and the texts: the encoder's code and the libraries under it.
-ENCODER_FILES = ("clip.py", "config.py", "device.py")  # in pipelines/encoders/
+ENCODER_FILES = ("clip.py", "config.py", "device.py")  # beside this file
 ENCODER_PACKAGES = ("open_clip_torch", "torch")
 
 TextEncoder = Callable[[list[str]], np.ndarray]
@@ -38,7 +39,7 @@ class CachedPromptEncoder:
     def __init__(
         self,
         folder: str | Path,
-        model: dict,
+        model: dict[str, Any],
         store_hash: str,
         device: str,
         make_encoder: Callable[[], TextEncoder],
@@ -81,7 +82,7 @@ class CachedPromptEncoder:
 def encoder_code_hash() -> str:
     """sha256 over the encoder's source files and the versions of open_clip and torch."""
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parents[1] / "encoders"
+    folder = Path(__file__).resolve().parent
     for name in ENCODER_FILES:
         digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
     for package in ENCODER_PACKAGES:
@@ -103,7 +104,8 @@ def _load(path: Path, rows: int) -> np.ndarray | None:
             "prompt cache: %s holds %s %s, expected %d rows of float32", path, features.dtype, features.shape, rows
         )
         return None
-    return features
+    result: np.ndarray | None = features
+    return result
 
 
 __all__ = ["CachedPromptEncoder", "encoder_code_hash"]

@@ -49,6 +49,7 @@ def project(tmp_path_factory) -> tuple[Workspace, dict]:
     by_category = json.loads((reports / "metrics_by_category.json").read_text())["finetuned"]
     by_value = json.loads((reports / "metrics_by_value.json").read_text())["finetuned"]
     lr = yaml.safe_load((ws.root / "params.yaml").read_text())["train"]["lr"]
+    category = json.loads((reports / "metrics.json").read_text())["finetuned"]["i2i/category@10"]
     # denim: the new delta and interval lie clear of the base's interval; neckline: a small move inside it
     hi = base[DENIM]["delta_hi"]
     new = {
@@ -87,7 +88,14 @@ def project(tmp_path_factory) -> tuple[Workspace, dict]:
     params = yaml.safe_load((ws.root / "params.yaml").read_text())
     params["train"]["lr"] = 0.0005
     (ws.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    return ws, {"base": base, "new": new, "by_category": by_category, "by_value": by_value, "lr": lr}
+    return ws, {
+        "base": base,
+        "new": new,
+        "by_category": by_category,
+        "by_value": by_value,
+        "lr": lr,
+        "category": category,
+    }
 
 
 def review(ws: Workspace, *args: str, out: str = "review", check: bool = True):
@@ -128,7 +136,9 @@ def test_report_against_the_working_tree(project):
     assert "lies outside the other revision's 95% interval" in report
 
     # headline metrics: the edited values only, with the change
-    assert "| `reports/metrics.json` | `finetuned.i2i/category@10` | 0.4128 | 0.4500 | +0.0372 |" in lines
+    category = data["category"]
+    row = f"| `reports/metrics.json` | `finetuned.i2i/category@10` | {category:.4f} | 0.4500 | {0.45 - category:+.4f} |"
+    assert row in lines
     assert f"| `reports/scoreboard.json` | `{DENIM}.delta` |" in report
     assert "`baseline.i2i/category@10`" not in report
 

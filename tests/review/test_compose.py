@@ -16,6 +16,7 @@ import pytest
 import yaml
 from review_project import Workspace, copy_project
 
+NEW_CATEGORY = 0.45  # the edited finetuned i2i/category@10 of the workspace
 DENIM, NECKLINE = "material@10 denim", "neckline@10"
 REGRESSED = ("dresses", "color@10")  # 30 queries
 TOO_SMALL = ("cardigans", "color@10")  # 8 queries: under the minimum, never listed
@@ -67,7 +68,7 @@ def project(tmp_path_factory) -> tuple[Workspace, dict]:
     }
     _edit_json(reports / "scoreboard_detail.json", lambda d: [d["targets"][k].update(v) for k, v in new.items()])
     _edit_json(reports / "scoreboard.json", lambda d: [d[k].update(delta=v["delta"]) for k, v in new.items()])
-    _edit_json(reports / "metrics.json", lambda d: d["finetuned"].update({"i2i/category@10": 0.45}))
+    _edit_json(reports / "metrics.json", lambda d: d["finetuned"].update({"i2i/category@10": NEW_CATEGORY}))
 
     def lower(d):
         d["finetuned"][REGRESSED[0]][REGRESSED[1]] -= 0.25
@@ -137,8 +138,8 @@ def test_report_against_the_working_tree(project):
 
     # headline metrics: the edited values only, with the change
     category = data["category"]
-    row = f"| `reports/metrics.json` | `finetuned.i2i/category@10` | {category:.4f} | 0.4500 | {0.45 - category:+.4f} |"
-    assert row in lines
+    change = f"{category:.4f} | {NEW_CATEGORY:.4f} | {NEW_CATEGORY - category:+.4f}"
+    assert f"| `reports/metrics.json` | `finetuned.i2i/category@10` | {change} |" in lines
     assert f"| `reports/scoreboard.json` | `{DENIM}.delta` |" in report
     assert "`baseline.i2i/category@10`" not in report
 

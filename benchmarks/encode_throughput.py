@@ -41,6 +41,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import pipelines  # noqa: F401  (first: pins the numeric ISA before numpy, torch and FAISS load)
+
+# isort: split
 import pandas as pd
 import torch
 import yaml

@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
+import pipelines  # noqa: F401  (first: pins the numeric ISA before numpy, torch and FAISS load)
+
+# isort: split
 import faiss
 import numpy as np
 

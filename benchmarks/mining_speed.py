@@ -13,6 +13,9 @@ import argparse
 import math
 import time
 
+import pipelines  # noqa: F401  (first: pins the numeric ISA before numpy, torch and FAISS load)
+
+# isort: split
 import numpy as np
 import pandas as pd
 

@@ -29,6 +29,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pipelines  # noqa: F401  (first: pins the numeric ISA before numpy, torch and FAISS load)
+
+# isort: split
 import faiss
 import numpy as np
 import pandas as pd

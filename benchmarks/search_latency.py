@@ -23,6 +23,9 @@ import os
 import time
 from pathlib import Path
 
+import pipelines  # noqa: F401  (first: pins the numeric ISA before numpy, torch and FAISS load)
+
+# isort: split
 import faiss
 import numpy as np
 import pandas as pd

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from pipelines import numerics
 from pipelines.errors import PipelineError
 
 
@@ -25,6 +26,7 @@ def run_stage(main: Callable[[], None], description: str | None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    numerics.log_state()
     try:
         main()
     except PipelineError as exc:

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pipelines import numerics
 from pipelines.errors import PipelineError
 from pipelines.search.service import MAX_K, MODELS, STRATEGIES, QueryError, SearchService
 from serve.build import load_service
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    numerics.log_state()
     try:
         service = load_service(args.root)
     except (PipelineError, OSError) as exc:

@@ -7,6 +7,7 @@ experiment run in A travels to B with `dvc exp push` / `dvc exp pull` / `dvc exp
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def shared(tmp_path_factory) -> Shared:
     a.commit("tiny profile, remote storage")  # DVCLive (train) needs a HEAD commit
     assert ran_stages(a.dvc("repro").stdout) == STAGES  # the only full build of this module
     a.commit("built")
-    a.dvc("push")
+    a.dvc("push", "--run-cache")  # the outs and the run-cache (each stage's deps -> outs), for `dvc repro --pull`
     a.run("git", "push", "-q", "origin", "main")
     _up_to_date(a)
 
@@ -93,6 +94,22 @@ def test_a_fresh_clone_pulls_instead_of_recomputing(shared):
 
 
 @pytest.mark.slow
+def test_a_cold_clone_reproduces_by_pulling_and_runs_no_stage(shared, tmp_path):
+    """`dvc repro --pull` on a fresh clone with nothing in its cache: every stage is restored (from the pulled
+    outs or the run-cache), none executes, and the workspace ends as clone A built it."""
+    a = shared.a
+    a.run("git", "clone", "-q", str(shared.git_remote), str(tmp_path / "clone-c"))
+    c = Workspace(tmp_path / "clone-c")
+    assert not (c.root / ".dvc/cache").exists()
+    repro = c.dvc("repro", "--pull")
+    assert ran_stages(repro.stdout) == [], repro.stdout
+    for out in _cached_outs(a.root):
+        assert _digests(c.root, out) == _digests(a.root, out), out
+    assert c.run("git", "status", "--porcelain").stdout == ""
+    _up_to_date(c)
+
+
+@pytest.mark.slow
 def test_an_experiment_travels_through_both_remotes(shared):
     a, b = shared.a, shared.b
     exp = a.dvc("exp", "run", "-n", EXP, "-S", "train.lr=0.01", "-S", "train.epochs=2")
@@ -112,3 +129,32 @@ def test_an_experiment_travels_through_both_remotes(shared):
     assert yaml.safe_load((b.root / "params.yaml").read_text())["train"]["lr"] == 0.01
     assert b.dvc("status").stdout.strip().endswith("Data and pipelines are up to date.")
     assert EXP in b.dvc("exp", "show", "--json").stdout
+
+
+@pytest.mark.slow
+def test_a_registered_model_is_fetched_back_by_its_stage(shared, tmp_path):
+    """The registry in DVC's own terms: dvc.yaml's `artifacts:`, a version and a stage as gto's git tags, and
+    `dvc artifacts get` fetching that stage's files through the DVC remote (the README's three commands), from a
+    teammate's fresh clone of the committed build."""
+    gto = str(Path(sys.executable).with_name("gto"))
+    shared.a.run("git", "clone", "-q", str(shared.git_remote), str(tmp_path / "clone-d"))
+    d = Workspace(tmp_path / "clone-d")
+    declared = yaml.safe_load((d.root / "dvc.yaml").read_text())["artifacts"]
+    assert {name: spec["type"] for name, spec in declared.items()} == {
+        "retrieval-heads": "model",
+        "faiss-index": "model",
+    }
+    assert all(spec["path"] in _cached_outs(d.root) and spec["desc"] and spec["labels"] for spec in declared.values())
+    d.run(gto, "register", "retrieval-heads", "--version", "v1.0.0")
+    d.run(gto, "assign", "retrieval-heads", "--version", "v1.0.0", "--stage", "prod")
+    tags = d.run("git", "tag").stdout.split()
+    assert {"retrieval-heads@v1.0.0", "retrieval-heads#prod#1"} <= set(tags)
+    shown = d.run(gto, "show", "--json").stdout
+    assert "v1.0.0" in shown and "prod" in shown
+    d.run("git", "push", "-q", "origin", "--tags")
+    fetched = tmp_path / "heads"
+    d.dvc("artifacts", "get", str(shared.git_remote), "retrieval-heads", "--stage", "prod", "-o", str(fetched))
+    d.dvc("pull", "artifacts/model")  # the committed heads, to compare with
+    assert {p.name: sha256_file(p) for p in fetched.iterdir()} == {
+        Path(k).name: v for k, v in _digests(d.root, "artifacts/model").items()
+    }

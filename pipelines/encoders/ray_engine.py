@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 import pipelines
+from pipelines import numerics
 from pipelines.encoders.clip import ClipEncoder, check_precision
 from pipelines.encoders.device import resolve_device
 from pipelines.encoders.facts import FactEncoder, fact_texts
@@ -61,8 +62,9 @@ def ray_session(address: str = "") -> Iterator[None]:
 
 def job_runtime_env() -> dict[str, Any]:
     """The Ray job's runtime environment: the workers import this `pipelines` package, shipped from the driver,
-    whatever the nodes' own environments have installed (pass it to ray.init when joining Ray yourself)."""
-    return {"py_modules": [str(Path(pipelines.__file__).parent)]}
+    whatever the nodes' own environments have installed, and start with its pinned numeric ISA, whatever the
+    nodes' CPUs (pass it to ray.init when joining Ray yourself)."""
+    return {"py_modules": [str(Path(pipelines.__file__).parent)], "env_vars": numerics.environment()}
 
 
 def _decode_batch(batch: dict[str, np.ndarray], transform: Transform) -> dict[str, np.ndarray]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import sys
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +59,35 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
-    """torch.save through a temp file renamed onto `path`: a kill never leaves a torn checkpoint."""
-    write_torch_atomic({"format_version": FORMAT_VERSION, **state}, path)
+    """torch.save through a temp file renamed onto `path`: a kill never leaves a torn checkpoint.
+
+    The state is saved in its canonical form (`canonical`), so a resumed run writes the same bytes as an
+    uninterrupted one."""
+    write_torch_atomic(canonical({"format_version": FORMAT_VERSION, **state}), path)
+
+
+def canonical(obj: Any) -> Any:
+    """`obj` rebuilt so its pickle depends only on its values, not on which equal objects are one object.
+
+    Pickle writes an object seen before as a back-reference: a run's optimizer keys ('lr', 'weight_decay') are
+    one interned string each, while a resumed run's come from unpickling, a fresh string per dict, so the two
+    pickles differed by a few hundred bytes with every value equal. Strings are interned and containers rebuilt
+    fresh (dict, OrderedDict, list, tuple), so equal values pickle alike; tensors and arrays pass through.
+    """
+    if isinstance(obj, str):
+        return sys.intern(obj)
+    if type(obj) is dict:
+        return {canonical(key): canonical(value) for key, value in obj.items()}
+    if isinstance(obj, OrderedDict):  # a module's state_dict: keep its type and its `_metadata` (versions)
+        rebuilt = type(obj)((canonical(key), canonical(value)) for key, value in obj.items())
+        if hasattr(obj, "_metadata"):
+            setattr(rebuilt, "_metadata", canonical(obj._metadata))  # noqa: B010 (OrderedDict declares no such field)
+        return rebuilt
+    if isinstance(obj, list):
+        return [canonical(item) for item in obj]
+    if type(obj) is tuple:  # not a namedtuple: rebuilding one needs its own type
+        return tuple(canonical(item) for item in obj)
+    return obj
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

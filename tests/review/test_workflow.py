@@ -1,4 +1,5 @@
-"""The pull-request review workflow: actionlint passes it, and it does what the README says it does."""
+"""The GitHub workflows: actionlint passes them; the review workflow does what the README says, and the CI workflow
+runs exactly what CI runs on a fresh clone (.ci/run, which ends with the reproduce-and-compare gate)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from review_project import REPO
 
 WORKFLOW = REPO / ".github/workflows/review.yml"
+CI_WORKFLOW = REPO / ".github/workflows/ci.yml"
 
 
 def _actionlint() -> str:
@@ -25,11 +27,25 @@ def _actionlint() -> str:
     return found
 
 
-def test_actionlint_passes():
+@pytest.mark.parametrize("workflow", sorted((REPO / ".github/workflows").glob("*.yml")), ids=lambda p: p.name)
+def test_actionlint_passes(workflow):
     result = subprocess.run(
-        [_actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", str(WORKFLOW)], capture_output=True, text=True
+        [_actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", str(workflow)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_workflow_runs_ci_on_every_push_and_pull_request():
+    workflow = yaml.safe_load(CI_WORKFLOW.read_text())
+    assert set(workflow[True]) == {"push", "pull_request"}  # YAML 1.1 reads the key `on` as true
+    steps = workflow["jobs"]["ci"]["steps"]
+    python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python@"))
+    assert python["with"]["python-version"] == "3.11"
+    assert [step["run"] for step in steps if "run" in step] == ["bash .ci/run"]
+    # .ci/run ends with the gate: make repro in the clean clone, then no committed file may differ
+    assert (REPO / ".ci/run").read_text().strip().splitlines()[-1] == ".ci/reproduce-and-compare"
+    gate = (REPO / ".ci/reproduce-and-compare").read_text()
+    assert "make repro" in gate and "git status --porcelain" in gate and "dvc metrics diff" in gate
 
 
 def _steps() -> tuple[dict, list[dict]]:
@@ -66,3 +82,18 @@ def test_pulls_or_reproduces_then_reviews_against_the_base_branch_and_posts_one_
     assert comment["with"]["path"] == "review/report.md" and comment["with"]["header"]
     order = [steps.index(step) for step in (fetch, review, upload, comment)]
     assert order == sorted(order)
+
+
+@pytest.mark.parametrize(("recipe", "fails"), [("true", False), ("echo rebuilt > reports/metrics.json", True)])
+def test_the_gate_fails_exactly_when_make_repro_changes_a_committed_file(tmp_path, recipe, fails):
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / "reports").mkdir()
+    shutil.copy(REPO / ".ci/reproduce-and-compare", tmp_path / ".ci")
+    (tmp_path / "Makefile").write_text(f"repro:\n\t{recipe}\n")
+    (tmp_path / "reports/metrics.json").write_text("committed\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "committed results"]):
+        subprocess.run([*git, *command], cwd=tmp_path, check=True)
+    result = subprocess.run(["bash", ".ci/reproduce-and-compare"], cwd=tmp_path, capture_output=True, text=True)
+    assert (result.returncode != 0) == fails, result.stdout + result.stderr
+    assert ("M reports/metrics.json" in result.stderr) == fails

@@ -1,8 +1,11 @@
 """The train stage end to end on a tiny store: outputs (DVCLive log + report), byte-identical reruns, resume of a
 finished run, a fresh run on new params, bad input."""
 
+import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +114,48 @@ def test_stage_writes_outputs_reuses_a_finished_run_and_starts_fresh_on_new_para
     assert fresh.returncode == 0 and "starting run" in fresh.stderr
     assert len(list((workdir / "artifacts/checkpoints").iterdir())) == 2
     assert json.loads((workdir / "artifacts/model/model.json").read_text())["params_hash"] != card["params_hash"]
+
+
+# The train stage as DVC runs it, killed (os._exit: no cleanup, like SIGKILL) right after epoch 2's checkpoint.
+KILLED_AFTER_EPOCH_2 = """
+import os, runpy, sys
+import pipelines
+import pipelines.training.loop as loop
+
+save = loop.save_checkpoint
+
+def save_then_die(state, path):
+    save(state, path)
+    if path.name == "last.pt" and state["epoch"] == 2:
+        os._exit(137)
+
+loop.save_checkpoint = save_then_die
+sys.argv = ["stages.train"]
+runpy.run_module("stages.train", run_name="__main__", alter_sys=True)
+"""
+
+
+def model_and_reports(cwd: Path) -> dict[str, str]:
+    files = [p for p in sorted([*(cwd / "reports").rglob("*"), *(cwd / "artifacts/model").iterdir()]) if p.is_file()]
+    return {str(p.relative_to(cwd)): hashlib.md5(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.mark.slow  # three stage subprocesses
+def test_a_train_killed_after_epoch_k_and_rerun_writes_the_uninterrupted_runs_bytes(run_stage, set_params, workdir):
+    set_params(workdir, {"train.epochs": 5, "train.patience": 10})
+    straight = workdir.parent / "straight"
+    shutil.copytree(workdir, straight)
+    assert run_stage("train", straight).returncode == 0
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_EPOCH_2], cwd=workdir, capture_output=True, text=True, timeout=600
+    )
+    assert killed.returncode == 137, killed.stderr[-3000:]
+    assert not (workdir / "artifacts/model").exists()
+    resumed = run_stage("train", workdir)  # a plain rerun over the partial DVCLive folder
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resum" in resumed.stderr.lower()
+    assert model_and_reports(workdir) == model_and_reports(straight)
 
 
 def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(run_stage, workdir):

@@ -134,6 +134,8 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_uninter
         assert torch.equal(weight, b["model"][name]), name
     assert resumed.log.equals(straight.log)
     assert live_files(killed_live) == live_files(tmp_path / "straight_live")
+    for name in ("last.pt", "best.pt"):  # every value equal is not enough: dvc.lock hashes the bytes
+        assert (killed / RUN / name).read_bytes() == (tmp_path / "straight" / RUN / name).read_bytes(), name
 
 
 def test_val_attribute_at_10_skips_the_query_s_own_product_and_counts_empty_slots_as_misses():

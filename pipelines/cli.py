@@ -26,7 +26,7 @@ def run_stage(main: Callable[[], None], description: str | None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    numerics.log_state()
+    numerics.warn_if_unpinned()
     try:
         main()
     except PipelineError as exc:
@@ -34,3 +34,4 @@ def run_stage(main: Callable[[], None], description: str | None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
+    numerics.log_pinned()

@@ -104,11 +104,19 @@ def environment() -> dict[str, str]:
     return dict(PIN) if pin().pinned else {}
 
 
-def log_state() -> None:
-    """Log `describe()` once per process entry point: info when pinned, a warning when results will differ."""
+def warn_if_unpinned() -> None:
+    """A warning, once per entry point and before it runs, whenever results will differ from the committed ones."""
     state = pin()
-    log = logging.getLogger(__name__)
-    (log.info if state.pinned and not state.preloaded else log.warning)(describe())
+    if not state.pinned or state.preloaded:
+        logging.getLogger(__name__).warning(describe())
+
+
+def log_pinned() -> None:
+    """The level in force, at info, when the pin holds. A stage logs it once its outputs are written (a stage that
+    refuses bad input still says one line, its error); the server once its build has loaded."""
+    state = pin()
+    if state.pinned and not state.preloaded:
+        logging.getLogger(__name__).info(describe())
 
 
 def describe() -> str:

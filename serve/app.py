@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    numerics.log_state()
+    numerics.warn_if_unpinned()
     try:
         service = load_service(args.root)
     except (PipelineError, OSError) as exc:
@@ -228,5 +228,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     app = create_app(service, max_upload_bytes=int(args.max_upload_mb * 2**20))
+    numerics.log_pinned()
     log.info("serving %s on http://%s:%d", args.root.resolve(), args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")

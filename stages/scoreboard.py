@@ -11,6 +11,7 @@ from pipelines.errors import PipelineError
 from pipelines.evaluation import (
     compute_scoreboard,
     missed,
+    plan_verdict,
     scoreboard_detail,
     scoreboard_json,
     scoreboard_markdown,
@@ -48,6 +49,7 @@ def main() -> None:
     write_text_atomic(scoreboard_markdown(results, untrained), paths.SCOREBOARD_MD)
     for r in results:
         log.info("%-40s %s", r.name, r.status if r.delta is None else f"{r.delta:+.1f} pts: {r.status}")
+    log.info("verdict by the plan's rule: %s", "PASS" if plan_verdict(results) else "FAIL")
     misses = missed(results)
     if cfg.fail_on_miss and misses:
         raise PipelineError(f"scoreboard: {len(misses)} of {len(results)} targets missed: {', '.join(misses)}")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         compute_scoreboard as compute_scoreboard,
         metric_keys as metric_keys,
         missed as missed,
+        plan_verdict as plan_verdict,
         scoreboard_detail as scoreboard_detail,
         scoreboard_json as scoreboard_json,
         scoreboard_markdown as scoreboard_markdown,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines.schema import FIELDS, check_fields, vocabulary
+from pipelines.schema import FIELDS, UNKNOWN, check_fields, vocabulary
 
 DEFAULT_ATTRIBUTES = [
     "category",
@@ -48,6 +48,9 @@ class EvalConfig:
     gallery_queries: int = 12
     gallery_attributes: list[str] = field(default_factory=lambda: ["category", "material", "neckline"])
     max_queries: int = 0
+    # The graphic policy in the category metrics: items with these patterns are no category evidence (pairs
+    # applies the same policy to training pairs through pairs.graphic_patterns).
+    graphic_patterns: list[str] = field(default_factory=lambda: ["graphic", "printed"])
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,10 @@ class EvalConfig:
             raise ValueError(f"eval.bootstrap must be at least 1 resample, got {self.bootstrap}")
         if self.gallery_queries < 0 or self.max_queries < 0:
             raise ValueError("eval.gallery_queries and eval.max_queries must be 0 or more")
+        patterns = vocabulary()["pattern"]
+        bad = [name for name in self.graphic_patterns if name not in patterns or name == UNKNOWN]
+        if bad:
+            raise ValueError(f"eval.graphic_patterns names {bad[0]!r}, which is not a canonical pattern value")
         missing = [a for a in self.gallery_attributes if a not in self.attributes]
         if not self.gallery_attributes or missing:
             raise ValueError(

@@ -27,6 +27,7 @@ from pipelines.evaluation.metrics import ranked_metric, same_value
 from pipelines.evaluation.tasks import Task, TaskTable
 from pipelines.index import build_searchable, search, search_excluding_groups
 from pipelines.index.config import IndexConfig
+from pipelines.index.exact import exact_neighbours
 from pipelines.schema import UNKNOWN, raw_column
 from pipelines.store import LazyRows, take_rows
 
@@ -59,6 +60,7 @@ class ModelRun:
     name: str
     scores: pd.DataFrame  # one row per query-table row, one column per metric (NaN where it does not apply)
     image_neighbours: np.ndarray  # (image queries, >= 5) catalog rows retrieved for the i2i queries
+    rankings: dict[str, np.ndarray]  # text and field tasks: (queries, depth) catalog rows, exact inner-product order
 
 
 def select_queries(meta: pd.DataFrame, max_queries: int, seed: int) -> np.ndarray:
@@ -96,20 +98,29 @@ def sample_benchmark_queries(candidates: np.ndarray, max_queries: int, seed: int
     return candidates[np.sort(rng.choice(len(candidates), size=max_queries, replace=False))]
 
 
-def text_queries(meta: pd.DataFrame, max_queries: int, seed: int, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """(texts, rows): one query per distinct item text of the whole catalog, `rows` the first item with it."""
+def scope_rows(meta: pd.DataFrame, task: Task) -> np.ndarray:
+    """The catalog rows a text or field task draws its queries, documents and relevance from (Task.scope)."""
+    if task.scope == "catalog":
+        return np.arange(len(meta))
+    return np.flatnonzero(meta["split"].to_numpy() == "test")
+
+
+def text_queries(
+    meta: pd.DataFrame, scope: np.ndarray, max_queries: int, seed: int, task: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(texts, rows): one query per distinct item text among the `scope` rows, `rows` the first item with it."""
     texts = catalog_texts(meta)
-    _, first = np.unique(texts, return_index=True)
-    rows = sample_benchmark_queries(np.sort(first), max_queries, seed, task)
+    _, first = np.unique(texts[scope], return_index=True)
+    rows = sample_benchmark_queries(scope[np.sort(first)], max_queries, seed, task)
     return texts[rows], rows
 
 
 def field_queries(
-    meta: pd.DataFrame, field: str, skip: tuple[str, ...], max_queries: int, seed: int, task: str
+    meta: pd.DataFrame, scope: np.ndarray, field: str, skip: tuple[str, ...], max_queries: int, seed: int, task: str
 ) -> np.ndarray:
-    """The distinct values of kept raw field `field` in the whole catalog, sorted, `skip` values (case-folded)
+    """The distinct values of kept raw field `field` among the `scope` rows, sorted, `skip` values (case-folded)
     left out; sampled beyond `max_queries`."""
-    values = sorted({v for v in meta[raw_column(field)].astype(str) if v.casefold() not in skip})
+    values = sorted({v for v in meta[raw_column(field)].astype(str).to_numpy()[scope] if v.casefold() not in skip})
     return sample_benchmark_queries(np.array(values, dtype=object), max_queries, seed, task)
 
 
@@ -124,19 +135,25 @@ def build_query_table(
     """Every query of every task: `task`, `query` (item id, prompted value, text or raw field value), `row`
     (catalog row: the item, or for text queries the first item with that text; -1 for prompts and field
     values), and the query's value of each eval attribute (prompts: the prompted attribute only)."""
-    check_meta(meta, cfg.attributes)
+    check_meta(meta, [*cfg.attributes, *(["pattern"] if "category" in cfg.attributes and cfg.graphic_patterns else [])])
     check_meta(meta, [raw_column(t.field) for t in table.tasks if t.field])
     frames = []
     for task in table.tasks:
         if task.query == "text":
-            texts, rows = text_queries(meta, cfg.benchmark.max_queries, seed, task.name)
+            texts, rows = text_queries(meta, scope_rows(meta, task), cfg.benchmark.max_queries, seed, task.name)
             frame = pd.DataFrame({"task": task.name, "query": texts, "row": rows})
             for attribute in cfg.attributes:
                 frame[attribute] = meta[attribute].to_numpy()[rows]
         elif task.query == "field":
             assert task.field is not None  # parse_task_table requires it of field tasks
             fields = field_queries(
-                meta, task.field, table.skip_field_values, cfg.benchmark.max_queries, seed, task.name
+                meta,
+                scope_rows(meta, task),
+                task.field,
+                table.skip_field_values,
+                cfg.benchmark.max_queries,
+                seed,
+                task.name,
             )
             frame = pd.DataFrame({"task": task.name, "query": fields, "row": -1})
             for attribute in cfg.attributes:
@@ -175,8 +192,9 @@ def run_model(
     index_cfg: IndexConfig,
     seed: int,
 ) -> ModelRun:
-    """Index the model's image embeddings (the `index` params; `seed` draws the training sample) and score every
-    task's queries against the whole catalog."""
+    """Score every task's queries: image, title and prompt queries against the whole catalog through an index of
+    the model's image embeddings (the `index` params; `seed` draws the training sample), text and field queries
+    by exact search over their scope's documents (`exact_rankings`)."""
     meta = catalog.meta
     images = model.image_embeddings
     if not isinstance(images, LazyRows):
@@ -186,8 +204,8 @@ def run_model(
             f"{model.name}: image embeddings have shape {images.shape}, expected one row per catalog item ({len(meta)})"
         )
     index = build_searchable(images, index_cfg, seed).index
-    indexes = {"image": index}  # per document kind; image+text is built on first use
     groups = meta["group_key"].astype(str).to_numpy()
+    rankings = exact_rankings(model, catalog, images, query_table, table, cfg)
     scores = pd.DataFrame(index=query_table.index)
     neighbours = np.zeros((0, GALLERY_RESULTS), dtype=np.int64)
     for task in table.tasks:
@@ -202,35 +220,86 @@ def run_model(
             _, ids = search_excluding_groups(index, take_rows(images, items), depth, groups[items], groups)
             neighbours = ids
             for attribute in cfg.attributes:
-                _attribute_scores(
-                    scores, rows, ids, meta[attribute].to_numpy(), query_table[attribute].to_numpy(), attribute, cfg.ks
-                )
+                values = category_values(meta, cfg) if attribute == "category" else meta[attribute].to_numpy()
+                _attribute_scores(scores, rows, ids, values, values[items], attribute, cfg.ks)
             continue
         depth = task.results(table.depth)
-        if task.documents not in indexes:
-            documents = _mixed_documents(model, catalog, images, cfg.benchmark.image_weight)
-            indexes[task.documents] = build_searchable(documents, index_cfg, seed).index
-        doc_index = indexes[task.documents]
         relevant_total = None
         if task.query == "title":
             queries = _map_text(model, take_rows(catalog.text_keys, items), len(items), task)
-            ids = _title_search(doc_index, queries, take_rows(images, items), items, groups, depth, task)
+            ids = _title_search(index, queries, take_rows(images, items), items, groups, depth, task)
             relevant = ids == items[:, None]
         elif task.query == "text":
-            queries = _map_text(model, take_rows(catalog.text_keys, items), len(items), task)
-            _, ids = search(doc_index, queries, depth)
-            text_ids, counts = _text_ids(meta)
+            ids = rankings[task.name]
+            text_ids, _ = _text_ids(meta)
             relevant = same_value(ids, text_ids, text_ids[items])
+            counts = np.bincount(text_ids[scope_rows(meta, task)], minlength=int(text_ids.max()) + 1)
             relevant_total = counts[text_ids[items]]
         else:
             values = query_table["query"].to_numpy()[rows]
-            texts = [query_text(task, v, cfg) for v in values]
-            _, ids = search(doc_index, _map_text(model, catalog.encode_prompts(texts), len(values), task), depth)
+            if task.exact:
+                ids = rankings[task.name]
+            else:
+                texts = [query_text(task, v, cfg) for v in values]
+                _, ids = search(index, _map_text(model, catalog.encode_prompts(texts), len(values), task), depth)
             doc_values = meta[raw_column(task.field) if task.field else task.attribute].astype(str).to_numpy()
             relevant = same_value(ids, doc_values, values)
         for metric in task.metrics:
             scores.loc[rows, metric] = ranked_metric(metric, relevant, relevant_total)
-    return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours)
+    return ModelRun(model.name, scores, neighbours[:, :GALLERY_RESULTS] if len(neighbours) else neighbours, rankings)
+
+
+def category_values(meta: pd.DataFrame, cfg: EvalConfig) -> np.ndarray:
+    """The catalog's categories as the category metrics read them: the graphic policy makes a graphic pattern
+    (`eval.graphic_patterns`, as pairs uses it) a pattern-only signal, so those items' category counts as unknown,
+    neither a query nor a hit (a printed tee's taxonomy says more about the print than the garment)."""
+    category = meta["category"].to_numpy().copy()
+    category[meta["pattern"].isin(cfg.graphic_patterns).to_numpy()] = UNKNOWN
+    return category
+
+
+def exact_rankings(
+    model: ModelSpace,
+    catalog: Catalog,
+    images: np.ndarray | LazyRows,
+    query_table: pd.DataFrame,
+    table: TaskTable,
+    cfg: EvalConfig,
+) -> dict[str, np.ndarray]:
+    """Ranked catalog rows of every exact (text and field) task's queries: exact inner product over the task's
+    documents within its scope, as the public harness ranks by exact cosine. Tasks that share documents and scope
+    share one pass over them (one thread, block by block: see exact_neighbours)."""
+    meta = catalog.meta
+    passes: dict[tuple[str, str], list[tuple[Task, np.ndarray]]] = {}
+    for task in table.tasks:
+        rows = np.flatnonzero(query_table["task"].to_numpy() == task.name)
+        if not task.exact or len(rows) == 0:
+            continue
+        if task.query == "text":
+            clip = take_rows(catalog.text_keys, query_table["row"].to_numpy()[rows])
+        else:
+            clip = catalog.encode_prompts([query_text(task, v, cfg) for v in query_table["query"].to_numpy()[rows]])
+        passes.setdefault((task.documents, task.scope), []).append((task, _map_text(model, clip, len(rows), task)))
+    rankings = {}
+    for (documents, _), members in passes.items():
+        scope = scope_rows(meta, members[0][0])
+        mixed = documents != "image"
+        vectors = _mixed_documents(model, catalog, images, cfg.benchmark.image_weight) if mixed else images
+        depth = max(task.results(table.depth) for task, _ in members)
+        local = exact_neighbours(_subset(vectors, scope), np.concatenate([q for _, q in members]), depth)
+        ids = np.where(local >= 0, scope[np.maximum(local, 0)], -1)
+        start = 0
+        for task, queries in members:
+            rankings[task.name] = ids[start : start + len(queries), : task.results(table.depth)]
+            start += len(queries)
+    return rankings
+
+
+def _subset(vectors: np.ndarray | LazyRows, rows: np.ndarray) -> np.ndarray | LazyRows:
+    """`vectors[rows]` (sorted rows), computed a block at a time; `vectors` itself when `rows` are all of them."""
+    if len(rows) == len(vectors):
+        return vectors
+    return LazyRows((len(rows), vectors.shape[1]), lambda wanted: take_rows(vectors, rows[wanted]))
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -283,9 +352,9 @@ def _attribute_scores(
     attribute: str,
     ks: list[int],
 ) -> None:
-    """attribute@K per query: share of the top K whose value equals the query's. Queries whose own
-    value is unknown are skipped (NaN); unknown results and empty slots count as misses."""
-    mine = query_values[rows]
+    """attribute@K per query (`query_values`: the `rows`' own values): share of the top K whose value equals the
+    query's. Queries whose own value is unknown are skipped (NaN); unknown results and empty slots count as misses."""
+    mine = query_values
     known = mine != UNKNOWN
     hits = same_value(ids[known], doc_values, mine[known])
     for k in ks:

@@ -90,7 +90,6 @@ def run_evaluation(
         backbone=backbone_label,
         image_weight=cfg.benchmark.image_weight,
         max_queries=cfg.benchmark.max_queries,
-        trained_on=trained_on_queries(per_query, catalog.meta, table),
     )
     return Evaluation(
         metrics=metrics,
@@ -106,17 +105,6 @@ def run_evaluation(
         leaderboard=leaderboard,
         ground_truth=benchmark_ground_truth(per_query, catalog.meta, table),
     )
-
-
-def trained_on_queries(per_query: pd.DataFrame, meta: pd.DataFrame, table: TaskTable) -> dict[str, int]:
-    """Per text-query benchmark task, how many queries are the text of a train-split item."""
-    split = meta["split"].to_numpy()
-    out = {}
-    for task in table.tasks:
-        if task.benchmark and task.query == "text":
-            rows = per_query.loc[per_query["task"] == task.name, "row"].to_numpy()
-            out[task.name] = int((split[rows] == "train").sum())
-    return out
 
 
 def identity(features: np.ndarray) -> np.ndarray:

@@ -25,6 +25,8 @@ _RULES = {  # query side -> the relevance rule and exclusions that make sense fo
 }
 _KNOWN_TOTAL = {"self", "same_text"}  # relevance rules whose relevant documents are counted in the whole catalog
 DOCUMENTS = ("image", "image+text")
+SCOPES = ("test", "catalog")
+EXACT_QUERIES = ("text", "field")
 _TABLE_KEYS = {"depth", "skip_prompt_values", "skip_field_values", "tasks"}
 
 
@@ -40,6 +42,15 @@ class Task:
     documents: Literal["image", "image+text"] = "image"
     depth: int | None = None  # results retrieved per query (and MRR's cut-off); None: the table's depth
     benchmark: str | None = None  # the public benchmark's name for the task: it goes on the leaderboard
+    # text and field tasks: the items their queries, documents and relevance come from. `test` holds out what the
+    # heads trained on (the test split alone); `catalog` is every split, as the public harness asks it.
+    scope: Literal["test", "catalog"] = "catalog"
+
+    @property
+    def exact(self) -> bool:
+        """Text and field queries (the public benchmark's) rank by exact inner product over every document, as its
+        harness does, whatever the index params say: the index's own recall is build_index's report."""
+        return self.query in EXACT_QUERIES
 
     def cutoffs(self) -> list[int]:
         """The K of every `<metric>@K` this task reports."""
@@ -94,6 +105,16 @@ def parse_task_table(raw: object, where: str) -> TaskTable:
             raise PipelineError(
                 f"{at} ({task.name}): documents must be one of {', '.join(DOCUMENTS)} "
                 "(image+text only for the benchmark's text and field queries)"
+            )
+        if task.scope not in SCOPES or (task.scope == "test" and not task.exact):
+            raise PipelineError(
+                f"{at} ({task.name}): scope must be one of {', '.join(SCOPES)} (test only for text and field queries; "
+                "the other query sides already ask the test split against the whole catalog)"
+            )
+        if task.benchmark and task.scope != "test":
+            raise PipelineError(
+                f"{at} ({task.name}): a benchmark task goes on the leaderboard beside zero-shot rows, so it needs "
+                "scope test (held out); ask the whole catalog in a diagnostic task without `benchmark`"
             )
         if task.depth is not None and (not isinstance(task.depth, int) or task.depth < 1):
             raise PipelineError(f"{at} ({task.name}): depth must be a positive whole number, got {task.depth!r}")

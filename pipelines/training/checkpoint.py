@@ -48,12 +48,20 @@ def training_code_hash() -> str:
     return files_hash(stage_files("stages.train"))
 
 
-def rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """The generators training draws from (dropout masks: torch's generator of the device the heads run on)."""
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
 
 
-def restore_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
+def restore_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    """Set the generators `rng_state` saved; the states go back to the CPU, where torch reads them, as
+    `load_checkpoint` maps every tensor onto the training device."""
+    torch.set_rng_state(state["torch"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -56,6 +57,7 @@ class TrainConfig:
     head: Literal["linear", "mlp"] = "mlp"
     dim: int = 256
     fusion: bool = True
+    dropout: float = 0.1  # in the projection heads, training mode only (evaluation sees every feature)
     attr_heads: list[str] = field(default_factory=lambda: list(DEFAULT_HEADS))
     use_signals: bool = False
     contrastive_weight: float = 0.2
@@ -66,6 +68,7 @@ class TrainConfig:
     temperature: float = 0.07
     lr: float = 3e-3
     weight_decay: float = 0.01
+    grad_clip: float = 1.0  # max global L2 norm of the trained parameters' gradients each step (0 = off)
     epochs: int = 30
     batch_size: int = 128
     pairs_per_step: int = 0  # 0 = every pair once per epoch, spread over the epoch's steps
@@ -90,6 +93,10 @@ class TrainConfig:
             raise ValueError(f"train.temperature and train.lr must be positive, got {self.temperature} and {self.lr}")
         if not -1.0 <= self.pair_margin <= 1.0:
             raise ValueError(f"train.pair_margin is a cosine and must be in [-1, 1], got {self.pair_margin}")
+        if not (math.isfinite(self.grad_clip) and self.grad_clip >= 0):
+            raise ValueError(f"train.grad_clip must be a finite 0 or more (0 = off), got {self.grad_clip}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"train.dropout must be in [0, 1), got {self.dropout}")
         if self.patience < 1 or self.pairs_per_step < 0 or self.threads < 0:
             raise ValueError("train.patience must be at least 1, train.pairs_per_step and train.threads 0 or more")
         if self.contrastive_weight + self.pair_weight + self.attr_weight == 0:

@@ -1,4 +1,5 @@
-"""The training loop: balanced batches + pair chunks, three losses, validation, early stopping, checkpoints, resume."""
+"""The training loop: balanced batches + pair chunks, three losses, clipped steps, validation, early stopping,
+checkpoints, resume."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pipelines.training.early_stopping import EarlyStopping
 from pipelines.training.features import CachedImageFeatures, GatheredRows, ImageFeatures
 from pipelines.training.losses import AttributeLoss, PairMarginLoss, SymmetricInfoNCELoss
 from pipelines.training.model import ModelSpec, RetrievalHeads
-from pipelines.training.sampler import BalancedBatchSampler, sampler_report
+from pipelines.training.sampler import SPREAD_COLUMNS, BalancedBatchSampler, sampler_report
 from pipelines.training.validation import check_finite_keys, validation_retrieval
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ LOG_COLUMNS = [
     "val_loss",
     "val_recall_at_1",
     "val_attr_at_10",
+    *SPREAD_COLUMNS,  # the sampler's per-batch extremes (BatchStats.spread)
 ]
 
 
@@ -107,6 +109,7 @@ class Trainer:
             head=cfg.head,
             fusion=cfg.fusion,
             attr_classes=data.attributes.classes,
+            dropout=cfg.dropout,
         )
         self.model = RetrievalHeads(self.spec).to(self.device)
         self.model.set_input_statistics(
@@ -118,8 +121,8 @@ class Trainer:
         self.contrastive = SymmetricInfoNCELoss(cfg.temperature)
         self.pair_loss = PairMarginLoss(cfg.pair_margin)
         self.attr_loss = AttributeLoss(cfg.attr_weights)
-        params = list(self.model.parameters()) + list(self.images.trainable())
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.trained = list(self.model.parameters()) + list(self.images.trainable())
+        self.optimizer = torch.optim.AdamW(self.trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
             self.optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01
         )
@@ -205,6 +208,8 @@ class Trainer:
                 )
             self.optimizer.zero_grad(set_to_none=True)
             parts["loss"].backward()
+            if self.cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.trained, self.cfg.grad_clip)
             self.optimizer.step()
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(rows)
@@ -266,7 +271,7 @@ class Trainer:
             "adapter": self.images.state(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "rng": rng_state(),
+            "rng": rng_state(self.device),
             "early_stopping": self.early_stopping.state(),
             "log": list(self.rows),
             "finished": self.finished,
@@ -290,7 +295,7 @@ class Trainer:
         self.images.load_state(state["adapter"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        restore_rng_state(state["rng"])
+        restore_rng_state(state["rng"], self.device)
         self.epoch = int(state["epoch"])
         self.early_stopping = EarlyStopping.from_state(state["early_stopping"], self.cfg.patience)
         self.rows = list(state["log"])
@@ -335,9 +340,10 @@ class Trainer:
             losses, seen = self.train_epoch(epoch)
             train_seconds += time.perf_counter() - start
             trained += seen
-            sampler_stats.append({"epoch": epoch, **self.sampler.stats.as_dict()})
+            batch_stats = self.sampler.stats
+            sampler_stats.append({"epoch": epoch, **batch_stats.as_dict()})
             self.scheduler.step()
-            row = {"epoch": epoch, "lr": lr, **losses, **self.validate()}
+            row = {"epoch": epoch, "lr": lr, **losses, **self.validate(), **batch_stats.spread()}
             self.rows.append({k: row[k] for k in LOG_COLUMNS})
             self.epoch = epoch
             improved = self.early_stopping.update(row, self.model.fusion_weight)

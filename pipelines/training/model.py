@@ -3,6 +3,7 @@ learnable weight that fuses the frozen similarity with the learned one."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,16 +22,33 @@ class ModelSpec:
     head: str = "mlp"
     fusion: bool = True
     attr_classes: dict[str, list[str]] = field(default_factory=dict)
+    # Training mode only, and weightless: a card or checkpoint without it rebuilds the same evaluation model.
+    dropout: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def projection_head(in_dim: int, out_dim: int, kind: str) -> nn.Module:
+class InputDropoutLinear(nn.Linear):
+    """nn.Linear that drops its input features in training mode; its weights keep nn.Linear's keys."""
+
+    def __init__(self, in_dim: int, out_dim: int, dropout: float) -> None:
+        super().__init__(in_dim, out_dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, input: Tensor) -> Tensor:
+        result: Tensor = super().forward(self.dropout(input))
+        return result
+
+
+def projection_head(in_dim: int, out_dim: int, kind: str, dropout: float = 0.0) -> nn.Module:
+    """A `linear` head drops its input, an `mlp` head its hidden activation (training mode only). The weights
+    keep the keys of the heads without dropout (`weight`; `0.*` and `2.*`), so every checkpoint loads alike."""
     if kind == "linear":
-        return nn.Linear(in_dim, out_dim)
+        return InputDropoutLinear(in_dim, out_dim, dropout)
     if kind == "mlp":
-        return nn.Sequential(nn.Linear(in_dim, in_dim), nn.GELU(), nn.Linear(in_dim, out_dim))
+        layers = [("0", nn.Linear(in_dim, in_dim)), ("1", nn.GELU()), ("dropout", nn.Dropout(dropout))]
+        return nn.Sequential(OrderedDict([*layers, ("2", nn.Linear(in_dim, out_dim))]))
     raise ValueError(f"unknown head kind {kind!r} (expected linear or mlp)")
 
 
@@ -62,8 +80,8 @@ class RetrievalHeads(nn.Module):
                 f"{spec.image_dim} and text dim {spec.text_dim} (set train.fusion: false)"
             )
         self.spec = spec
-        self.image_head = projection_head(spec.image_dim, spec.dim, spec.head)
-        self.text_head = projection_head(spec.text_dim, spec.dim, spec.head)
+        self.image_head = projection_head(spec.image_dim, spec.dim, spec.head, spec.dropout)
+        self.text_head = projection_head(spec.text_dim, spec.dim, spec.head, spec.dropout)
         self.attr_heads = nn.ModuleDict(
             {name: nn.Linear(spec.dim, len(classes)) for name, classes in spec.attr_classes.items()}
         )

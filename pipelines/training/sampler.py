@@ -19,6 +19,17 @@ from pipelines.training.config import SamplerConfig
 log = logging.getLogger(__name__)
 
 CAPPED_FIELDS = ("category", "material")  # a dominant value of these (tees, cotton) is capped per batch
+# What each epoch logs of its batches (BatchStats.spread): the cap's worst batch and the boosted shares' range.
+SPREAD_FIELDS = (
+    "max_group_share",
+    "weak_category_share_min",
+    "weak_category_share_max",
+    "rare_material_share_min",
+    "rare_material_share_max",
+    "neckline_known_share_min",
+    "neckline_known_share_max",
+)
+SPREAD_COLUMNS = tuple(f"sampler_{name}" for name in SPREAD_FIELDS)
 
 
 def sampling_weights(meta: pd.DataFrame, cfg: SamplerConfig) -> np.ndarray:
@@ -45,9 +56,22 @@ class BatchStats:
     max_group_share: float  # the largest share any capped group reached in any batch
     max_group: str  # "category=tees"
     cap_relaxed_batches: int  # batches where the cap could not be met with the items available
+    # the lowest and highest share one batch held: how far single batches stray from the epoch's share
+    weak_category_share_min: float
+    weak_category_share_max: float
+    rare_material_share_min: float
+    rare_material_share_max: float
+    neckline_known_share_min: float
+    neckline_known_share_max: float
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def spread(self) -> dict[str, float]:
+        """The per-batch extremes as epoch log values (SPREAD_COLUMNS), rounded to 4 decimals."""
+        return {
+            column: round(getattr(self, name), 4) for column, name in zip(SPREAD_COLUMNS, SPREAD_FIELDS, strict=True)
+        }
 
 
 class BalancedBatchSampler(Sampler[list[int]]):
@@ -135,6 +159,9 @@ class BalancedBatchSampler(Sampler[list[int]]):
                     share = counts[j] / len(batch)
                     if share > max_share:
                         max_share, max_group = float(share), f"{f}={values[j]}"
+        weak, rare, neckline = (
+            [float(mask[batch].mean()) for batch in batches] for mask in (self.weak, self.rare, self.neckline_known)
+        )
         return BatchStats(
             batches=len(batches),
             items=len(drawn),
@@ -144,6 +171,12 @@ class BalancedBatchSampler(Sampler[list[int]]):
             max_group_share=max_share,
             max_group=max_group,
             cap_relaxed_batches=relaxed,
+            weak_category_share_min=min(weak),
+            weak_category_share_max=max(weak),
+            rare_material_share_min=min(rare),
+            rare_material_share_max=max(rare),
+            neckline_known_share_min=min(neckline),
+            neckline_known_share_max=max(neckline),
         )
 
 

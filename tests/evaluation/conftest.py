@@ -35,6 +35,7 @@ def catalog() -> Catalog:
         ITEMS, columns=["item_id", "angle", "split", "group_key", "category", "material", "neckline", "color"]
     )
     meta["image_path"] = [f"images/{i}.jpg" for i in meta["item_id"]]
+    meta["pattern"] = "solid"
     text = on_circle(meta["angle"])
     text[0] = on_circle([8])[0]  # q0's title reads nearly like b: b first, then (a removed) q0, then c
     return Catalog(meta=meta, text_keys=text, encode_prompts=lambda prompts: on_circle([PROMPTS[p] for p in prompts]))

@@ -1,5 +1,5 @@
 """The public benchmark's tasks (text-to-image, field-to-product) on a five-item catalog whose rankings are known
-by construction, with P@K, R@K and MRR computed by hand."""
+by construction, with P@K, R@K and MRR computed by hand; held out (scope test) and over the whole catalog."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.evaluator import field_queries, mix_documents, text_queries
 from pipelines.evaluation.leaderboard import benchmark_ground_truth, benchmark_headline, leaderboard_markdown
 from pipelines.evaluation.report import metric_table
-from pipelines.evaluation.run import trained_on_queries
 from pipelines.index.config import IndexConfig
 from pipelines.params import build
 from pipelines.schema import RAW_FIELDS, raw_column
@@ -46,12 +45,12 @@ VALUES = {"Topwear": 4, "Bottomwear": 28}  # where each raw value's CLIP text la
 @pytest.fixture
 def catalog() -> Catalog:
     meta = pd.DataFrame(
-        [(i, "test" if i == "a" else "train", f"g{i}", title) for i, _, title, _, _ in ITEMS],
+        [(i, "test", f"g{i}", title) for i, _, title, _, _ in ITEMS],  # scope test asks all five
         columns=["item_id", "split", "group_key", "title"],
     )
     meta["desc"] = ""
     meta["image_path"] = "images/" + meta["item_id"] + ".jpg"
-    for attribute in ("category", "material", "neckline"):
+    for attribute in ("category", "material", "neckline", "pattern"):
         meta[attribute] = "unknown"
     for name in RAW_FIELDS:
         meta[raw_column(name)] = ""
@@ -77,6 +76,7 @@ def table():
                 {
                     "name": "kagl_text_to_image",
                     "benchmark": "text-to-image",
+                    "scope": "test",
                     "query": "text",
                     "relevance": "same_text",
                     "exclude": "none",
@@ -86,6 +86,7 @@ def table():
                 {
                     "name": "kagl_sub_category",
                     "benchmark": "sub-category-to-product",
+                    "scope": "test",
                     "query": "field",
                     "field": "subCategory",
                     "relevance": "value",
@@ -162,17 +163,23 @@ def test_mix_documents_is_the_benchmarks_weighted_normalised_sum():
 
 
 def test_query_sampling_is_seeded_deterministic_and_keeps_catalog_order(catalog):
-    texts, rows = text_queries(catalog.meta, 2, seed=42, task="t")
+    every = np.arange(len(catalog.meta))
+    texts, rows = text_queries(catalog.meta, every, 2, seed=42, task="t")
     assert len(rows) == 2 and list(rows) == sorted(rows) and set(rows) <= {0, 2, 3, 4}
     assert list(texts) == [clip_texts(catalog.meta)[r] for r in rows]
     # the sample depends on the seed and on the task's name: other seeds or tasks draw other pairs of the four texts
-    drawn = {tuple(text_queries(catalog.meta, 2, seed=seed, task=task)[1]) for seed in range(6) for task in ("t", "u")}
+    drawn = {
+        tuple(text_queries(catalog.meta, every, 2, seed=seed, task=task)[1]) for seed in range(6) for task in ("t", "u")
+    }
     assert len(drawn) > 1 and tuple(rows) in drawn
-    values = field_queries(catalog.meta, "subCategory", ("", "na"), 1, seed=42, task="f")
+    values = field_queries(catalog.meta, every, "subCategory", ("", "na"), 1, seed=42, task="f")
     assert len(values) == 1 and values[0] in {"Topwear", "Bottomwear"}
-    assert list(field_queries(catalog.meta, "subCategory", ("", "na"), 5, seed=42, task="f")) == [
+    assert list(field_queries(catalog.meta, every, "subCategory", ("", "na"), 5, seed=42, task="f")) == [
         "Bottomwear",
         "Topwear",
+    ]
+    assert list(field_queries(catalog.meta, np.array([0, 1]), "subCategory", ("", "na"), 5, seed=42, task="f")) == [
+        "Topwear"
     ]
 
 
@@ -197,30 +204,16 @@ def test_leaderboard_headline_and_ground_truth(catalog, table):
     assert "| ViT-B-16 laion2b_s34b_b88k (published) | 0.295 | 0.155 | 0.435 | 0.259 |" in markdown
     assert "| Marqo-FashionSigLIP (published) | 0.699 | 0.711 | 0.687 | 0.756 |" in markdown
     assert "| **ours: baseline** | 0.688 | 0.350 |" in markdown  # the average row
-    assert "not zero-shot" not in markdown
-    trained = trained_on_queries(per_query, catalog.meta, table)
-    assert trained == {
-        "kagl_text_to_image": 3
-    }  # blue jeans, blue shirt, grey cap: train items; red tee's first item is a test item
-    marked = leaderboard_markdown(
-        detail,
-        {"kagl_text_to_image": 4},
-        table,
-        catalog="5 items",
-        backbone="test",
-        image_weight=0.9,
-        max_queries=2000,
-        trained_on=trained,
-    )
-    assert "4 queries (item text); documents: image. 3 of them are texts of train-split items" in marked
+    assert "4 held-out queries (item text); documents: image of the test split, exact search." in markdown
+    assert "whatever `index.factory` says" in markdown
     truth = benchmark_ground_truth(per_query, catalog.meta, table)
     assert truth.values.tolist() == [
         ["kagl_text_to_image", "red tee", 2, "a b"],
         ["kagl_text_to_image", "blue jeans", 1, "c"],
         ["kagl_text_to_image", "blue shirt", 1, "d"],
         ["kagl_text_to_image", "grey cap", 1, "e"],
-        ["kagl_sub_category", "Bottomwear", 1, "raw_subCategory == Bottomwear"],
-        ["kagl_sub_category", "Topwear", 3, "raw_subCategory == Topwear"],
+        ["kagl_sub_category", "Bottomwear", 1, "raw_subCategory == Bottomwear (test split)"],
+        ["kagl_sub_category", "Topwear", 3, "raw_subCategory == Topwear (test split)"],
     ]
 
 
@@ -228,3 +221,54 @@ def test_a_catalog_without_the_raw_field_is_named(catalog, table):
     meta = catalog.meta.drop(columns=[raw_column("subCategory")])
     with pytest.raises(PipelineError, match="raw_subCategory"):
         run(Catalog(meta, catalog.text_keys, catalog.encode_prompts), table, config())
+
+
+def test_held_out_tasks_ask_and_count_only_the_test_split_while_the_diagnostic_asks_everything(catalog, table):
+    meta = catalog.meta.assign(split=["test", "test", "train", "test", "train"])  # c and e trained on
+    held_out = Catalog(meta, catalog.text_keys, catalog.encode_prompts)
+    diagnostic = {
+        **table.tasks[1].__dict__,
+        "name": "kagl_text_to_image_catalog",
+        "benchmark": None,
+        "scope": "catalog",
+    }
+    both = parse_task_table(
+        {
+            "depth": 10,
+            "skip_prompt_values": [],
+            "skip_field_values": ["", "NA"],
+            "tasks": [
+                {k: v for k, v in t.__dict__.items() if v is not None} | {"metrics": list(t.metrics)}
+                for t in (*table.tasks, table.tasks[1].__class__(**diagnostic))
+            ],
+        },
+        "two scopes",
+    )
+    per_query, runs = run(held_out, both, config())
+    t2i = per_query[per_query["task"] == "kagl_text_to_image"].set_index("query")
+    assert list(t2i.index) == ["red tee", "blue shirt"]  # the test items' distinct texts
+    assert (meta["split"].to_numpy()[t2i["row"]] == "test").all()
+    # red tee from 14 deg over the test images a (0), b (10), d (30): b, a, d; relevant a, b
+    assert t2i.loc["red tee", ["baseline/recall@1", "baseline/recall@10", "baseline/mrr"]].tolist() == [0.5, 1.0, 1.0]
+    rankings = runs["baseline"].rankings
+    assert set(rankings["kagl_text_to_image"].ravel()) == {0, 1, 3}  # documents: the test split alone
+    assert set(rankings["kagl_sub_category"].ravel()) == {0, 1, 3}
+    fields = per_query[per_query["task"] == "kagl_sub_category"].set_index("query")
+    assert list(fields.index) == ["Topwear"]  # Bottomwear is only on a train item
+    assert fields.loc["Topwear", "baseline/p@10"] == pytest.approx(0.3)  # a, b, d of three test documents
+    whole = per_query[per_query["task"] == "kagl_text_to_image_catalog"]
+    assert whole["query"].tolist() == ["red tee", "blue jeans", "blue shirt", "grey cap"]
+    assert set(rankings["kagl_text_to_image_catalog"].ravel()) == {0, 1, 2, 3, 4}
+
+
+def test_a_benchmark_task_must_be_held_out(table):
+    raw = {k: v for k, v in table.tasks[1].__dict__.items() if v is not None} | {"scope": "catalog"}
+    with pytest.raises(PipelineError, match="needs scope test"):
+        parse_task_table(
+            {
+                "depth": 10,
+                "skip_prompt_values": [],
+                "tasks": [table.tasks[0].__dict__ | {"metrics": ["attribute@k"]}, raw],
+            },
+            "t",
+        )

@@ -35,6 +35,7 @@ def clustered_catalog(n: int = 240, seed: int = 3) -> tuple[pd.DataFrame, np.nda
         column[rng.random(n) < 0.15] = "unknown"
         meta[attribute] = column
     meta["split"], meta["image_path"] = "test", [f"images/{i}.jpg" for i in meta["item_id"]]
+    meta["pattern"] = "solid"  # no graphic item: the graphic policy leaves category as validation reads it
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return meta, vectors.astype(np.float32)
 

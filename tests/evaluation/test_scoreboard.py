@@ -12,6 +12,7 @@ from pipelines.evaluation import (
     compute_scoreboard,
     metric_keys,
     missed,
+    plan_verdict,
     scoreboard_detail,
     scoreboard_json,
     scoreboard_markdown,
@@ -74,7 +75,8 @@ def test_pass_miss_and_no_data():
     assert board["material@10 tees"] == {"baseline": 0.5, "finetuned": 0.6, "delta": 10.0, "pass": False}
     assert board["material@10 wool"] == {"baseline": None, "finetuned": None, "delta": None, "pass": False}
     detail = scoreboard_detail(results, untrained_backbone=True)
-    assert detail["pass"] is False and detail["passed"] == 3 and detail["targets_total"] == 6
+    assert detail["pass"] is False and detail["all_targets_met"] is False
+    assert detail["passed"] == 3 and detail["targets_total"] == 6 and "positive gain" in detail["rule"]
     assert detail["untrained_backbone"] is True and "paired" in detail["interval"]
     assert detail["targets"]["material@10 wool"]["status"] == "no data"
     cardigans_detail = detail["targets"]["category@10 cardigans"]
@@ -82,7 +84,8 @@ def test_pass_miss_and_no_data():
     assert (cardigans_detail["delta_lo"], cardigans_detail["delta_hi"]) == (pytest.approx(10.0), pytest.approx(30.0))
     assert "short of the +50 pts target" in detail["targets"]["material@10 tees"]["note"]
     md = scoreboard_markdown(results, untrained_backbone=True)
-    assert "**Overall: FAIL** (3 of 6 targets met)" in md and "backbone is untrained" in md
+    assert "**Overall: FAIL** by the plan's success rule" in md and "backbone is untrained" in md
+    assert "Targets met at their own thresholds: 3 of 6." in md
     assert "| category@10 | category=cardigans | 2 | 0.300 | 0.500 | +20.0 | [+10.0, +30.0] | +10 | pass |" in md
     assert "| material@10 | material=wool | 0 | – | – | – | – | +1 | no data |" in md
 
@@ -192,3 +195,31 @@ def test_metric_keys_are_short_and_unambiguous():
     assert metric_keys(results) == ["category@10", "category@10 cardigans", "material@10 denim", "category@10 denim"]
     same_value = score([Target("category@10", "category=tees", 1), Target("category@10", "material=denim", 1)])
     assert metric_keys(same_value) == ["category@10 tees", "category@10 denim"]
+
+
+@pytest.mark.parametrize(
+    ("targets", "verdict", "all_met"),
+    [
+        # the whole-set target meets +5; the slices gain (+20, +10 points) but one is short of its own +50
+        (
+            [
+                ("category@10", "all", 5),
+                ("category@10", "category=cardigans", 10),
+                ("material@10", "material=denim", 50),
+            ],
+            True,
+            False,
+        ),
+        # a slice with no gain (+0 points) fails the plan's rule, even at a threshold of 0 that it meets
+        ([("category@10", "all", 5), ("material@10", "material=leather", 0)], False, True),
+        # the whole-set target must meet its threshold: +7.5 is short of +8
+        ([("category@10", "all", 8), ("category@10", "category=cardigans", 10)], False, False),
+        # a slice with no data shows no gain
+        ([("category@10", "all", 5), ("material@10", "material=wool", 0)], False, False),
+    ],
+)
+def test_the_verdict_is_the_plans_rule_beside_all_targets_met(targets, verdict, all_met):
+    results = score([Target(*t) for t in targets])
+    assert plan_verdict(results) is verdict
+    detail = scoreboard_detail(results, untrained_backbone=False)
+    assert (detail["pass"], detail["all_targets_met"]) == (verdict, all_met)

@@ -59,7 +59,15 @@ def workdir(tmp_path):
     return tmp_path
 
 
-CURVES = ["loss", "loss_attr", "loss_contrastive", "loss_pair", "lr", "val_attr_at_10", "val_loss", "val_recall_at_1"]
+SAMPLER_CURVES = [
+    f"sampler_{share}_share_{end}"
+    for share in ("neckline_known", "rare_material", "weak_category")
+    for end in ("max", "min")
+]
+CURVES = sorted(
+    ["loss", "loss_attr", "loss_contrastive", "loss_pair", "lr", "val_attr_at_10", "val_loss", "val_recall_at_1"]
+    + ["sampler_max_group_share", *SAMPLER_CURVES]
+)
 
 
 def outputs(cwd: Path) -> dict[str, bytes]:

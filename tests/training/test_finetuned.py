@@ -37,6 +37,9 @@ def test_loaded_model_gives_the_trained_embeddings_for_every_store_row(trained):
     assert sorted(p.name for p in (tmp / "model").iterdir()) == ["best.pt", "last.pt", "model.json"]
     assert card["kind"] == "heads" and card["store_hash"] == store.store_hash and card["untrained"] is True
     model = load_finetuned(tmp / "model", store, device="cpu")
+    # the trained architecture (dropout included, from the card's spec), in evaluation mode
+    assert card["spec"]["dropout"] == trainer.cfg.dropout > 0 and model.model.spec == trainer.spec
+    assert not any(module.training for module in model.model.modules())
     emb = model.image_embeddings(store)
     assert emb.shape == (store.rows, card["embedding_dim"]) and emb.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)

@@ -16,6 +16,13 @@ ROW = {
     "val_loss": 2.125,
     "val_recall_at_1": 0.0625,
     "val_attr_at_10": 0.25,
+    "sampler_max_group_share": 0.3,
+    "sampler_weak_category_share_min": 0.125,
+    "sampler_weak_category_share_max": 0.25,
+    "sampler_rare_material_share_min": 0.0625,
+    "sampler_rare_material_share_max": 0.1875,
+    "sampler_neckline_known_share_min": 0.5,
+    "sampler_neckline_known_share_max": 0.6875,
 }
 SUMMARY = {
     "kind": "heads",

@@ -1,5 +1,6 @@
-"""The training loop: it learns, stops on NaN keeping the last good checkpoint, and resumes after a kill;
-its DVCLive log replays a resumed run's history, so it ends byte-identical to an uninterrupted run's."""
+"""The training loop: it learns, clips each step's gradients, stops on NaN keeping the last good checkpoint, and
+resumes after a kill; its DVCLive log (curves, the sampler's per-batch extremes) replays a resumed run's history,
+so it ends byte-identical to an uninterrupted run's."""
 
 import dataclasses
 import json
@@ -190,6 +191,8 @@ def test_training_on_a_memory_mapped_store_matches_training_on_its_arrays(tmp_pa
 
     in_memory = small_run(tmp_path / "a", epochs=1)
     data = in_memory.data
+    # before the second Trainer: both draw dropout masks from torch's global generator, which each seeds when built
+    expected = in_memory.fit().log
     store = write_store(
         tmp_path / "store",
         data.meta,
@@ -202,4 +205,51 @@ def test_training_on_a_memory_mapped_store_matches_training_on_its_arrays(tmp_pa
     from_store = dataclasses.replace(data, image_keys=store.image_keys, text_keys=store.text_keys)
     mapped = Trainer(from_store, in_memory.cfg, seed=7, params_hash=RUN, store_hash="s", checkpoint_root=tmp_path / "b")
     assert isinstance(mapped.data.image_keys, np.memmap)
-    pd.testing.assert_frame_equal(mapped.fit().log, in_memory.fit().log)
+    pd.testing.assert_frame_equal(mapped.fit().log, expected)
+
+
+def applied_grad_norms(trainer: Trainer) -> list[float]:
+    """Train one epoch, recording the global L2 norm of the gradients each optimizer step applies."""
+    norms: list[float] = []
+    step = trainer.optimizer.step
+
+    def recording_step(*args, **kwargs):
+        grads = [p.grad for p in trainer.trained if p.grad is not None]
+        norms.append(float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))))
+        return step(*args, **kwargs)
+
+    trainer.optimizer.step = recording_step
+    trainer.train_epoch(1)
+    return norms
+
+
+def test_gradient_clipping_bounds_the_norm_each_step_applies_and_is_off_at_0(tmp_path):
+    weights = {"contrastive_weight": 100.0, "pair_weight": 100.0, "attr_weight": 100.0}  # gradients far above 1
+    unclipped = applied_grad_norms(small_run(tmp_path / "off", epochs=1, grad_clip=0.0, **weights))
+    clipped = applied_grad_norms(small_run(tmp_path / "on", epochs=1, grad_clip=0.5, **weights))
+    assert len(clipped) == len(unclipped) > 1 and min(unclipped) > 10
+    assert all(norm <= 0.5 * (1 + 1e-5) for norm in clipped)
+    # step 1 sees the same gradient in both runs (same seed, same dropout masks): clipping rescales it to the bound
+    assert clipped[0] == pytest.approx(0.5, rel=1e-5)
+
+
+def test_each_epoch_logs_the_sampler_s_per_batch_extremes_rounded(tmp_path, outside_any_repo):
+    result = fit_with_live_log(tmp_path / "run", tmp_path / "live", epochs=2)
+    spread = [c for c in LOG_COLUMNS if c.startswith("sampler_")]
+    assert len(spread) == 7
+    for column in spread:
+        tsv = pd.read_csv(tmp_path / f"live/plots/metrics/{column}.tsv", sep="\t")
+        assert tsv["step"].tolist() == [1, 2]
+        expected = [round(stats[column.removeprefix("sampler_")], 4) for stats in result.sampler_stats]
+        assert tsv[column].tolist() == expected, column
+        assert all(0 <= v <= 1 and round(v, 4) == v for v in tsv[column]), column
+    for stats in result.sampler_stats:  # the epoch's share lies within its batches' range
+        for share in ("weak_category_share", "rare_material_share", "neckline_known_share"):
+            assert stats[f"{share}_min"] <= stats[share] <= stats[f"{share}_max"], share
+        assert stats["weak_category_share_min"] < stats["weak_category_share_max"]
+    assert set(json.loads((tmp_path / "live/metrics.json").read_text())) == {
+        "step",
+        "val_attr_at_10",
+        "val_loss",
+        "val_recall_at_1",
+    }

@@ -1,4 +1,5 @@
-"""The retrieval heads' fused embedding: unit length, a blend of frozen and learned similarity."""
+"""The retrieval heads' fused embedding: unit length, a blend of frozen and learned similarity; dropout only while
+training."""
 
 import pytest
 import torch
@@ -47,3 +48,24 @@ def test_forward_gives_attribute_logits_per_class_and_no_fusion_means_projection
 def test_fusion_needs_one_space_for_image_and_text_keys():
     with pytest.raises(ValueError, match="fusion"):
         RetrievalHeads(spec(text_dim=6))
+
+
+@pytest.mark.parametrize(
+    "head, weights", [("mlp", {"image_head.0.weight", "image_head.2.weight"}), ("linear", {"image_head.weight"})]
+)
+def test_dropout_acts_in_training_mode_only_and_keeps_the_weights_keys(head, weights):
+    torch.manual_seed(0)
+    model = RetrievalHeads(spec(head=head, dropout=0.5))
+    plain = RetrievalHeads(spec(head=head))  # dropout 0
+    # dropout adds no weights: the keys are those of heads without it, so any checkpoint loads into either
+    assert list(model.state_dict()) == list(plain.state_dict()) and weights <= set(model.state_dict())
+    plain.load_state_dict(model.state_dict())
+    keys = torch.randn(16, 8)
+    model.train()
+    assert not torch.equal(model.embed_image(keys), model.embed_image(keys))  # a fresh mask each pass
+    assert not torch.equal(model.embed_text(keys), plain.eval().embed_text(keys))
+    model.eval()
+    with torch.no_grad():
+        for side in ("embed_image", "embed_text"):
+            assert torch.equal(getattr(model, side)(keys), getattr(plain, side)(keys)), side
+            assert torch.equal(getattr(model, side)(keys), getattr(model, side)(keys)), side

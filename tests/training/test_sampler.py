@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.training.config import SamplerConfig
-from pipelines.training.sampler import BalancedBatchSampler, sampler_report, sampling_weights
+from pipelines.training.sampler import SPREAD_COLUMNS, BalancedBatchSampler, sampler_report, sampling_weights
 
 
 def catalog(n=1000, seed=0):
@@ -91,3 +91,22 @@ def test_the_report_replays_epoch_1_beside_the_split_s_own_shares():
     assert report["sampler_cap_relaxed_batches"] == sampler.stats.cap_relaxed_batches
     assert report["train_weak_category_share"] == float((meta["category"] == "cardigans").mean())
     assert report["train_rare_material_share"] == float((meta["material"] == "denim").mean())
+
+
+def test_stats_hold_each_boosted_share_s_lowest_and_highest_batch_and_spread_rounds_them():
+    meta = catalog()
+    cfg = SamplerConfig(weak_categories=["cardigans"], rare_materials=["denim"], dominant_cap=0.4)
+    sampler = BalancedBatchSampler(meta, 48, cfg, seed=2)
+    batches = list(sampler)
+    stats = sampler.stats
+    for share, known in (
+        ("weak_category_share", meta["category"] == "cardigans"),
+        ("rare_material_share", meta["material"] == "denim"),
+        ("neckline_known_share", meta["neckline"] != "unknown"),
+    ):
+        per_batch = [known.iloc[b].mean() for b in batches]
+        assert (getattr(stats, f"{share}_min"), getattr(stats, f"{share}_max")) == (min(per_batch), max(per_batch))
+        assert min(per_batch) < getattr(stats, share) < max(per_batch)
+    spread = stats.spread()
+    assert list(spread) == list(SPREAD_COLUMNS) and spread["sampler_max_group_share"] == round(stats.max_group_share, 4)
+    assert spread["sampler_rare_material_share_min"] == round(stats.rare_material_share_min, 4)

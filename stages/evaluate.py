@@ -80,6 +80,7 @@ def main() -> None:
             "index": {"factory": index.factory, "ef_search": index.ef_search, "nprobe": index.nprobe},
             "queries": result.queries,
             "bootstrap": cfg.bootstrap,
+            "graphic_patterns": cfg.graphic_patterns,
             "seed": params.seed,
         },
         paths.RUN_CARD,

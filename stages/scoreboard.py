@@ -46,7 +46,8 @@ def main() -> None:
     untrained = bool(run.get("untrained_backbone", False))
     write_json_atomic(scoreboard_json(results), paths.SCOREBOARD)
     write_json_atomic(scoreboard_detail(results, untrained), paths.SCOREBOARD_DETAIL)
-    write_text_atomic(scoreboard_markdown(results, untrained), paths.SCOREBOARD_MD)
+    graphic = [str(p) for p in run.get("graphic_patterns", [])]
+    write_text_atomic(scoreboard_markdown(results, untrained, graphic), paths.SCOREBOARD_MD)
     for r in results:
         log.info("%-40s %s", r.name, r.status if r.delta is None else f"{r.delta:+.1f} pts: {r.status}")
     log.info("verdict by the plan's rule: %s", "PASS" if plan_verdict(results) else "FAIL")

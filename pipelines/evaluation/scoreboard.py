@@ -189,8 +189,11 @@ def missed(results: list[TargetResult]) -> list[str]:
     return [r.name + (" (no data)" if r.status == "no data" else "") for r in results if not r.passed]
 
 
-def scoreboard_markdown(results: list[TargetResult], untrained_backbone: bool) -> str:
-    """reports/scoreboard.md: the table a reviewer reads."""
+def scoreboard_markdown(
+    results: list[TargetResult], untrained_backbone: bool, graphic_patterns: list[str] | None = None
+) -> str:
+    """reports/scoreboard.md: the table a reviewer reads. `graphic_patterns`: the graphic policy evaluate applied to
+    the category metrics (its run card), stated under the table when a target is one."""
     lines = ["# Scoreboard: fine-tuned vs frozen baseline", ""]
     if untrained_backbone:
         lines += [
@@ -217,6 +220,13 @@ def scoreboard_markdown(results: list[TargetResult], untrained_backbone: bool) -
         )
     notes = [f"- {r.name}: {r.note}" for r in results if r.note]
     lines += ["", f"Deltas are fine-tuned minus baseline, in points (×100). {INTERVAL_METHOD}.", ""]
+    if graphic_patterns and any(r.metric.startswith("category@") for r in results):
+        lines += [
+            f"Graphic policy: category@K reads an item whose pattern is {' or '.join(graphic_patterns)} as having no "
+            "category (a print is pattern-only evidence), so it is neither a query nor a hit "
+            "(`eval.graphic_patterns`).",
+            "",
+        ]
     if notes:
         lines += ["Notes:", "", *notes, ""]
     return "\n".join(lines)

@@ -83,8 +83,10 @@ def test_pass_miss_and_no_data():
     assert (cardigans_detail["n"], cardigans_detail["min_delta"], cardigans_detail["status"]) == (2, 10, "pass")
     assert (cardigans_detail["delta_lo"], cardigans_detail["delta_hi"]) == (pytest.approx(10.0), pytest.approx(30.0))
     assert "short of the +50 pts target" in detail["targets"]["material@10 tees"]["note"]
-    md = scoreboard_markdown(results, untrained_backbone=True)
+    md = scoreboard_markdown(results, untrained_backbone=True, graphic_patterns=["graphic", "printed"])
     assert "**Overall: FAIL** by the plan's success rule" in md and "backbone is untrained" in md
+    assert "pattern is graphic or printed as having no category" in md
+    assert "Graphic policy" not in scoreboard_markdown(results, untrained_backbone=True)
     assert "Targets met at their own thresholds: 3 of 6." in md
     assert "| category@10 | category=cardigans | 2 | 0.300 | 0.500 | +20.0 | [+10.0, +30.0] | +10 | pass |" in md
     assert "| material@10 | material=wool | 0 | – | – | – | – | +1 | no data |" in md

@@ -242,6 +242,7 @@ def test_scoreboard_on_the_evaluated_repo(set_params, run_stage, evaluated):
     assert cardigans_detail["delta"] == cardigans["delta"]
     md = (root / "reports/scoreboard.md").read_text()
     assert "backbone is untrained" in md and "| material@10 | material=leather | 0 |" in md
+    assert "Graphic policy: category@K reads an item whose pattern is graphic or printed" in md
 
     set_params(root, {"scoreboard.fail_on_miss": True})
     failed = run_stage("scoreboard", root)

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from PIL import Image, UnidentifiedImageError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines import numerics
 from pipelines.errors import PipelineError
@@ -34,6 +34,9 @@ DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_QUERY_CHARS = 500
 DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
+# A 224-px encoder needs a fraction of this; a few KiB of PNG can declare 12,000 x 12,000 pixels (432 MB as RGB).
+DEFAULT_MAX_UPLOAD_MEGAPIXELS = 40.0
+DECODES_AT_ONCE = 2  # uploads decoded concurrently: memory stays (this) x (the pixel cap) x 3 bytes at most
 # The API names the text query `q`; the service's QueryErrors name it by its argument, `text`.
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
 HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
@@ -56,33 +59,72 @@ def error_response(status: int, parameter: str | None, message: str) -> JSONResp
 
 
 class UploadLimit:
-    """Refuses a request body over the image limit (plus the form around it) from its Content-Length, unparsed.
+    """Refuses a request body over the image limit (plus the form around it) before anything parses it: from its
+    Content-Length when it states one, else (`Transfer-Encoding: chunked`) counted as it streams, answering 413 the
+    moment it passes the limit; a chunked body within the limit is held in memory (at most the limit) and handed on.
 
-    The body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets the 413
-    instead of a reset connection.
+    An oversized body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets
+    the 413 instead of a reset connection.
     """
 
     def __init__(self, app: ASGIApp, max_image_bytes: int):
         self.app, self.max_image_bytes = app, max_image_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_image_bytes + FORM_OVERHEAD_BYTES:
-                drained = 0
-                while drained <= DRAIN_BYTES:
-                    message = await receive()
-                    drained += len(message.get("body", b""))
-                    if message["type"] != "http.request" or not message.get("more_body"):
-                        break
-                text = f"image: the upload is {int(length):,} bytes, over the limit of {self.max_image_bytes:,}"
-                await error_response(413, "image", text)(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_image_bytes + FORM_OVERHEAD_BYTES
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None or b"transfer-encoding" not in headers:  # a stated length, or no body at all
+            if length is not None and length.isdigit() and int(length) > limit:
+                await self._refuse(f"{int(length):,} bytes", 0, scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+            await self.app(scope, receive, send)  # the server stops the body at its stated length
+            return
+        chunks, received, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            more = bool(message.get("more_body"))
+            if received > limit:
+                await self._refuse(f"at least {received:,} bytes", received, scope, receive, send, more)
+                return
+        body: bytes | None = b"".join(chunks)
+
+        async def replay() -> Message:
+            """The held body once, then the connection's own messages (a response waiting for the disconnect)."""
+            nonlocal body
+            if body is None:
+                return await receive()
+            message: Message = {"type": "http.request", "body": body, "more_body": False}
+            body = None
+            return message
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(
+        self, size: str, drained: int, scope: Scope, receive: Receive, send: Send, more: bool = True
+    ) -> None:
+        """Drain what the client is still sending (up to DRAIN_BYTES), then the 413 naming `size`."""
+        while more and drained <= DRAIN_BYTES:
+            message = await receive()
+            drained += len(message.get("body", b""))
+            more = message["type"] == "http.request" and bool(message.get("more_body"))
+        text = f"image: the upload is {size}, over the limit of {self.max_image_bytes:,}"
+        await error_response(413, "image", text)(scope, receive, send)
 
 
-def decode_upload(upload: UploadFile, max_bytes: int) -> Image.Image | None:
-    """The uploaded image, fully decoded as RGB; None when the form's file field was left empty."""
+def decode_upload(
+    upload: UploadFile, max_bytes: int, max_pixels: int, decoding: threading.BoundedSemaphore
+) -> Image.Image | None:
+    """The uploaded image, fully decoded as RGB; None when the form's file field was left empty. The header's
+    pixel count is checked against `max_pixels` before a pixel is decoded, and at most DECODES_AT_ONCE uploads
+    decode at once (`decoding`), so no upload, nor many together, can take the machine's memory."""
     data = upload.file.read(max_bytes + 1)
     if not data and not upload.filename:
         return None
@@ -92,15 +134,30 @@ def decode_upload(upload: UploadFile, max_bytes: int) -> Image.Image | None:
     if not data:
         raise BadRequest(400, "image", f"image: {name} is empty")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.convert("RGB")  # decodes every pixel: a truncated file fails here, not in the encoder
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            if image.width * image.height > max_pixels:
+                raise BadRequest(
+                    413,
+                    "image",
+                    f"image: {name} is {image.width:,} x {image.height:,} pixels, over the limit of "
+                    f"{max_pixels / 1e6:g} megapixels",
+                )
+            with decoding:
+                return image.convert("RGB")  # decodes every pixel: a truncated file fails here, not in the encoder
     except UnidentifiedImageError:
         raise BadRequest(415, "image", f"image: {name} is not an image (no format Pillow reads)") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own refusal, far above the cap, at open
+        raise BadRequest(413, "image", f"image: {name} declares too many pixels ({exc})") from None
+    except (OSError, ValueError) as exc:
         raise BadRequest(415, "image", f"image: {name} could not be decoded ({exc})") from None
 
 
-def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
+def create_app(
+    service: SearchService,
+    *,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    max_upload_pixels: int = int(DEFAULT_MAX_UPLOAD_MEGAPIXELS * 1e6),
+) -> FastAPI:
     """The routes over an already loaded service: the API, the item images, the page and a health check."""
     app = FastAPI(
         title="Fashion search",
@@ -111,6 +168,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
     app.state.service = service  # handed to the routes by serve.deps.ServiceDep
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
     lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
+    decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
@@ -172,7 +230,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
         rerank: Annotated[Strategy, Form()] = "constraints",
         like: Annotated[str | None, Form()] = None,
     ) -> JSONResponse:
-        picture = decode_upload(image, max_upload_bytes) if image is not None else None
+        picture = decode_upload(image, max_upload_bytes, max_upload_pixels, decoding) if image is not None else None
         return search(service, text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
 
     @app.get("/api/health", summary="Liveness, and the choices the page offers")
@@ -183,6 +241,7 @@ def create_app(service: SearchService, *, max_upload_bytes: int = DEFAULT_MAX_UP
             "strategies": list(STRATEGIES),
             "max_k": MAX_K,
             "max_upload_bytes": max_upload_bytes,
+            "max_upload_pixels": max_upload_pixels,
         }
 
     @app.get("/images/{item_id}", summary="An item's catalog image", response_class=FileResponse)
@@ -212,6 +271,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_BYTES / 2**20, help="largest accepted image upload"
     )
+    parser.add_argument(
+        "--max-upload-megapixels",
+        type=float,
+        default=DEFAULT_MAX_UPLOAD_MEGAPIXELS,
+        help="largest accepted image, by the pixel count its header declares (checked before decoding)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging and full tracebacks")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -227,7 +292,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
-    app = create_app(service, max_upload_bytes=int(args.max_upload_mb * 2**20))
+    app = create_app(
+        service,
+        max_upload_bytes=int(args.max_upload_mb * 2**20),
+        max_upload_pixels=int(args.max_upload_megapixels * 1e6),
+    )
     numerics.log_pinned()
     log.info("serving %s on http://%s:%d", args.root.resolve(), args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")

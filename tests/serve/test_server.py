@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import subprocess
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from PIL import Image
-from serving import REPO, call, free_port, get_json, post_search, server_command, server_env
+from serving import REPO, call, free_port, get_json, multipart, post_search, server_command, server_env
 
 QUERY = "red t-shirts"
 
@@ -165,6 +166,59 @@ def test_bad_uploads_are_refused_and_the_server_keeps_serving(server):
         assert status == 200 and len(data["results"]) == 3
     status, data = post_search(server, {"q": "red", "k": "0"}, {})
     assert status == 400 and data["error"]["parameter"] == "k", data
+
+
+def declared_pixels(fmt: str, size: tuple[int, int]) -> bytes:
+    """A few KiB of image whose header declares `size`: a decompression bomb (tens of megapixels as RGB)."""
+    buffer = io.BytesIO()
+    Image.new("1" if fmt == "PNG" else "P", size).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fmt", "size"), [("PNG", (12_000, 12_000)), ("GIF", (8_000, 6_000))])
+def test_an_image_declaring_too_many_pixels_is_refused_before_it_is_decoded(server, fmt, size):
+    bomb = declared_pixels(fmt, size)
+    assert len(bomb) < 100_000  # the bytes are nothing; the pixels, 144 and 48 megapixels
+    status, data = post_search(server, {"q": "red", "k": "3"}, {"image": (f"bomb.{fmt.lower()}", bomb, "image/png")})
+    assert status == 413, data
+    assert data["error"]["parameter"] == "image"
+    assert f"{size[0]:,} x {size[1]:,} pixels, over the limit of 40 megapixels" in data["error"]["message"]
+    status, data = search(server, q=QUERY, k=3)
+    assert status == 200 and len(data["results"]) == 3
+
+
+def post_chunked(server: str, body: bytes, content_type: str, chunk: int = 64 * 1024) -> tuple[int, dict]:
+    """POST /api/search with `Transfer-Encoding: chunked` (no Content-Length), as a streaming client sends it."""
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        pieces = (body[i : i + chunk] for i in range(0, len(body), chunk))
+        connection.request(
+            "POST", "/api/search", body=pieces, headers={"Content-Type": content_type}, encode_chunked=True
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_a_chunked_upload_is_counted_as_it_streams(server):
+    _, health = get_json(f"{server}/api/health")
+    _, first = search(server, q=QUERY, k=1)
+    jpeg = image_bytes(server, first["results"][0]["item_id"])
+    body, content_type = multipart({"k": "3"}, {"image": ("item.jpg", jpeg, "image/jpeg")})
+    status, data = post_chunked(server, body, content_type)  # within the limit: answered as usual
+    assert status == 200 and len(data["results"]) == 3, data
+    huge = b"\xff" * (health["max_upload_bytes"] + 2 * 2**20)
+    body, content_type = multipart({"k": "3"}, {"image": ("huge.jpg", huge, "image/jpeg")})
+    status, data = post_chunked(server, body, content_type)
+    assert status == 413 and data["error"]["parameter"] == "image", data
+    # refused as it streamed, by the count of the bytes received (not after the whole body was spooled and parsed)
+    assert data["error"]["message"].startswith("image: the upload is at least "), data
+    status, data = search(server, q=QUERY, k=3)
+    assert status == 200 and len(data["results"]) == 3
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -52,6 +53,20 @@ def build(cls: type, data: Any, where: str) -> Any:
         raise ParamsError(f"params.yaml: {exc}") from None
 
 
+def at_least(section: str, minimum: float, **values: float) -> None:
+    """A config's range check: one ValueError naming the first of `values` below `minimum`, with its value."""
+    for name, value in values.items():
+        if not value >= minimum:
+            raise ValueError(f"{section}.{name} must be at least {minimum:g}, got {value!r}")
+
+
+def positive(section: str, **values: float) -> None:
+    """A config's range check: one ValueError naming the first of `values` that is not above 0, with its value."""
+    for name, value in values.items():
+        if not value > 0:
+            raise ValueError(f"{section}.{name} must be positive, got {value!r}")
+
+
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
@@ -91,6 +106,8 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamsError(f"params.yaml: '{key}' must be a number, got {value!r}")
+        if not math.isfinite(value):  # .nan passes every range check (nan < 0 is false) and .inf most
+            raise ParamsError(f"params.yaml: '{key}' must be a finite number, got {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -129,6 +146,24 @@ SECTIONS = (
 )
 
 
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: PyYAML would keep the last silently."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise _DuplicateKey(f"line {line}: key {key!r} is given twice (first on line {first[key]}); keep one")
+            first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
     """Read params.yaml (the file DVC tracks) into `cls`, a dataclass naming the sections a stage reads:
 
@@ -150,7 +185,9 @@ def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (run the stage from the repository root)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+    except _DuplicateKey as exc:
+        raise ParamsError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -170,4 +207,4 @@ def params_dict(section: Any) -> dict[str, Any]:
     return dataclasses.asdict(section)
 
 
-__all__ = ["SECTIONS", "ParamsError", "build", "load_params", "params_dict"]
+__all__ = ["SECTIONS", "ParamsError", "at_least", "build", "load_params", "params_dict", "positive"]

@@ -78,8 +78,18 @@ def test_params_classes_name_only_sections():
         ({"train": {"head": "mpl"}}, "'train.head' must be one of 'linear', 'mlp', got 'mpl'"),
         ({"train": {"lr": "fast"}}, "'train.lr' must be a number"),
         ({"train": {"epochs": 2.5}}, "'train.epochs' must be a whole number"),
-        ({"train": {"grad_clip": -1.0}}, "train.grad_clip must be a finite 0 or more (0 = off), got -1.0"),
-        ({"train": {"grad_clip": float("inf")}}, "train.grad_clip must be a finite 0 or more (0 = off), got inf"),
+        ({"train": {"grad_clip": -1.0}}, "train.grad_clip must be at least 0, got -1.0"),
+        ({"train": {"grad_clip": float("inf")}}, "'train.grad_clip' must be a finite number, got inf"),
+        # .nan passes every `x < 0`-style range check and .inf most: the loader refuses both, naming the key
+        ({"train": {"lr": float("nan")}}, "'train.lr' must be a finite number, got nan"),
+        ({"rerank": {"alpha": float("nan")}}, "'rerank.alpha' must be a finite number, got nan"),
+        ({"train": {"attr_weights": {"neckline": float("-inf")}}}, "'train.attr_weights.neckline' must be a finite"),
+        # one key per message, with its value
+        ({"train": {"threads": -2}}, "train.threads must be at least 0, got -2"),
+        ({"train": {"batch_size": 1}}, "train.batch_size must be at least 2, got 1"),
+        ({"mining": {"per_anchor": 0}}, "mining.per_anchor must be at least 1, got 0"),
+        ({"rerank": {"beta": -0.5}}, "rerank.beta must be at least 0, got -0.5"),
+        ({"signals": {"refine": {"temperature": 0.0}}}, "signals.refine.temperature must be positive, got 0.0"),
         ({"train": {"dropout": 1.0}}, "train.dropout must be in [0, 1), got 1.0"),
         ({"index": {"text": "yes"}}, "'index.text' must be true or false"),
         ({"signals": {"dims": ["neck"]}}, "signals.dims names 'neck'"),
@@ -110,6 +120,16 @@ def test_load_params_reports_missing_and_invalid_files(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(AllParams, bad)
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  lr: 0.1\n  epochs: 3\n  lr: 0.001\n")  # PyYAML alone would keep 0.001
+    with pytest.raises(ParamsError, match=r"line 4: key 'lr' is given twice \(first on line 2\); keep one"):
+        load_params(AllParams, path)
+    path.write_text("seed: 1\ntrain: {}\nseed: 2\n")
+    with pytest.raises(ParamsError, match="line 3: key 'seed' is given twice"):
+        load_params(AllParams, path)
 
 
 def test_nested_sections_are_typed(tmp_path):

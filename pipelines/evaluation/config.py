@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipelines.params import at_least
 from pipelines.schema import FIELDS, UNKNOWN, check_fields, vocabulary
 
 DEFAULT_ATTRIBUTES = [
@@ -63,8 +64,7 @@ class EvalConfig:
             raise ValueError(f"eval.prompt must contain '{{value}}', got {self.prompt!r}")
         if self.bootstrap < 1:
             raise ValueError(f"eval.bootstrap must be at least 1 resample, got {self.bootstrap}")
-        if self.gallery_queries < 0 or self.max_queries < 0:
-            raise ValueError("eval.gallery_queries and eval.max_queries must be 0 or more")
+        at_least("eval", 0, gallery_queries=self.gallery_queries, max_queries=self.max_queries)
         patterns = vocabulary()["pattern"]
         bad = [name for name in self.graphic_patterns if name not in patterns or name == UNKNOWN]
         if bad:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,9 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
     rows, dim = vectors.shape
     if rows == 0:
         raise PipelineError("build_index: no vectors to index (the store has 0 rows)")
+    lists = re.search(r"IVF([0-9]+)", factory)
+    if lists:  # before index_factory, which allocates the lists' centroids: IVF99999999 would take the machine
+        _check_training_size(factory, MIN_POINTS_PER_CENTROID * int(lists[1]), rows, dim, train_size)
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
@@ -132,16 +136,8 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
             f"({_faiss_message(exc)}); try 'Flat', 'HNSW32' or 'IVF256,PQ32'"
         ) from None
     if not index.is_trained:
-        needed = training_vectors_needed(index)
+        _check_training_size(factory, training_vectors_needed(index), rows, dim, train_size)
         available = min(rows, train_size)
-        if available < needed:
-            limit = "index.train_size" if train_size < rows else "the store"
-            raise PipelineError(
-                f"index.factory {factory!r} needs at least {needed} training vectors "
-                f"({MIN_POINTS_PER_CENTROID} per centroid), but {limit} gives {available}; "
-                f"use {choose_index(rows, dim, train_size).factory!r} for {rows} vectors"
-                + (" or raise index.train_size" if train_size < rows else "")
-            )
         sample = np.random.default_rng(seed).choice(rows, size=available, replace=False)
         sample.sort()  # contiguous reads from a memory-mapped store
         log.info("training %s on %d of %d vectors", factory, available, rows)
@@ -153,6 +149,19 @@ def build_index(vectors: np.ndarray | LazyRows, factory: str, *, train_size: int
         else:
             index.add(block)
     return index
+
+
+def _check_training_size(factory: str, needed: int, rows: int, dim: int, train_size: int) -> None:
+    """A PipelineError when the training sample cannot train `factory`'s centroids, suggesting one that fits."""
+    available = min(rows, train_size)
+    if available < needed:
+        limit = "index.train_size" if train_size < rows else "the store"
+        raise PipelineError(
+            f"index.factory {factory!r} needs at least {needed} training vectors "
+            f"({MIN_POINTS_PER_CENTROID} per centroid), but {limit} gives {available}; "
+            f"use {choose_index(rows, dim, train_size).factory!r} for {rows} vectors"
+            + (" or raise index.train_size" if train_size < rows else "")
+        )
 
 
 def training_vectors_needed(index: faiss.Index) -> int:

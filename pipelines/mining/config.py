@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.params import at_least
 from pipelines.schema import check_fields
 
 
@@ -21,8 +22,7 @@ class MiningConfig:
 
     def __post_init__(self) -> None:
         check_fields(self.target_attrs, "mining.target_attrs")
-        if self.k < 1 or self.per_anchor < 1 or self.max_anchors < 1:
-            raise ValueError("mining.k, mining.per_anchor and mining.max_anchors must be at least 1")
+        at_least("mining", 1, k=self.k, per_anchor=self.per_anchor, max_anchors=self.max_anchors)
         if not self.target_attrs or len(set(self.target_attrs)) != len(self.target_attrs):
             raise ValueError(f"mining.target_attrs must list distinct attributes, got {self.target_attrs}")
         if "category" in self.target_attrs:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipelines.params import at_least, positive
+
 SearchModel = Literal["baseline", "finetuned"]
 
 
@@ -20,12 +22,9 @@ class PolicyConfig:
     novelty_bonus: float = 0.2  # reward: plus this times the item's long-tail score (rare attribute values)
 
     def __post_init__(self) -> None:
-        if self.train_queries < 1 or self.epochs < 1:
-            raise ValueError("rerank.policy.train_queries and rerank.policy.epochs must be at least 1")
-        if self.lr <= 0 or self.temperature <= 0:
-            raise ValueError("rerank.policy.lr and rerank.policy.temperature must be positive")
-        if self.redundancy_penalty < 0 or self.novelty_bonus < 0:
-            raise ValueError("rerank.policy.redundancy_penalty and rerank.policy.novelty_bonus must be 0 or more")
+        at_least("rerank.policy", 1, train_queries=self.train_queries, epochs=self.epochs)
+        positive("rerank.policy", lr=self.lr, temperature=self.temperature)
+        at_least("rerank.policy", 0, redundancy_penalty=self.redundancy_penalty, novelty_bonus=self.novelty_bonus)
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,7 @@ class RerankConfig:
                 raise ValueError(f"rerank.{key} must be at least 1, got {getattr(self, key)}")
         if self.pool < self.k:
             raise ValueError(f"rerank.pool ({self.pool}) must be at least rerank.k ({self.k})")
-        if self.alpha < 0 or self.beta < 0:
-            raise ValueError("rerank.alpha and rerank.beta must be 0 or more")
+        at_least("rerank", 0, alpha=self.alpha, beta=self.beta)
         if not 0.0 <= self.mmr_lambda <= 1.0:
             raise ValueError(f"rerank.mmr_lambda must lie in [0, 1], got {self.mmr_lambda}")
         if not 0.0 <= self.negation_share <= 1.0:

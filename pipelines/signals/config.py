@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipelines.params import at_least, positive
 from pipelines.schema import check_fields
 
 DEFAULT_DIMS = ["category", "color", "pattern", "material", "neckline", "sleeve_length"]
@@ -21,8 +22,7 @@ class RefineConfig:
     def __post_init__(self) -> None:
         if self.epochs < 0:
             raise ValueError(f"signals.refine.epochs must be 0 or more, got {self.epochs}")
-        if self.lr <= 0 or self.temperature <= 0 or self.batch_size < 1:
-            raise ValueError("signals.refine.lr, temperature and batch_size must be positive")
+        positive("signals.refine", lr=self.lr, temperature=self.temperature, batch_size=self.batch_size)
         if self.margin < 0:
             raise ValueError(f"signals.refine.margin must be 0 or more, got {self.margin}")
 
@@ -50,8 +50,7 @@ class SignalsConfig:
                 f"signals.priority must rank every dimension of signals.dims, "
                 f"missing {sorted(set(self.dims) - set(self.priority))}"
             )
-        if self.top_k < 1 or self.budget < 1:
-            raise ValueError("signals.top_k and signals.budget must be at least 1")
+        at_least("signals", 1, top_k=self.top_k, budget=self.budget)
         if not self.dims:
             raise ValueError("signals.dims must name at least one field")
         if len(set(self.dims)) != len(self.dims) or len(set(self.priority)) != len(self.priority):

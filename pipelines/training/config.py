@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipelines.params import at_least, positive
 from pipelines.schema import check_fields
 
 DEFAULT_HEADS = ["category", "color", "pattern", "material", "neckline", "sleeve_length"]
@@ -39,8 +39,7 @@ class LoraConfig:
     targets: list[str] = field(default_factory=lambda: ["attn", "c_fc", "c_proj"])
 
     def __post_init__(self) -> None:
-        if self.r < 1 or self.alpha < 1:
-            raise ValueError(f"train.lora.r and train.lora.alpha must be at least 1, got {self.r} and {self.alpha}")
+        at_least("train.lora", 1, r=self.r, alpha=self.alpha)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"train.lora.dropout must be in [0, 1), got {self.dropout}")
         if not self.targets:
@@ -82,22 +81,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_fields(self.attr_heads, "train.attr_heads")
         check_fields(list(self.attr_weights), "train.attr_weights")
-        if self.epochs < 1 or self.batch_size < 2 or self.dim < 1:
-            raise ValueError("train.epochs must be at least 1, train.batch_size at least 2, train.dim at least 1")
+        at_least("train", 1, epochs=self.epochs, dim=self.dim)
+        at_least("train", 2, batch_size=self.batch_size)
         for name in ("contrastive_weight", "pair_weight", "attr_weight", "weight_decay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"train.{name} must be 0 or more, got {getattr(self, name)}")
         if any(w < 0 for w in self.attr_weights.values()):
             raise ValueError(f"train.attr_weights must all be 0 or more, got {self.attr_weights}")
-        if self.temperature <= 0 or self.lr <= 0:
-            raise ValueError(f"train.temperature and train.lr must be positive, got {self.temperature} and {self.lr}")
+        positive("train", temperature=self.temperature, lr=self.lr)
         if not -1.0 <= self.pair_margin <= 1.0:
             raise ValueError(f"train.pair_margin is a cosine and must be in [-1, 1], got {self.pair_margin}")
-        if not (math.isfinite(self.grad_clip) and self.grad_clip >= 0):
-            raise ValueError(f"train.grad_clip must be a finite 0 or more (0 = off), got {self.grad_clip}")
+        at_least("train", 0, grad_clip=self.grad_clip)  # 0 = off
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"train.dropout must be in [0, 1), got {self.dropout}")
-        if self.patience < 1 or self.pairs_per_step < 0 or self.threads < 0:
-            raise ValueError("train.patience must be at least 1, train.pairs_per_step and train.threads 0 or more")
+        at_least("train", 1, patience=self.patience)
+        at_least("train", 0, pairs_per_step=self.pairs_per_step, threads=self.threads)
         if self.contrastive_weight + self.pair_weight + self.attr_weight == 0:
             raise ValueError("train.contrastive_weight, pair_weight and attr_weight are all 0: nothing to train")

@@ -102,6 +102,19 @@ def test_factory_too_big_for_the_data():
         build_index(unit_vectors(2000, 16), "IVF16,Flat", train_size=200, seed=0)
 
 
+def test_an_absurd_list_count_is_refused_before_faiss_allocates_its_centroids(monkeypatch):
+    """IVF99999999 at 384-d would allocate 150 GB of centroids inside index_factory: refused from the string."""
+
+    def allocate(*args):
+        raise AssertionError("index_factory ran")
+
+    monkeypatch.setattr(faiss, "index_factory", allocate)
+    with pytest.raises(PipelineError, match=r"'IVF99999999,PQ3' needs at least 3899999961 training vectors"):
+        build_index(unit_vectors(500, 384), "IVF99999999,PQ3", train_size=50000, seed=0)
+    with pytest.raises(PipelineError, match=r"'OPQ16,IVF4096_HNSW32,PQ16' needs at least 159744"):
+        build_index(unit_vectors(500, 384), "OPQ16,IVF4096_HNSW32,PQ16", train_size=50000, seed=0)
+
+
 def test_bad_factory_string():
     with pytest.raises(PipelineError, match="'HNSWxx' is not a FAISS index-factory string"):
         build_index(unit_vectors(10, 8), "HNSWxx", train_size=10, seed=0)

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -277,6 +278,12 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_MAX_UPLOAD_MEGAPIXELS,
         help="largest accepted image, by the pixel count its header declares (checked before decoding)",
     )
+    parser.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="skip hashing the store and index at start (the model's weights are checked either way)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging and full tracebacks")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -286,7 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     numerics.warn_if_unpinned()
     try:
-        service = load_service(args.root)
+        start = time.perf_counter()
+        service = load_service(args.root, verify=args.verify)
     except (PipelineError, OSError) as exc:
         if args.verbose:
             raise
@@ -298,5 +306,8 @@ def main(argv: list[str] | None = None) -> None:
         max_upload_pixels=int(args.max_upload_megapixels * 1e6),
     )
     numerics.log_pinned()
+    log.info(
+        "loaded %s in %.1f s", "and verified the build" if args.verify else "the build", time.perf_counter() - start
+    )
     log.info("serving %s on http://%s:%d", args.root.resolve(), args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")

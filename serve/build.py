@@ -21,11 +21,13 @@ class Params:
     runtime: RuntimeConfig
 
 
-def load_service(root: Path = Path("."), threads: int = 1) -> SearchService:
+def load_service(root: Path = Path("."), threads: int = 1, *, verify: bool = True) -> SearchService:
     """The service over the build in `root` with its own params.yaml, CLIP built now (not in the first query's time).
 
     A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`. `threads`
-    (torch, FAISS and BLAS, process-wide) is a speed knob: one query at a time runs fastest on one.
+    (torch, FAISS and BLAS, process-wide) is a speed knob: one query at a time runs fastest on one. `verify`
+    hashes the store and the index once, against the sha256 their writers recorded, so corrupted files are
+    refused at start instead of served as wrong rankings (the model's weights are checked either way).
     """
     path = Path(root) / PARAMS_FILE
     if not path.is_file():
@@ -33,7 +35,7 @@ def load_service(root: Path = Path("."), threads: int = 1) -> SearchService:
     params = load_params(Params, path)
     limit_threads(threads)
     service = SearchService.from_build(
-        root, params.rerank, params.index, seed=params.seed, device=params.runtime.device
+        root, params.rerank, params.index, seed=params.seed, device=params.runtime.device, verify=verify
     )
     _ = service.clip.encoder
     return service

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.errors import PipelineError
 from pipelines.index.config import IndexConfig
-from pipelines.io import atomic_path, read_json, write_json_atomic
+from pipelines.io import atomic_path, read_json, sha256_file, write_json_atomic
 from pipelines.store import LazyRows, check_built_on, row_blocks, take_rows
 
 if TYPE_CHECKING:
@@ -335,11 +335,14 @@ def save_index(
     }
     with atomic_path(faiss_path) as tmp:
         faiss.write_index(index, str(tmp))
+        sidecar["sha256"] = sha256_file(tmp)  # what open_index(verify=True) checks the file against
     write_json_atomic(sidecar, sidecar_path)
 
 
-def open_index(path: str | Path, store: Store) -> faiss.Index:
-    """Read an index saved by save_index, check that it was built on `store`, and apply its search knobs."""
+def open_index(path: str | Path, store: Store, *, verify: bool = False) -> faiss.Index:
+    """Read an index saved by save_index, check that it was built on `store`, and apply its search knobs. With
+    `verify`, the file's sha256 must be the one save_index recorded: a same-size edit of the vector block would
+    otherwise read and serve wrong rankings."""
     faiss_path, sidecar_path = _paths(path)
     if not faiss_path.is_file():
         raise PipelineError(f"{faiss_path}: index file not found (run the build_index stage first)")
@@ -360,6 +363,12 @@ def open_index(path: str | Path, store: Store) -> faiss.Index:
         raise PipelineError(f"{sidecar_path}: records {sidecar['rows']} rows but the store has {store.rows}")
     if sidecar["metric"] != METRIC:
         raise PipelineError(f"{sidecar_path}: metric {sidecar['metric']!r}, expected {METRIC!r}")
+    if verify and sha256_file(faiss_path) != sidecar.get("sha256"):
+        raise PipelineError(
+            f"{faiss_path}: sha256 does not match the one {sidecar_path.name} records"
+            + ("" if sidecar.get("sha256") else " (none: an index from before sidecars held it)")
+            + "; `dvc checkout artifacts/index` or rebuild it (dvc repro build_index)"
+        )
     try:
         index = faiss.read_index(str(faiss_path))
     except RuntimeError as exc:

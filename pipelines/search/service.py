@@ -131,10 +131,13 @@ class SearchService:
         seed: int,
         device: str = "auto",
         with_policy: bool = True,
+        verify: bool = False,
     ) -> SearchService:
         """The service over the build in `root` with these params; `with_policy=False` (the rerank stage, which
         trains the policy) leaves the `policy` strategy unavailable. CLIP is built on the first query that needs
-        it. A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`."""
+        it. A missing build raises a PipelineError naming the missing path and saying to run `dvc repro`.
+        `verify` checks the sha256 of every store file and of the index against what their writers recorded (the
+        model's weights are always checked)."""
         from pipelines.encoders import resolve_device
         from pipelines.search.spaces import FrozenClip, baseline_space, finetuned_space
         from pipelines.store import open_store
@@ -149,11 +152,11 @@ class SearchService:
         ):
             if not (root / needed).exists():
                 raise PipelineError(f"{root / needed}: not found; build the project first with `dvc repro`")
-        store = open_store(root / paths.STORE_DIR)
+        store = open_store(root / paths.STORE_DIR, verify=verify)
         clip = FrozenClip(store.model, store.store_hash, str(resolve_device(device)))
         finetuned = load_finetuned(root / paths.MODEL_DIR, store, device)
         spaces = {
-            "baseline": baseline_space(store, root / paths.IMAGE_INDEX, clip),
+            "baseline": baseline_space(store, root / paths.IMAGE_INDEX, clip, verify=verify),
             "finetuned": finetuned_space(store, finetuned, clip, index, seed),
         }
         policy = load_policy(root / paths.POLICY) if with_policy else None

@@ -75,12 +75,13 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def baseline_space(store: Store, index_path: Path, clip: FrozenClip) -> SearchSpace:
-    """Frozen CLIP image keys searched with the build_index stage's index; text through the CLIP text tower."""
+def baseline_space(store: Store, index_path: Path, clip: FrozenClip, *, verify: bool = False) -> SearchSpace:
+    """Frozen CLIP image keys searched with the build_index stage's index (its sha256 checked with `verify`); text
+    through the CLIP text tower."""
     return SearchSpace(
         name="baseline",
         embeddings=np.ascontiguousarray(store.image_keys, dtype=np.float32),
-        index=open_index(index_path, store),
+        index=open_index(index_path, store, verify=verify),
         clip=clip,
         embed_text_key=_unit,
         encode_image=lambda image: _unit(clip.image_key(image)),

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from pipelines.encoders import resolve_device
 from pipelines.errors import PipelineError
-from pipelines.io import read_json
+from pipelines.io import read_json, sha256_file
 from pipelines.store import LazyRows, Store, check_built_on, check_expected_model, take_rows
 from pipelines.training.checkpoint import BEST, load_checkpoint
 from pipelines.training.model import ModelSpec, RetrievalHeads
@@ -75,6 +75,21 @@ class FinetunedModel:
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.embedding_dim), np.float32)
 
 
+def check_weights(model_dir: Path, card: dict[str, Any]) -> None:
+    """The weights are the bytes train wrote: best.pt's sha256 against the card's. A flipped or replaced block of
+    the same size would otherwise load and serve wrong rankings, or fail deep in a search."""
+    where = model_dir / BEST
+    recorded = (card.get("files") or {}).get(BEST)
+    if recorded is None:
+        raise PipelineError(f"{model_dir / CARD}: records no sha256 of {BEST}; rerun train")
+    actual = sha256_file(where)
+    if actual != recorded:
+        raise PipelineError(
+            f"{where}: sha256 {actual[:12]}… does not match the {recorded[:12]}… train recorded in {CARD}: the "
+            "weights changed since; `dvc checkout artifacts/model` or rerun train"
+        )
+
+
 def load_finetuned(
     model_dir: Path, store: Store, device: str = "auto", *, allow_other_store: bool = False
 ) -> FinetunedModel:
@@ -108,6 +123,7 @@ def load_finetuned(
             f"{where}: the model reads {spec.image_dim}-d image and {spec.text_dim}-d text keys, the store holds "
             f"{store.image_keys.shape[1]}-d and {store.text_keys.shape[1]}-d"
         )
+    check_weights(model_dir, card)
     dev = resolve_device(str(device))
     state = load_checkpoint(model_dir / BEST, dev)
     model = RetrievalHeads(spec).to(dev)

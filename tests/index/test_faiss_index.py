@@ -23,6 +23,7 @@ from pipelines.index import (
     training_vectors_needed,
 )
 from pipelines.index.config import IndexConfig
+from pipelines.io import sha256_file
 
 MODEL = {"arch": "ViT-S-32", "pretrained": "none", "untrained": True, "precision": "fp32", "seed": 0}
 
@@ -210,8 +211,9 @@ def test_save_and_open_round_trip(tmp_path, make_store):
         "dim": 16,
         "ef_search": 33,
         "nprobe": None,
+        "sha256": sha256_file(tmp_path / "index" / "image.faiss"),
     }  # an HNSW index has no nprobe
-    reopened = open_index(tmp_path / "index" / "image.faiss", store)
+    reopened = open_index(tmp_path / "index" / "image.faiss", store, verify=True)
     assert faiss.downcast_index(reopened).hnsw.efSearch == 33
     np.testing.assert_array_equal(search(reopened, vectors[:5], 3)[1], search(index, vectors[:5], 3)[1])
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["image.faiss", "image.json"]
@@ -227,6 +229,19 @@ def test_open_index_rejects_another_store(tmp_path, make_store):
     (tmp_path / "image.json").unlink()
     with pytest.raises(PipelineError, match="sidecar not found"):
         open_index(tmp_path / "image.faiss", built_on)
+
+
+def test_a_same_size_edit_of_the_index_is_caught_when_verified(tmp_path, make_store):
+    vectors = unit_vectors(200, 8, seed=15)
+    store = make_store(vectors)
+    save_index(build_index(vectors, "Flat", train_size=200, seed=0), tmp_path / "image.faiss", store)
+    path = tmp_path / "image.faiss"
+    data = bytearray(path.read_bytes())
+    data[-2048:-1024] = bytes(1024)  # zeroed vectors: the sizes and the header still agree with the sidecar
+    path.write_bytes(bytes(data))
+    assert open_index(path, store).ntotal == 200  # unverified, it reads and would serve wrong neighbours
+    with pytest.raises(PipelineError, match=r"image.faiss: sha256 does not match the one image.json records"):
+        open_index(path, store, verify=True)
 
 
 def test_save_index_rejects_row_mismatch(tmp_path, make_store):

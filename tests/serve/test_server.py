@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import shutil
 import subprocess
 import sys
 from urllib.parse import urlencode
@@ -243,6 +244,26 @@ def test_missing_build_is_one_error_line_and_no_server(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "dvc repro" in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("corrupted", ["artifacts/store/image_keys.npy", "artifacts/index/image.faiss"])
+def test_a_build_whose_files_changed_since_they_were_written_is_not_served(built_project, tmp_path, corrupted):
+    """A same-size edit (a block of bytes zeroed) passes every size and header check; the sha256 that the store's
+    manifest and the index's sidecar record catches it at start, in one line, before anything is served."""
+    root = tmp_path / "build"
+    shutil.copytree(built_project.root, root, ignore=shutil.ignore_patterns(".dvc", ".git"))
+    path = root / corrupted
+    data = bytearray(path.read_bytes())
+    data[-8192:-4096] = bytes(4096)
+    path.write_bytes(bytes(data))
+    result = subprocess.run(
+        server_command(root, free_port()), cwd=REPO, env=server_env(), capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.strip().splitlines() if "WARNING" not in line]
+    assert lines[-1].startswith("error: ") and "sha256" in lines[-1] and corrupted.split("/")[-1] in lines[-1]
+    assert "Traceback" not in result.stderr
 
 
 def test_help_runs_without_a_build():

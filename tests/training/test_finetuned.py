@@ -94,3 +94,14 @@ def test_the_load_side_imports_nothing_of_the_trainer():
     trainer = {f"pipelines/training/{name}.py" for name in ("loop", "sampler", "losses", "data", "export")}
     for module in ("pipelines.training.finetuned", "stages.evaluate", "stages.rerank"):
         assert not trainer & set(stage_files(module)), module
+
+
+def test_weights_that_changed_since_train_are_refused_before_they_load(trained):
+    """Same size, other bytes: without the card's sha256 they would load and serve wrong embeddings."""
+    _, store, _, tmp = trained
+    best = tmp / "model" / "best.pt"
+    data = bytearray(best.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096] = bytes(4096)  # a block of the weights zeroed, the size unchanged
+    best.write_bytes(bytes(data))
+    with pytest.raises(PipelineError, match=r"best.pt: sha256 .* does not match .* `dvc checkout artifacts/model`"):
+        load_finetuned(tmp / "model", store, device="cpu")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -22,7 +23,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary file path beside `path`; rename it onto `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.chmod(0o666 & ~_umask())  # mkstemp makes 0600
@@ -38,12 +40,13 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield an empty temporary folder beside `path`; it replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    sweep_stale(path)
+    tmp = Path(tempfile.mkdtemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent))
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs get ordinary folder permissions
     try:
         yield tmp
         if path.exists() or path.is_symlink():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            old = path.with_name(f"{_temporary_prefix(path)}old")
             os.replace(path, old)
             os.replace(tmp, path)
             _remove(old)
@@ -52,6 +55,30 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             _remove(tmp)
+
+
+def _temporary_prefix(path: Path) -> str:
+    """`.<name>.<pid>.`: a temporary sibling names the process that writes it, so a sweep can tell litter."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def sweep_stale(path: Path) -> None:
+    """Remove the temporary siblings of `path` (`.<name>.<pid>.*`) that a killed writer left behind: those whose
+    process is gone. A live writer's, this process's included, are kept."""
+    for sibling in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        pid = sibling.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(sibling)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def _umask() -> int:

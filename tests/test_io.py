@@ -2,6 +2,9 @@
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -52,6 +55,22 @@ def test_atomic_dir_replaces_whole_folder_only_on_success(tmp_path):
         (tmp / "b.txt").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_a_killed_writers_temporaries_are_swept_by_the_next_write_and_a_live_ones_kept(tmp_path):
+    """kill -9 mid-write leaves `.<name>.<pid>.*.tmp` (a file, or a folder for atomic_dir); the next atomic write
+    of the same output removes those of dead processes, and never another live writer's."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # that process has exited
+    (tmp_path / f".store.{dead_pid}.x1y2.tmp").mkdir()
+    (tmp_path / f".store.{dead_pid}.x1y2.tmp" / "image_keys.npy").write_bytes(b"half")
+    (tmp_path / f".m.json.{dead_pid}.abcd.tmp").write_text("partial")
+    live = tmp_path / f".store.{os.getppid()}.live.tmp"  # the test runner's parent: alive
+    live.mkdir()
+    with atomic_dir(tmp_path / "store") as tmp:
+        (tmp / "a.txt").write_text("new")
+    write_json_atomic({"v": 1}, tmp_path / "m.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["store", "m.json", live.name])
 
 
 def test_parquet_round_trip_and_hash(tmp_path):

@@ -231,10 +231,10 @@ def run_model(
             relevant = ids == items[:, None]
         elif task.query == "text":
             ids = rankings[task.name]
-            text_ids, _ = _text_ids(meta)
+            text_ids = _text_ids(meta)
             relevant = same_value(ids, text_ids, text_ids[items])
-            counts = np.bincount(text_ids[scope_rows(meta, task)], minlength=int(text_ids.max()) + 1)
-            relevant_total = counts[text_ids[items]]
+            in_scope = np.bincount(text_ids[scope_rows(meta, task)], minlength=int(text_ids.max()) + 1)
+            relevant_total = in_scope[text_ids[items]]
         else:
             values = query_table["query"].to_numpy()[rows]
             if task.exact:
@@ -333,10 +333,9 @@ def _mixed_documents(
     return LazyRows(images.shape, mixed)
 
 
-def _text_ids(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(id per item of its distinct text, items per text id)."""
-    ids, uniques = pd.factorize(pd.Series(catalog_texts(meta)), sort=False)
-    return ids.astype(np.int64), np.bincount(ids, minlength=len(uniques))
+def _text_ids(meta: pd.DataFrame) -> np.ndarray:
+    """The id of each item's distinct text (items with identical texts share one)."""
+    return pd.factorize(pd.Series(catalog_texts(meta)), sort=False)[0].astype(np.int64)
 
 
 def attribute_column(attribute: str, k: int) -> str:

@@ -120,6 +120,38 @@ class UploadLimit:
         await error_response(413, "image", text)(scope, receive, send)
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+class HostCheck:
+    """Answers 400 to a request whose Host header names another server than this one: a web page on another site
+    that a DNS-rebinding trick points at 127.0.0.1 sends its own name as Host, so it cannot use the local API.
+    `allowed` None (the server bound to every interface) lets every Host through."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str] | None):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.allowed is not None:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # an IPv6 literal is [::1]:port
+            name = name.removeprefix("[").split("]", 1)[0].lower()
+            if name not in self.allowed:
+                names = ", ".join(sorted(self.allowed))
+                text = f"Host: {host!r} is not this server's name ({names}); ask it by one of those"
+                await error_response(400, None, text)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def allowed_hosts(bound: str) -> frozenset[str] | None:
+    """The Host names a server bound to `bound` answers: the loopback names for a loopback address, the address
+    itself otherwise; None (any) when bound to every interface."""
+    if bound in ("0.0.0.0", "::", ""):
+        return None
+    return frozenset(LOOPBACK_NAMES) if bound in LOOPBACK_NAMES else frozenset({bound.lower()})
+
+
 def decode_upload(
     upload: UploadFile, max_bytes: int, max_pixels: int, decoding: threading.BoundedSemaphore
 ) -> Image.Image | None:
@@ -158,8 +190,10 @@ def create_app(
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     max_upload_pixels: int = int(DEFAULT_MAX_UPLOAD_MEGAPIXELS * 1e6),
+    hosts: frozenset[str] | None = frozenset(LOOPBACK_NAMES),
 ) -> FastAPI:
-    """The routes over an already loaded service: the API, the item images, the page and a health check."""
+    """The routes over an already loaded service: the API, the item images, the page and a health check. `hosts`:
+    the Host names it answers (HostCheck)."""
     app = FastAPI(
         title="Fashion search",
         summary="Text and image search over the pipeline's built index, with constraint rerank and explanations.",
@@ -168,6 +202,7 @@ def create_app(
     )
     app.state.service = service  # handed to the routes by serve.deps.ServiceDep
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
+    app.add_middleware(HostCheck, allowed=hosts)  # added last, so it runs first
     lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
     decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
@@ -304,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
         service,
         max_upload_bytes=int(args.max_upload_mb * 2**20),
         max_upload_pixels=int(args.max_upload_megapixels * 1e6),
+        hosts=allowed_hosts(args.host),
     )
     numerics.log_pinned()
     log.info(

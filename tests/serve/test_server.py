@@ -222,6 +222,29 @@ def test_a_chunked_upload_is_counted_as_it_streams(server):
     assert status == 200 and len(data["results"]) == 3
 
 
+def request_with_host(server: str, host: str, path: str = "/api/health") -> tuple[int, dict]:
+    address, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(address, int(port), timeout=60)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_a_request_naming_another_host_is_refused(server):
+    """A page on another site that DNS rebinding points at 127.0.0.1 sends its own name as Host."""
+    port = server.rsplit(":", 1)[1]
+    for host in (f"evil.example:{port}", "attacker.test", f"127.0.0.1.evil.example:{port}"):
+        status, data = request_with_host(server, host, f"/api/search?q={QUERY.replace(' ', '+')}")
+        assert status == 400 and data["error"]["message"].startswith(f"Host: {host!r} is not this server"), data
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST"):
+        status, data = request_with_host(server, host)
+        assert status == 200 and data["status"] == "ok", (host, data)
+
+
 @pytest.mark.slow
 def test_unknown_item_image_and_route_are_json_404s(server):
     status, _, body = call(f"{server}/images/no-such-item")

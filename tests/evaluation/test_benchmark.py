@@ -3,6 +3,8 @@ by construction, with P@K, R@K and MRR computed by hand; held out (scope test) a
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -226,24 +228,8 @@ def test_a_catalog_without_the_raw_field_is_named(catalog, table):
 def test_held_out_tasks_ask_and_count_only_the_test_split_while_the_diagnostic_asks_everything(catalog, table):
     meta = catalog.meta.assign(split=["test", "test", "train", "test", "train"])  # c and e trained on
     held_out = Catalog(meta, catalog.text_keys, catalog.encode_prompts)
-    diagnostic = {
-        **table.tasks[1].__dict__,
-        "name": "kagl_text_to_image_catalog",
-        "benchmark": None,
-        "scope": "catalog",
-    }
-    both = parse_task_table(
-        {
-            "depth": 10,
-            "skip_prompt_values": [],
-            "skip_field_values": ["", "NA"],
-            "tasks": [
-                {k: v for k, v in t.__dict__.items() if v is not None} | {"metrics": list(t.metrics)}
-                for t in (*table.tasks, table.tasks[1].__class__(**diagnostic))
-            ],
-        },
-        "two scopes",
-    )
+    diagnostic = dataclasses.replace(table.tasks[1], name="kagl_text_to_image_catalog", benchmark=None, scope="catalog")
+    both = dataclasses.replace(table, tasks=(*table.tasks, diagnostic))
     per_query, runs = run(held_out, both, config())
     t2i = per_query[per_query["task"] == "kagl_text_to_image"].set_index("query")
     assert list(t2i.index) == ["red tee", "blue shirt"]  # the test items' distinct texts
@@ -262,13 +248,7 @@ def test_held_out_tasks_ask_and_count_only_the_test_split_while_the_diagnostic_a
 
 
 def test_a_benchmark_task_must_be_held_out(table):
-    raw = {k: v for k, v in table.tasks[1].__dict__.items() if v is not None} | {"scope": "catalog"}
+    rows = [dataclasses.asdict(task) for task in table.tasks]
+    rows[1]["scope"] = "catalog"  # the text-to-image benchmark task asked over the whole catalog
     with pytest.raises(PipelineError, match="needs scope test"):
-        parse_task_table(
-            {
-                "depth": 10,
-                "skip_prompt_values": [],
-                "tasks": [table.tasks[0].__dict__ | {"metrics": ["attribute@k"]}, raw],
-            },
-            "t",
-        )
+        parse_task_table({"depth": 10, "skip_prompt_values": [], "tasks": rows}, "t")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.evaluation import ModelSpace, evaluate_models, identity, prompt_text, select_queries
+from pipelines.evaluation import Catalog, ModelSpace, evaluate_models, identity, prompt_text, select_queries
 
 
 def rows_of(per_query: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -41,14 +41,14 @@ def test_the_graphic_policy_makes_a_graphic_items_category_no_evidence(catalog, 
     """A graphic or printed item is pattern-only evidence: as a result it is no category hit, and as a query it
     has no category score; the other attributes read it as before."""
     meta = catalog.meta.assign(pattern=["solid", "solid", "graphic", "solid", "solid", "solid"])  # b is graphic
-    graphic = type(catalog)(meta, catalog.text_keys, catalog.encode_prompts)
+    graphic = Catalog(meta, catalog.text_keys, catalog.encode_prompts)
     per_query, _ = evaluate_models([baseline], graphic, select_queries(meta, 0, 0), table, cfg, index_cfg, 0)
     q0 = rows_of(per_query, "i2i").loc["q0"]
     # q0's results: b (tees, but graphic: a miss), c (shirts), d (tees)
     assert q0["baseline/category@1"] == 0.0 and q0["baseline/category@3"] == pytest.approx(1 / 3)
     assert q0["baseline/material@1"] == 1.0  # b's cotton still counts
     meta = meta.assign(pattern=["printed", "solid", "solid", "solid", "solid", "solid"])  # q0 itself is printed
-    printed = type(catalog)(meta, catalog.text_keys, catalog.encode_prompts)
+    printed = Catalog(meta, catalog.text_keys, catalog.encode_prompts)
     per_query, _ = evaluate_models([baseline], printed, select_queries(meta, 0, 0), table, cfg, index_cfg, 0)
     q0 = rows_of(per_query, "i2i").loc["q0"]
     assert np.isnan(q0["baseline/category@1"]) and q0["baseline/material@1"] == 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -94,6 +95,22 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
         parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def raw_request(
+    url: str, method: str, path: str, headers: dict[str, str], body: bytes | None = None, chunk: int = 64 * 1024
+) -> tuple[int, dict]:
+    """(status, JSON body) of a request sent through http.client as given: a `Host` header of the caller's choosing,
+    and a body sent `Transfer-Encoding: chunked` (no Content-Length), as a streaming client sends it."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        pieces = None if body is None else (body[i : i + chunk] for i in range(0, len(body), chunk))
+        connection.request(method, path, body=pieces, headers=headers, encode_chunked=body is not None)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
 
 
 def post_search(url: str, fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[int, dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import shutil
@@ -12,7 +11,17 @@ from urllib.parse import urlencode
 
 import pytest
 from PIL import Image
-from serving import REPO, call, free_port, get_json, multipart, post_search, server_command, server_env
+from serving import (
+    REPO,
+    call,
+    free_port,
+    get_json,
+    multipart,
+    post_search,
+    raw_request,
+    server_command,
+    server_env,
+)
 
 QUERY = "red t-shirts"
 
@@ -189,32 +198,18 @@ def test_an_image_declaring_too_many_pixels_is_refused_before_it_is_decoded(serv
     assert status == 200 and len(data["results"]) == 3
 
 
-def post_chunked(server: str, body: bytes, content_type: str, chunk: int = 64 * 1024) -> tuple[int, dict]:
-    """POST /api/search with `Transfer-Encoding: chunked` (no Content-Length), as a streaming client sends it."""
-    host, port = server.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
-    try:
-        pieces = (body[i : i + chunk] for i in range(0, len(body), chunk))
-        connection.request(
-            "POST", "/api/search", body=pieces, headers={"Content-Type": content_type}, encode_chunked=True
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
 @pytest.mark.slow
 def test_a_chunked_upload_is_counted_as_it_streams(server):
     _, health = get_json(f"{server}/api/health")
     _, first = search(server, q=QUERY, k=1)
     jpeg = image_bytes(server, first["results"][0]["item_id"])
     body, content_type = multipart({"k": "3"}, {"image": ("item.jpg", jpeg, "image/jpeg")})
-    status, data = post_chunked(server, body, content_type)  # within the limit: answered as usual
+    chunked = {"Content-Type": content_type}
+    status, data = raw_request(server, "POST", "/api/search", chunked, body)  # within the limit: answered as usual
     assert status == 200 and len(data["results"]) == 3, data
     huge = b"\xff" * (health["max_upload_bytes"] + 2 * 2**20)
     body, content_type = multipart({"k": "3"}, {"image": ("huge.jpg", huge, "image/jpeg")})
-    status, data = post_chunked(server, body, content_type)
+    status, data = raw_request(server, "POST", "/api/search", {"Content-Type": content_type}, body)
     assert status == 413 and data["error"]["parameter"] == "image", data
     # refused as it streamed, by the count of the bytes received (not after the whole body was spooled and parsed)
     assert data["error"]["message"].startswith("image: the upload is at least "), data
@@ -222,26 +217,15 @@ def test_a_chunked_upload_is_counted_as_it_streams(server):
     assert status == 200 and len(data["results"]) == 3
 
 
-def request_with_host(server: str, host: str, path: str = "/api/health") -> tuple[int, dict]:
-    address, port = server.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(address, int(port), timeout=60)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
 @pytest.mark.slow
 def test_a_request_naming_another_host_is_refused(server):
     """A page on another site that DNS rebinding points at 127.0.0.1 sends its own name as Host."""
     port = server.rsplit(":", 1)[1]
     for host in (f"evil.example:{port}", "attacker.test", f"127.0.0.1.evil.example:{port}"):
-        status, data = request_with_host(server, host, f"/api/search?q={QUERY.replace(' ', '+')}")
+        status, data = raw_request(server, "GET", f"/api/search?{urlencode({'q': QUERY})}", {"Host": host})
         assert status == 400 and data["error"]["message"].startswith(f"Host: {host!r} is not this server"), data
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST"):
-        status, data = request_with_host(server, host)
+        status, data = raw_request(server, "GET", "/api/health", {"Host": host})
         assert status == 200 and data["status"] == "ok", (host, data)
 
 

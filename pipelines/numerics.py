@@ -28,12 +28,14 @@ import sys
 from dataclasses import dataclass
 
 OPT_OUT = "PIPELINES_ISA"  # set to "native" to keep each library's own choice
-# Each library's variable and its AVX2 value. MKL's STRICT conditional numerical reproducibility also keeps
-# its GEMMs bitwise equal across thread counts; OpenBLAS's Haswell core is its AVX2 + FMA kernel set.
+# Each library's variable and its value. MKL is the exception to AVX2: its conditional numerical reproducibility
+# branches other than COMPATIBLE exist on Intel CPUs only (on AMD, `AVX2` silently runs MKL's own AUTO path, which
+# rounds differently), so an Intel and an AMD machine agree only on COMPATIBLE, MKL's one SSE2 path for every
+# x86-64 CPU; STRICT keeps its GEMMs equal across thread counts. OpenBLAS's Haswell core is its AVX2 + FMA set.
 PIN = {
     "ATEN_CPU_CAPABILITY": "avx2",  # torch's own vectorised kernels
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # torch's oneDNN (convolutions)
-    "MKL_CBWR": "AVX2,STRICT",  # torch's MKL BLAS
+    "MKL_CBWR": "COMPATIBLE,STRICT",  # torch's MKL BLAS
     "OPENBLAS_CORETYPE": "Haswell",  # numpy's (and FAISS's) OpenBLAS
     "FAISS_SIMD_LEVEL": "AVX2",  # FAISS built with dynamic dispatch (faiss-cpu >= 1.12)
     "FAISS_OPT_LEVEL": "AVX2",  # FAISS wheels with one extension per level (older faiss-cpu)

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 FORCED = {
     "ATEN_CPU_CAPABILITY": "default",
     "ONEDNN_MAX_CPU_ISA": "SSE41",
-    "MKL_CBWR": "COMPATIBLE",
+    "MKL_CBWR": "AVX2",
     "OPENBLAS_CORETYPE": "Prescott",
     "FAISS_SIMD_LEVEL": "NONE",
     "FAISS_OPT_LEVEL": "generic",

@@ -13,6 +13,8 @@ import yaml
 from pipelines.errors import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
+DVC_YAML = Path("dvc.yaml")
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # dvc.yaml is read on every stage start
 DEFAULT_SEED = 42
 T = TypeVar("T")
 
@@ -25,8 +27,9 @@ def build(cls: type, data: Any, where: str) -> Any:
     """Build dataclass `cls` from a mapping, checking every key, type and enum value.
 
     `where` is the dotted key path used in error messages (e.g. "train.sampler").
-    Keys missing from `data` take the dataclass default; a key the dataclass does not
-    declare is an error, so a typo never passes silently.
+    Keys missing from `data` take the dataclass default (a stage run first refuses a params.yaml that lacks a
+    key its dvc.yaml entry lists: `require_declared`); a key the dataclass does not declare is an error, so a
+    typo never passes silently.
     """
     if not isinstance(data, dict):
         raise ParamsError(f"params.yaml: '{where}' must be a mapping, got {type(data).__name__}")
@@ -174,6 +177,7 @@ def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
 
     Each field is a top-level key of params.yaml typed by its config dataclass (`seed` an int, 42 when absent);
     every top-level key of the file must be a known section, and each requested section is checked key by key.
+    A key the file lacks takes its default here; `run_stage` has already refused one that dvc.yaml lists.
     """
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise TypeError(f"load_params: {cls!r} is not a dataclass of params.yaml sections")
@@ -181,17 +185,7 @@ def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
     unsupported = sorted(set(hints) - set(SECTIONS))
     if unsupported:
         raise TypeError(f"load_params: {unsupported[0]!r} is not a params.yaml section ({', '.join(SECTIONS)})")
-    path = Path(path)
-    if not path.is_file():
-        raise ParamsError(f"{path}: params file not found (run the stage from the repository root)")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
-    except _DuplicateKey as exc:
-        raise ParamsError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: must be a mapping of sections, got {type(raw).__name__}")
+    raw = read_params(path)
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
         raise ParamsError(
@@ -202,9 +196,96 @@ def load_params(cls: type[T], path: str | Path = PARAMS_FILE) -> T:
     return cls(**values)
 
 
+def read_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    """params.yaml as parsed (every key given once), naming the file when it is missing, empty or no mapping."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found (run the stage from the repository root)")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise ParamsError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    if raw is None or raw == {}:  # no silent run on the dataclass defaults
+        raise ParamsError(f"{path}: the file is empty; every stage reads its knobs from it")
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: must be a mapping of sections, got {type(raw).__name__}")
+    return raw
+
+
+def require_declared(module: str, path: str | Path = PARAMS_FILE, dvc_yaml: str | Path = DVC_YAML) -> None:
+    """Refuse to run stage script `module` (e.g. "stages.train") when params.yaml lacks a key that its stage lists
+    under `params:` in dvc.yaml: `build` would give the key its dataclass default, so a deleted key would run
+    silently on a value the file never said. No dvc.yaml, or no stage running `module`, declares nothing."""
+    declared = declared_params(module, dvc_yaml)
+    if not declared:
+        return
+    raw = read_params(path)
+    for stage, key in declared:
+        absent = _absent_prefix(raw, key)
+        if absent is not None:
+            said = "it" if absent == key else repr(key)
+            raise ParamsError(f"{path}: missing key '{absent}' (stage {stage} lists {said} in dvc.yaml)")
+
+
+def declared_params(module: str, dvc_yaml: str | Path = DVC_YAML) -> list[tuple[str, str]]:
+    """(stage, key) for every params.yaml key listed under `params:` by the dvc.yaml stages whose cmd is
+    `python -m <module>`, in dvc.yaml's order; none when there is no dvc.yaml."""
+    dvc_yaml = Path(dvc_yaml)
+    if not dvc_yaml.is_file():
+        return []
+    try:
+        spec = yaml.load(dvc_yaml.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{dvc_yaml}: not valid YAML: {exc}") from None
+    stages = spec.get("stages") if isinstance(spec, dict) else None
+    declared = []
+    for stage, body in (stages if isinstance(stages, dict) else {}).items():
+        if isinstance(body, dict) and str(body.get("cmd", "")).split()[:3] == ["python", "-m", module]:
+            declared += [(stage, key) for key in _params_keys(body.get("params") or [])]
+    return declared
+
+
+def _params_keys(entries: list[Any]) -> list[str]:
+    """The params.yaml keys of a stage's `params:` list: plain keys, and those listed under `params.yaml:`."""
+    keys = []
+    for entry in entries:
+        if isinstance(entry, str):
+            keys.append(entry)
+        elif isinstance(entry, dict):
+            keys += [key for file, listed in entry.items() if file == str(PARAMS_FILE) for key in listed or []]
+    return keys
+
+
+def _absent_prefix(raw: dict[str, Any], key: str) -> str | None:
+    """The shortest prefix of dotted `key` that `raw` lacks (`train` when the whole section is gone), or None.
+    A value in the way that is no mapping is left to `build`, which names its type."""
+    node: Any = raw
+    parts = key.split(".")
+    for depth, part in enumerate(parts, 1):
+        if not isinstance(node, dict):
+            return None
+        if part not in node:
+            return ".".join(parts[:depth])
+        node = node[part]
+    return None
+
+
 def params_dict(section: Any) -> dict[str, Any]:
     """A section as plain data, for manifests and checkpoint hashes."""
     return dataclasses.asdict(section)
 
 
-__all__ = ["SECTIONS", "ParamsError", "at_least", "build", "load_params", "params_dict", "positive"]
+__all__ = [
+    "SECTIONS",
+    "ParamsError",
+    "at_least",
+    "build",
+    "declared_params",
+    "load_params",
+    "params_dict",
+    "positive",
+    "read_params",
+    "require_declared",
+]

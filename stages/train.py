@@ -11,7 +11,7 @@ import torch
 from pipelines import paths
 from pipelines.cli import run_stage
 from pipelines.encoders import resolve_device
-from pipelines.io import read_parquet, write_json_atomic
+from pipelines.io import atomic_dir, read_parquet, write_json_atomic
 from pipelines.params import load_params, params_dict
 from pipelines.runtime import RuntimeConfig
 from pipelines.seeding import seed_everything
@@ -67,7 +67,6 @@ def main() -> None:
 
         info["lora"] = dataclasses.asdict(cfg.lora)
         images = LoraImageFeatures.for_store(store, info["lora"], device=device)
-    live = LiveTrainingLog(paths.TRAIN_LIVE_DIR)
     trainer = Trainer(
         data,
         cfg,
@@ -79,10 +78,14 @@ def main() -> None:
         device=device,
         info=info,
     )
-    result = trainer.fit(epoch_log=live)
-    export_model(result, store, paths.MODEL_DIR)
-    live.write_summary(result.summary)
-    write_json_atomic(training_report(result.summary), paths.TRAIN_REPORT)
+    # DVCLive empties the folder it logs to: it logs to a temporary sibling, which replaces the curves only once the
+    # run succeeded, so a failed run (a divergence, a bad input) leaves the previous ones in place.
+    with atomic_dir(paths.TRAIN_LIVE_DIR) as live_dir:
+        live = LiveTrainingLog(live_dir)
+        result = trainer.fit(epoch_log=live)
+        export_model(result, store, paths.MODEL_DIR)
+        live.write_summary(result.summary)
+        write_json_atomic(training_report(result.summary), paths.TRAIN_REPORT)
     log.info(
         "best epoch %d: val attribute@10 %.4f (frozen baseline %.4f), val recall@1 %.4f (frozen baseline %.4f)",
         result.summary["best_epoch"],

@@ -1,6 +1,7 @@
 """The params loader: the committed params.yaml loads, and every kind of bad key is named."""
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from pipelines.index.config import IndexConfig
 from pipelines.mining.config import MiningConfig
 from pipelines.normalize import SchemaConfig
 from pipelines.pairs.config import PairsConfig
-from pipelines.params import SECTIONS, ParamsError, load_params
+from pipelines.params import SECTIONS, ParamsError, declared_params, load_params, require_declared
 from pipelines.runtime import RuntimeConfig
 from pipelines.search.config import RerankConfig
 from pipelines.signals.config import SignalsConfig
@@ -120,6 +121,10 @@ def test_load_params_reports_missing_and_invalid_files(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(AllParams, bad)
+    for empty in ("", "# every knob was here\n", "{}\n"):  # not a silent run on the dataclass defaults
+        bad.write_text(empty)
+        with pytest.raises(ParamsError, match=r"params.yaml: the file is empty"):
+            load_params(AllParams, bad)
 
 
 def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
@@ -144,3 +149,66 @@ def test_nested_sections_are_typed(tmp_path):
     assert params.train.sampler.dominant_cap == 0.5
     assert params.train.lora.enabled is True
     assert params.train.sampler.weak_categories == ["cardigans", "shorts"]
+
+
+DVC_YAML = """\
+stages:
+  train:
+    cmd: python -m stages.train
+    params: [seed, train.lr, train.sampler.dominant_cap, {params.yaml: [train.epochs]}, {other.yaml: [x]}]
+  ingest:
+    cmd: python -m stages.ingest --verbose
+    params: [data.source]
+"""
+
+
+def test_a_stage_s_declared_keys_are_read_from_dvc_yaml(tmp_path):
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
+    assert declared_params("stages.train", tmp_path / "dvc.yaml") == [
+        ("train", "seed"),
+        ("train", "train.lr"),
+        ("train", "train.sampler.dominant_cap"),
+        ("train", "train.epochs"),
+    ]
+    assert declared_params("stages.ingest", tmp_path / "dvc.yaml") == [("ingest", "data.source")]
+    assert declared_params("stages.evaluate", tmp_path / "dvc.yaml") == []
+    assert declared_params("stages.train", tmp_path / "no-dvc.yaml") == []
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"train": {"lr": 0.1, "sampler": {"dominant_cap": 0.5}, "epochs": 2}},
+            "missing key 'seed' (stage train lists it",
+        ),
+        ({"seed": 1, "train": {"sampler": {"dominant_cap": 0.5}, "epochs": 2}}, "missing key 'train.lr' (stage train"),
+        (
+            {"seed": 1, "train": {"lr": 0.1, "epochs": 2}},
+            "missing key 'train.sampler' (stage train lists 'train.sampler.dominant_cap' in dvc.yaml)",
+        ),
+        ({"seed": 1, "train": {"lr": 0.1, "sampler": {"dominant_cap": 0.5}}}, "missing key 'train.epochs'"),
+        ({"seed": 1, "data": {}}, "missing key 'train' (stage train lists 'train.lr' in dvc.yaml)"),
+    ],
+)
+def test_a_stage_run_refuses_params_yaml_without_a_key_dvc_yaml_lists(tmp_path, params, message):
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ParamsError, match=f"params.yaml: {re.escape(message)}"):
+        require_declared("stages.train", tmp_path / "params.yaml", tmp_path / "dvc.yaml")
+
+
+def test_keys_no_stage_lists_may_be_absent(tmp_path):
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"seed": 1, "train": {"lr": 0.1, "sampler": {"dominant_cap": 0.5}, "epochs": 2}}))
+    require_declared("stages.train", params, tmp_path / "dvc.yaml")  # train's other keys are not listed here
+    require_declared("stages.evaluate", params, tmp_path / "dvc.yaml")  # no stage runs it
+    require_declared("stages.ingest", params, tmp_path / "no-dvc.yaml")  # no dvc.yaml: nothing is declared
+    params.write_text(yaml.safe_dump({"seed": 1, "train": 3}))  # a value in the way is build's to name, by type
+    require_declared("stages.train", params, tmp_path / "dvc.yaml")
+
+
+def test_the_committed_params_hold_every_key_each_stage_lists():
+    for stage in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]:
+        require_declared(f"stages.{stage}", REPO / "params.yaml", REPO / "dvc.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from pipelines.errors import PipelineError
+from pipelines.workers import die_with_parent
 
 Transform = Callable[[Image.Image], torch.Tensor]  # open_clip's preprocessing: PIL image -> pixels
 
@@ -52,7 +54,9 @@ class ImageFileDataset(Dataset[tuple[torch.Tensor, str]]):
 DECODE_NICENESS = 10  # decoding workers yield the cores to the forward pass and fill its idle moments
 
 
-def _lower_priority(_worker_id: int) -> None:
+def _start_decoder(parent: int, _worker_id: int) -> None:
+    # A killed stage takes its decoders with it (they would otherwise decode their prefetched batches for nobody).
+    die_with_parent(parent)
     # A DataLoader worker runs torch with one thread already; lowering its priority keeps it from
     # preempting the forward pass's threads, while the prefetch queue keeps the next batches ready.
     os.nice(DECODE_NICENESS)
@@ -68,7 +72,7 @@ def image_loader(
     root: str | Path = ".",
 ) -> DataLoader[tuple[torch.Tensor, str]]:
     """An in-order DataLoader over ImageFileDataset: batches of (pixels, errors), decoded by `workers`
-    processes at a lower priority than the caller (or in the caller with 0)."""
+    processes at a lower priority than the caller (or in the caller with 0), which die when the caller does."""
     return DataLoader(
         ImageFileDataset(paths, transform, root),
         batch_size=batch_size,
@@ -77,7 +81,7 @@ def image_loader(
         pin_memory=pin_memory,
         persistent_workers=workers > 0,
         prefetch_factor=4 if workers > 0 else None,
-        worker_init_fn=_lower_priority if workers > 0 else None,
+        worker_init_fn=functools.partial(_start_decoder, os.getpid()) if workers > 0 else None,
         in_order=True,
     )
 

@@ -13,6 +13,7 @@ from PIL import Image, ImageFile
 from tqdm import tqdm
 
 from pipelines.errors import PipelineError
+from pipelines.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def check_image(path: str) -> str:
 
 
 def check_images(paths: list[str], workers: int, chunk_size: int = 64) -> ImageCheck:
-    """Decode every image with `workers` processes (in this process when workers is 1)."""
+    """Decode every image with `workers` processes (in this process when workers is 1), which die with this one."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise PipelineError(
             "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True in this process, so truncated images would pass "
@@ -76,7 +77,7 @@ def check_images(paths: list[str], workers: int, chunk_size: int = 64) -> ImageC
     if workers == 1:
         reasons = [check_image(p) for p in progress(paths)]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             reasons = list(progress(pool.map(check_image, paths, chunksize=chunk)))
     return ImageCheck(readable=[not r for r in reasons], reasons=reasons)
 

@@ -51,7 +51,7 @@ class EpochLog(Protocol):
 
 
 class NonFiniteLossError(PipelineError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss became NaN or infinite; the last good checkpoint, if one was written, is kept."""
 
 
 @dataclass
@@ -187,6 +187,13 @@ class Trainer:
         )
         return parts
 
+    def _kept_checkpoint(self) -> str:
+        """What a stopped run leaves to resume from: its last good checkpoint, named only if one was written."""
+        last = self.run_dir / LAST
+        if last.is_file():
+            return f"the last good checkpoint ({last}, epoch {self.epoch}) is kept"
+        return "no checkpoint was written (a rerun starts from epoch 1)"
+
     def train_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
         self.model.train()
         self.images.train(True)
@@ -202,8 +209,7 @@ class Trainer:
                 raise NonFiniteLossError(
                     f"train: the loss became {float(parts['loss'].detach())} at epoch {epoch}, step {step} "
                     f"({', '.join(f'{k}={float(v.detach()):.4g}' for k, v in parts.items() if k != 'loss')}); "
-                    "stopped without "
-                    f"saving, the last good checkpoint ({self.run_dir / LAST}, epoch {self.epoch}) is kept; "
+                    f"stopped without saving, {self._kept_checkpoint()}; "
                     f"lower train.lr (now {self.cfg.lr}) or raise train.temperature"
                 )
             self.optimizer.zero_grad(set_to_none=True)

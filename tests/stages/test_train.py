@@ -178,3 +178,18 @@ def test_pairs_naming_missing_items_fail_clearly_and_overwrite_nothing(run_stage
         bad.stderr.strip().splitlines()[-1].startswith("error: artifacts/pairs/pairs.parquet: row 3 names item 'ghost'")
     )
     assert (workdir / "artifacts/model/model.json").read_bytes() == model_json
+
+
+def test_a_diverging_run_fails_clearly_and_leaves_the_previous_outputs_in_place(run_stage, set_params, workdir):
+    """DVCLive empties its folder when it starts: a failed plain run must not take the tracked curves with it."""
+    assert run_stage("train", workdir).returncode == 0
+    before = model_and_reports(workdir)
+    assert any(name.startswith("reports/train/plots/metrics/") for name in before)
+    set_params(workdir, {"train.lr": 1e30})  # a fresh run (new params hash) whose first step diverges
+    failed = run_stage("train", workdir)
+    assert failed.returncode == 1
+    (error,) = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: train: the loss became") and "lower train.lr (now 1e+30)" in error
+    assert "no checkpoint was written" in error and "last.pt" not in error  # none was: it diverged at once
+    assert model_and_reports(workdir) == before
+    assert not [p.name for p in (workdir / "reports").iterdir() if p.name.startswith(".")]  # no temporary left

@@ -87,6 +87,17 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
     assert kept["epoch"] == 1 and all(torch.isfinite(v).all() for v in kept["model"].values())
 
 
+def test_nan_loss_in_the_first_epoch_names_no_checkpoint(tmp_path):
+    trainer = small_run(tmp_path, epochs=3)
+    with torch.no_grad():
+        trainer.model.text_head[0].weight.fill_(float("nan"))
+
+    with pytest.raises(NonFiniteLossError, match=r"loss became nan at epoch 1, step 0") as info:
+        trainer.fit()
+    assert "no checkpoint was written (a rerun starts from epoch 1)" in str(info.value)
+    assert "last.pt" not in str(info.value) and not (trainer.run_dir / "last.pt").exists()
+
+
 def test_a_finished_run_is_reexported_without_training_and_its_history_replayed(tmp_path, outside_any_repo):
     first = fit_with_live_log(tmp_path / "run", tmp_path / "first", epochs=2)
     again = fit_with_live_log(tmp_path / "run", tmp_path / "again", epochs=2)

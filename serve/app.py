@@ -7,7 +7,6 @@ import io
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -15,29 +14,49 @@ from typing import Annotated, Any, Literal, get_args
 import uvicorn
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipelines import numerics
+from pipelines import numerics, paths
 from pipelines.errors import PipelineError
-from pipelines.search.service import MAX_K, MODELS, STRATEGIES, QueryError, SearchService
+from pipelines.search.service import (
+    MAX_K,
+    MODELS,
+    STRATEGIES,
+    CorruptScores,
+    QueryError,
+    SearchService,
+    UnknownItem,
+)
 from serve.build import load_service
 from serve.deps import ServiceDep
+from serve.guards import (
+    LOOPBACK_NAMES,
+    Busy,
+    DeadlineProtocol,
+    HostCheck,
+    SearchQueue,
+    UploadLimit,
+    allowed_hosts,
+    error_response,
+)
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# The multipart envelope and the text fields ride along with the image: room for them above the image limit.
-FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_QUERY_CHARS = 500
-DRAIN_BYTES = 64 * 1024 * 1024  # past this an oversized upload is answered mid-stream and its connection closed
 # A 224-px encoder needs a fraction of this; a few KiB of PNG can declare 12,000 x 12,000 pixels (432 MB as RGB).
 DEFAULT_MAX_UPLOAD_MEGAPIXELS = 40.0
 DECODES_AT_ONCE = 2  # uploads decoded concurrently: memory stays (this) x (the pixel cap) x 3 bytes at most
+# Searches waiting behind the running one before the next is refused with 503: about 16 x 0.2 s = 3 s of wait.
+DEFAULT_MAX_QUEUED_SEARCHES = 16
+DEFAULT_HEAD_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S = 10.0, 60.0
 # The API names the text query `q`; the service's QueryErrors name it by its argument, `text`.
 SERVICE_TO_HTTP_PARAMETER = {"text": "q"}
 HTTP_PARAMETERS = ("q", "k", "model", "rerank", "like", "image")
@@ -55,109 +74,36 @@ class BadRequest(Exception):
         self.status, self.parameter, self.message = status, parameter, message
 
 
-def error_response(status: int, parameter: str | None, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"parameter": parameter, "message": message}}, status_code=status)
+class ErrorDetail(BaseModel):
+    parameter: str | None  # the request parameter at fault (q, k, model, rerank, like, image, item_id), or null
+    message: str
 
 
-class UploadLimit:
-    """Refuses a request body over the image limit (plus the form around it) before anything parses it: from its
-    Content-Length when it states one, else (`Transfer-Encoding: chunked`) counted as it streams, answering 413 the
-    moment it passes the limit; a chunked body within the limit is held in memory (at most the limit) and handed on.
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer's body."""
 
-    An oversized body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets
-    the 413 instead of a reset connection.
-    """
-
-    def __init__(self, app: ASGIApp, max_image_bytes: int):
-        self.app, self.max_image_bytes = app, max_image_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_image_bytes + FORM_OVERHEAD_BYTES
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
-        if length is not None or b"transfer-encoding" not in headers:  # a stated length, or no body at all
-            if length is not None and length.isdigit() and int(length) > limit:
-                await self._refuse(f"{int(length):,} bytes", 0, scope, receive, send)
-                return
-            await self.app(scope, receive, send)  # the server stops the body at its stated length
-            return
-        chunks, received, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            received += len(chunks[-1])
-            more = bool(message.get("more_body"))
-            if received > limit:
-                await self._refuse(f"at least {received:,} bytes", received, scope, receive, send, more)
-                return
-        body: bytes | None = b"".join(chunks)
-
-        async def replay() -> Message:
-            """The held body once, then the connection's own messages (a response waiting for the disconnect)."""
-            nonlocal body
-            if body is None:
-                return await receive()
-            message: Message = {"type": "http.request", "body": body, "more_body": False}
-            body = None
-            return message
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(
-        self, size: str, drained: int, scope: Scope, receive: Receive, send: Send, more: bool = True
-    ) -> None:
-        """Drain what the client is still sending (up to DRAIN_BYTES), then the 413 naming `size`."""
-        while more and drained <= DRAIN_BYTES:
-            message = await receive()
-            drained += len(message.get("body", b""))
-            more = message["type"] == "http.request" and bool(message.get("more_body"))
-        text = f"image: the upload is {size}, over the limit of {self.max_image_bytes:,}"
-        await error_response(413, "image", text)(scope, receive, send)
+    error: ErrorDetail
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's documented error answers, each with the error body."""
+    return {status: {"model": ErrorBody, "description": ERROR_STATUSES[status]} for status in statuses}
 
 
-class HostCheck:
-    """Answers 400 to a request whose Host header names another server than this one: a web page on another site
-    that a DNS-rebinding trick points at 127.0.0.1 sends its own name as Host, so it cannot use the local API.
-    `allowed` None (the server bound to every interface) lets every Host through."""
-
-    def __init__(self, app: ASGIApp, allowed: frozenset[str] | None):
-        self.app, self.allowed = app, allowed
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.allowed is not None:
-            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # an IPv6 literal is [::1]:port
-            name = name.removeprefix("[").split("]", 1)[0].lower()
-            if name not in self.allowed:
-                names = ", ".join(sorted(self.allowed))
-                text = f"Host: {host!r} is not this server's name ({names}); ask it by one of those"
-                await error_response(400, None, text)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+ERROR_STATUSES = {
+    400: "A parameter is invalid: `error.parameter` names it",
+    404: "Unknown item (`like`, `item_id`), or its image is missing",
+    413: "The upload is over the byte or pixel limit",
+    415: "The upload is not an image Pillow decodes",
+    500: "The build gave a non-finite score (corrupt artifacts), or an unexpected failure",
+    503: "The search queue is full: retry after the Retry-After header's seconds",
+}
 
 
-def allowed_hosts(bound: str) -> frozenset[str] | None:
-    """The Host names a server bound to `bound` answers: the loopback names for a loopback address, the address
-    itself otherwise; None (any) when bound to every interface."""
-    if bound in ("0.0.0.0", "::", ""):
-        return None
-    return frozenset(LOOPBACK_NAMES) if bound in LOOPBACK_NAMES else frozenset({bound.lower()})
-
-
-def decode_upload(
-    upload: UploadFile, max_bytes: int, max_pixels: int, decoding: threading.BoundedSemaphore
-) -> Image.Image | None:
+def decode_upload(upload: UploadFile, max_bytes: int, max_pixels: int) -> Image.Image | None:
     """The uploaded image, fully decoded as RGB; None when the form's file field was left empty. The header's
-    pixel count is checked against `max_pixels` before a pixel is decoded, and at most DECODES_AT_ONCE uploads
-    decode at once (`decoding`), so no upload, nor many together, can take the machine's memory."""
+    pixel count is checked against `max_pixels` before a pixel is decoded (and the caller decodes at most
+    DECODES_AT_ONCE at a time), so no upload, nor many together, can take the machine's memory."""
     data = upload.file.read(max_bytes + 1)
     if not data and not upload.filename:
         return None
@@ -175,8 +121,7 @@ def decode_upload(
                     f"image: {name} is {image.width:,} x {image.height:,} pixels, over the limit of "
                     f"{max_pixels / 1e6:g} megapixels",
                 )
-            with decoding:
-                return image.convert("RGB")  # decodes every pixel: a truncated file fails here, not in the encoder
+            return image.convert("RGB")  # decodes every pixel: a truncated file fails here, not in the encoder
     except UnidentifiedImageError:
         raise BadRequest(415, "image", f"image: {name} is not an image (no format Pillow reads)") from None
     except Image.DecompressionBombError as exc:  # Pillow's own refusal, far above the cap, at open
@@ -190,10 +135,12 @@ def create_app(
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     max_upload_pixels: int = int(DEFAULT_MAX_UPLOAD_MEGAPIXELS * 1e6),
+    max_queued_searches: int = DEFAULT_MAX_QUEUED_SEARCHES,
     hosts: frozenset[str] | None = frozenset(LOOPBACK_NAMES),
 ) -> FastAPI:
     """The routes over an already loaded service: the API, the item images, the page and a health check. `hosts`:
-    the Host names it answers (HostCheck)."""
+    the Host names it answers (HostCheck). Searches go through a SearchQueue of `max_queued_searches`; health,
+    images and the page are async routes that never wait for it."""
     app = FastAPI(
         title="Fashion search",
         summary="Text and image search over the pipeline's built index, with constraint rerank and explanations.",
@@ -203,20 +150,33 @@ def create_app(
     app.state.service = service  # handed to the routes by serve.deps.ServiceDep
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
     app.add_middleware(HostCheck, allowed=hosts)  # added last, so it runs first
-    lock = threading.Lock()  # one search at a time: the model and the index are shared, and 2 cores gain nothing
-    decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
+    queue = SearchQueue(max_queued_searches, DECODES_AT_ONCE)
+    catalog = (service.image_root / paths.RAW_DIR).resolve()  # item images are served from inside it only
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
         return error_response(exc.status, exc.parameter, exc.message)
 
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy) -> JSONResponse:
+        response = error_response(503, None, f"{exc.message}; retry in {exc.retry_after} s")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(CorruptScores)
+    async def _corrupt(request: Request, exc: CorruptScores) -> JSONResponse:
+        log.error("%s", exc)
+        return error_response(500, None, str(exc))
+
     @app.exception_handler(QueryError)
     async def _bad_query(request: Request, exc: QueryError) -> JSONResponse:
-        """A 400 naming the HTTP parameter (`q` for the service's `text`); None when no parameter carries it."""
+        """A 400 naming the HTTP parameter (`q` for the service's `text`), or 404 for an item the catalog does not
+        hold (`like`); the parameter is None when no HTTP parameter carries it."""
+        status = 404 if isinstance(exc, UnknownItem) else 400
         parameter = SERVICE_TO_HTTP_PARAMETER.get(exc.param, exc.param)
         if parameter not in HTTP_PARAMETERS:
-            return error_response(400, None, str(exc))
-        return error_response(400, parameter, f"{parameter}: {exc.reason}")
+            return error_response(status, None, str(exc))
+        return error_response(status, parameter, f"{parameter}: {exc.reason}")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -229,24 +189,35 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, None, f"{request.url.path}: {exc.detail}")
+        response = error_response(exc.status_code, None, f"{request.url.path}: {exc.detail}")
+        if exc.status_code == 405:  # Allow lists every route's methods on this path, not only the first route's
+            path = request.url.path
+            methods = {
+                m for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(path) for m in r.methods or ()
+            }
+            response.headers["Allow"] = ", ".join(sorted(methods))
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("search failed on %s", request.url)
         return error_response(500, None, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    def search(service: SearchService, **query: Any) -> JSONResponse:
-        if not query["text"].strip() and query["image"] is None and not query["like"]:
-            raise BadRequest(400, "q", "q: the query is empty: type some text, upload an image or pass like=<item_id>")
-        with lock:
-            response = service.search(**query).to_dict()
+    def search(service: SearchService, query: dict[str, Any]) -> JSONResponse:
+        """One search, on the queue's worker thread."""
+        response = service.search(**query).to_dict()
         for result in response["results"]:
             result["image"] = f"/images/{result['item_id']}"
         return JSONResponse(response)  # as built: FastAPI's response-model encoding would only add time
 
-    @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)")
-    def get_search(
+    def check_not_empty(text: str, picture: Image.Image | None, like: str | None) -> None:
+        if not text.strip() and picture is None and not like:
+            raise BadRequest(400, "q", "q: the query is empty: type some text, upload an image or pass like=<item_id>")
+
+    search_errors = errors(400, 404, 500, 503)
+
+    @app.get("/api/search", summary="Search by text and/or a catalog item's image (like)", responses=search_errors)
+    async def get_search(
         service: ServiceDep,
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
@@ -254,10 +225,18 @@ def create_app(
         rerank: Strategy = "constraints",
         like: str | None = None,
     ) -> JSONResponse:
-        return search(service, text=q, image=None, like=like or None, k=k, model=model, rerank=rerank)
+        check_not_empty(q, None, like)
+        query = {"text": q, "image": None, "like": like or None, "k": k, "model": model, "rerank": rerank}
+        async with queue.admit():
+            return await queue.search(search, service, query)
 
-    @app.post("/api/search", summary="Search by an uploaded image (multipart) plus the same fields")
-    def post_search(
+    @app.post(
+        "/api/search",
+        summary="Search by an uploaded image (multipart) plus the same fields",
+        responses={**search_errors, **errors(413, 415)},
+    )
+    async def post_search(
+        request: Request,
         service: ServiceDep,
         image: Annotated[UploadFile | None, File()] = None,
         q: Annotated[str, Form(max_length=MAX_QUERY_CHARS)] = "",
@@ -266,11 +245,20 @@ def create_app(
         rerank: Annotated[Strategy, Form()] = "constraints",
         like: Annotated[str | None, Form()] = None,
     ) -> JSONResponse:
-        picture = decode_upload(image, max_upload_bytes, max_upload_pixels, decoding) if image is not None else None
-        return search(service, text=q, image=picture, like=like or None, k=k, model=model, rerank=rerank)
+        form = await request.form()  # as FastAPI parsed it (cached): it reads an empty field as its default
+        for name in ("k", "model", "rerank"):
+            if form.get(name) == "":
+                raise BadRequest(400, name, f"{name}: the field is empty; leave it out for the default")
+        async with queue.admit():
+            picture = None
+            if image is not None:
+                picture = await queue.decode(decode_upload, image, max_upload_bytes, max_upload_pixels)
+            check_not_empty(q, picture, like)
+            query = {"text": q, "image": picture, "like": like or None, "k": k, "model": model, "rerank": rerank}
+            return await queue.search(search, service, query)
 
     @app.get("/api/health", summary="Liveness, and the choices the page offers")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "models": list(MODELS),
@@ -278,24 +266,53 @@ def create_app(
             "max_k": MAX_K,
             "max_upload_bytes": max_upload_bytes,
             "max_upload_pixels": max_upload_pixels,
+            "searches_queued": queue.admitted,
+            "max_queued_searches": max_queued_searches,
         }
 
-    @app.get("/images/{item_id}", summary="An item's catalog image", response_class=FileResponse)
-    def item_image(service: ServiceDep, item_id: str) -> FileResponse:
+    @app.get("/images/{item_id}", summary="An item's catalog image", response_class=FileResponse, responses=errors(404))
+    async def item_image(service: ServiceDep, item_id: str) -> FileResponse:
         try:
             path = Path(service.image_path(item_id))
         except (KeyError, ValueError):
             raise BadRequest(404, "item_id", f"item_id: unknown item {item_id!r}") from None
-        if not path.is_file():
-            raise BadRequest(404, "item_id", f"item_id: the image of {item_id!r} is missing ({path})")
-        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+        listed = path.relative_to(service.image_root).as_posix()  # as the catalog lists it: no server paths
+        real = path.resolve()
+        if not real.is_relative_to(catalog):
+            message = f"item_id: the image of {item_id!r} ({listed}) lies outside the catalog folder {paths.RAW_DIR}"
+            raise BadRequest(404, "item_id", message)
+        if not real.is_file():
+            raise BadRequest(404, "item_id", f"item_id: the image of {item_id!r} is missing ({listed})")
+        return FileResponse(real, headers={"Cache-Control": "public, max-age=3600"})
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
+    async def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
     return app
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema without the 422 it lists for every route with parameters (this API answers invalid
+    parameters with 400 and the error body, documented per route), and with the upload form's optional fields
+    as what multipart can send: a value, or no field at all (FastAPI writes `anyOf: [..., null]`)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation["responses"].pop("422", None)
+        for body in schema.get("components", {}).get("schemas", {}).values():
+            if body.get("title", "").startswith("Body_"):  # a multipart form: a field is sent or left out, never null
+                for name, field in body["properties"].items():
+                    kinds = [kind for kind in field.pop("anyOf", []) if kind.get("type") != "null"]
+                    if kinds:
+                        body["properties"][name] = {**field, **kinds[0]}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -312,6 +329,24 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=DEFAULT_MAX_UPLOAD_MEGAPIXELS,
         help="largest accepted image, by the pixel count its header declares (checked before decoding)",
+    )
+    parser.add_argument(
+        "--max-queued-searches",
+        type=int,
+        default=DEFAULT_MAX_QUEUED_SEARCHES,
+        help="searches that may wait behind the running one; past that a search is answered 503 with Retry-After",
+    )
+    parser.add_argument(
+        "--head-timeout",
+        type=float,
+        default=DEFAULT_HEAD_TIMEOUT_S,
+        help="seconds a connection has to send a request's headers before it is closed",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        help="seconds a request has to send its body after its headers before the connection is closed",
     )
     parser.add_argument(
         "--no-verify",
@@ -339,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
         service,
         max_upload_bytes=int(args.max_upload_mb * 2**20),
         max_upload_pixels=int(args.max_upload_megapixels * 1e6),
+        max_queued_searches=args.max_queued_searches,
         hosts=allowed_hosts(args.host),
     )
     numerics.log_pinned()
@@ -346,4 +382,10 @@ def main(argv: list[str] | None = None) -> None:
         "loaded %s in %.1f s", "and verified the build" if args.verify else "the build", time.perf_counter() - start
     )
     log.info("serving %s on http://%s:%d", args.root.resolve(), args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http=DeadlineProtocol.with_timeouts(args.head_timeout, args.body_timeout),
+        log_level="debug" if args.verbose else "info",
+    )

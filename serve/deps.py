@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from pipelines.search.service import SearchService
 
 
-def get_service(request: Request) -> SearchService:
+async def get_service(request: Request) -> SearchService:
     service: SearchService = request.app.state.service
     return service
 

@@ -42,7 +42,17 @@ log = logging.getLogger(__name__)
 MODELS = ("baseline", "finetuned")  # baseline = frozen CLIP keys; finetuned = the trained heads
 MAX_K = 100
 
-__all__ = ["MAX_K", "MODELS", "STRATEGIES", "QueryError", "SearchResponse", "SearchResult", "SearchService"]
+__all__ = [
+    "MAX_K",
+    "MODELS",
+    "STRATEGIES",
+    "CorruptScores",
+    "QueryError",
+    "SearchResponse",
+    "SearchResult",
+    "SearchService",
+    "UnknownItem",
+]
 
 
 class QueryError(ValueError):
@@ -51,6 +61,15 @@ class QueryError(ValueError):
     def __init__(self, param: str, reason: str) -> None:
         super().__init__(f"{param}: {reason}")
         self.param, self.reason = param, reason
+
+
+class UnknownItem(QueryError):
+    """An item_id the catalog does not hold (`like=`, an image's id): the HTTP API answers 404."""
+
+
+class CorruptScores(PipelineError):
+    """A query's embedding or a result's score is not a finite number: the build's weights, store or index are
+    corrupt. Never answered as NaN (which is not JSON) nor as a list ordered by it."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,7 @@ class SearchService:
     def _row(self, item_id: str, parameter: str) -> int:
         row = self.rows_by_id.get(item_id)
         if row is None:
-            raise QueryError(parameter, f"unknown item_id {item_id!r}")
+            raise UnknownItem(parameter, f"unknown item_id {item_id!r}")
         return row
 
     def search(
@@ -217,6 +236,11 @@ class SearchService:
         query = np.sum(parts, axis=0).astype(np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-12)
         timings["encode"] = _ms(clock)
+        if not np.isfinite(query).all():
+            raise CorruptScores(
+                f"model {model!r}: the query's embedding is not finite; its weights are corrupt (rebuild with "
+                "`dvc repro`)"
+            )
 
         results, retrieve_ms, rerank_ms = self.rank(space, query, parsed.constraints, k, rerank, skip=skip)
         timings["retrieve"] = retrieve_ms
@@ -297,8 +321,10 @@ class SearchService:
             rows = ids[0][keep][:k]
             retrieve_ms = _ms(clock)
             base = (space.embeddings[rows] @ query).astype(np.float64)
+            self._check_finite(space, rows, base)
             return self._results(rows, base, base, constraints), retrieve_ms, 0.0
         pool = self.pool(space, query, constraints, skip)
+        self._check_finite(space, pool.rows, pool.relevance)
         retrieve_ms = _ms(clock)
         clock = time.perf_counter()
         if strategy == "constraints":
@@ -311,6 +337,17 @@ class SearchService:
             positions = self.policy.rank(pool, k)
         results = self._results(pool.rows[positions], pool.relevance[positions], pool.base[positions], constraints)
         return results, retrieve_ms, _ms(clock)
+
+    def _check_finite(self, space: SearchSpace, rows: np.ndarray, scores: np.ndarray) -> None:
+        """CorruptScores naming the first candidate whose score is not finite: a NaN would otherwise be dropped to
+        the end of the list in silence, or reach the JSON encoder."""
+        bad = np.flatnonzero(~np.isfinite(scores))
+        if len(bad):
+            raise CorruptScores(
+                f"model {space.name!r}: item {str(self.item_ids[rows[bad[0]]])!r} scored {scores[bad[0]]}; the "
+                "store's embeddings or the index are corrupt (`make serve` checks their hashes at start unless "
+                "--no-verify; rebuild with `dvc repro`)"
+            )
 
     def _results(
         self, rows: np.ndarray, scores: np.ndarray, base: np.ndarray, constraints: Constraints

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from PIL import Image
 from pipelines.errors import PipelineError
 from pipelines.schema import FIELDS
 from pipelines.search import MAX_K, STRATEGIES, QueryError
+from pipelines.search.service import CorruptScores
 from serve.build import load_service
 
 pytestmark = pytest.mark.slow
@@ -125,3 +128,21 @@ def test_a_missing_build_names_the_path_and_dvc_repro(built_project, tmp_path):
     (tmp_path / "params.yaml").write_bytes((built_project.root / "params.yaml").read_bytes())
     with pytest.raises(PipelineError, match=r"artifacts/store: not found.*dvc repro"):
         load_service(tmp_path)
+
+
+@pytest.mark.parametrize("rerank", ["none", "constraints"])
+def test_a_non_finite_score_is_a_named_error_never_a_nan_result(service, monkeypatch, rerank):
+    """A corrupt store row (NaN) or corrupt weights (a NaN query) raise CorruptScores naming the model and, for a
+    row, the item; never a result carrying NaN (which JSON cannot encode) or a list ordered by it."""
+    space = service.spaces["baseline"]
+    embeddings = np.array(space.embeddings, copy=True)
+    top = service.search(text="red t-shirts", k=1, model="baseline", rerank=rerank).results[0]
+    embeddings[top.row] = np.nan
+    monkeypatch.setitem(service.spaces, "baseline", dataclasses.replace(space, embeddings=embeddings))
+    with pytest.raises(CorruptScores, match=rf"^model 'baseline': item '{top.item_id}' scored nan"):
+        service.search(text="red t-shirts", k=1, model="baseline", rerank=rerank)
+
+    nan_query = dataclasses.replace(space, embed_text_key=lambda key: np.full(embeddings.shape[1], np.nan, np.float32))
+    monkeypatch.setitem(service.spaces, "baseline", nan_query)
+    with pytest.raises(CorruptScores, match=r"^model 'baseline': the query's embedding is not finite"):
+        service.search(text="red t-shirts", k=1, model="baseline", rerank=rerank)

@@ -15,3 +15,14 @@ def server(built_project, tmp_path_factory) -> Iterator[str]:
 
     with running_server(Path(built_project.root), tmp_path_factory.mktemp("server") / "server.log") as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def busy_server(built_project, tmp_path_factory) -> Iterator[str]:
+    """A second real server with a queue of one waiting search and 2-second head and body deadlines."""
+    from serving import running_server
+
+    log = tmp_path_factory.mktemp("busy_server") / "server.log"
+    extra = ("--max-queued-searches", "1", "--head-timeout", "2", "--body-timeout", "2")
+    with running_server(Path(built_project.root), log, *extra) as url:
+        yield url

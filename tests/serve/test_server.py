@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import urllib.request
 from urllib.parse import urlencode
 
 import pytest
@@ -136,7 +137,7 @@ BAD_GETS = [
     ({"q": "red", "k": "2.5"}, "k"),
     ({"q": "red", "model": "resnet"}, "model"),
     ({"q": "red", "rerank": "random"}, "rerank"),
-    ({"like": "no-such-item"}, "like"),
+    ({"like": "no-such-item"}, "like"),  # a 404: the next test
 ]
 
 
@@ -152,6 +153,21 @@ def test_bad_query_is_one_4xx_json_error_and_the_server_keeps_serving(server, pa
     assert b"Traceback" not in body
     status, data = search(server, q=QUERY, k=3)
     assert status == 200 and len(data["results"]) == 3
+
+
+@pytest.mark.slow
+def test_unknown_items_empty_form_fields_and_other_methods_get_their_own_status(server):
+    """An unknown `like` item is a 404 (like an unknown item's image); an empty form field is a 400 naming it
+    (FastAPI alone would read it as the default); a method a path lacks is a 405 whose Allow names all it has."""
+    status, data = search(server, like="no-such-item")
+    assert status == 404 and data["error"]["parameter"] == "like", data
+    status, data = post_search(server, {"q": QUERY, "model": ""}, {})
+    assert status == 400 and data["error"] == {
+        "parameter": "model",
+        "message": "model: the field is empty; leave it out for the default",
+    }, data
+    status, headers, body = call(urllib.request.Request(f"{server}/api/search", method="DELETE"))
+    assert status == 405 and headers["allow"] == "GET, POST", (headers, body)
 
 
 @pytest.mark.slow
@@ -235,6 +251,53 @@ def test_unknown_item_image_and_route_are_json_404s(server):
     assert status == 404 and json.loads(body)["error"]["parameter"] == "item_id"
     status, _, body = call(f"{server}/api/nothing-here")
     assert status == 404 and "error" in json.loads(body)
+
+
+@pytest.mark.slow
+def test_an_image_missing_or_linked_outside_the_catalog_is_a_404_naming_the_catalog_path(server, built_project):
+    """A symlink planted under data/raw/ is not followed out of it; no answer names a path of the server's disk."""
+    _, data = search(server, q=QUERY, k=1)
+    item = data["results"][0]["item_id"]
+    root = built_project.root
+    image = next((root / "data/raw").rglob(f"{item}.*"))
+    listed = image.relative_to(root).as_posix()
+    kept = image.with_name(image.name + ".kept")
+    image.rename(kept)
+    try:
+        status, _, body = call(f"{server}/images/{item}")
+        message = json.loads(body)["error"]["message"]
+        assert status == 404 and message == f"item_id: the image of {item!r} is missing ({listed})"
+        outside = root / "secret.jpg"
+        outside.write_bytes(kept.read_bytes())
+        image.symlink_to(outside)
+        status, _, body = call(f"{server}/images/{item}")
+        message = json.loads(body)["error"]["message"]
+        assert status == 404 and "lies outside the catalog folder data/raw" in message and str(root) not in message
+    finally:
+        image.unlink(missing_ok=True)
+        kept.rename(image)
+    assert call(f"{server}/images/{item}")[0] == 200
+
+
+@pytest.mark.slow
+def test_the_openapi_schema_documents_the_statuses_the_api_answers(server):
+    """400 (never FastAPI's 422), 404, 413, 415, 500 and 503, each with the error body the handlers write; the
+    upload form's optional fields are a value or absent (multipart has no null)."""
+    schema = json.loads(call(f"{server}/openapi.json")[2])
+    documented = {
+        (path, method): set(operation["responses"])
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    assert documented[("/api/search", "get")] == {"200", "400", "404", "500", "503"}
+    assert documented[("/api/search", "post")] == {"200", "400", "404", "413", "415", "500", "503"}
+    assert documented[("/images/{item_id}", "get")] == {"200", "404"}
+    assert not any("422" in statuses for statuses in documented.values())
+    error = schema["paths"]["/api/search"]["get"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorBody"}
+    assert set(schema["components"]["schemas"]) == {"ErrorBody", "ErrorDetail", "Body_post_search_api_search_post"}
+    form = schema["components"]["schemas"]["Body_post_search_api_search_post"]["properties"]
+    assert not any("anyOf" in field for field in form.values()) and form["like"]["type"] == "string"
 
 
 def test_missing_build_is_one_error_line_and_no_server(tmp_path):

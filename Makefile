@@ -57,6 +57,7 @@ bench: $(STAMP)
 	python benchmarks/mining_speed.py
 	python benchmarks/normalize_throughput.py
 	python benchmarks/search_latency.py
+	python benchmarks/serve_load.py
 
 # `make review BASE=<git rev> [HEAD=<git rev>]`: BASE's committed results against the working tree (or HEAD),
 # written to review/report.md with the plots beside it; nothing is rerun. REVIEW_FLAGS passes more options.

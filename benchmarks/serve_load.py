@@ -66,7 +66,8 @@ def start_server(root: Path, port: int, extra: list[str], log_path: Path) -> sub
             if connection.getresponse().status == 200:
                 return process
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     process.kill()
     raise SystemExit(f"error: the server did not answer within {STARTUP_S} s; its log: {log_path}")
 

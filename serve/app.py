@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
+import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -53,7 +54,7 @@ DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_QUERY_CHARS = 500
 # A 224-px encoder needs a fraction of this; a few KiB of PNG can declare 12,000 x 12,000 pixels (432 MB as RGB).
 DEFAULT_MAX_UPLOAD_MEGAPIXELS = 40.0
-DECODES_AT_ONCE = 2  # uploads decoded concurrently: memory stays (this) x (the pixel cap) x 3 bytes at most
+DECODES_AT_ONCE = 2  # uploads decoded and searched at once: (this) x (the pixel cap) x 3 bytes of pixels at most
 # Searches waiting behind the running one before the next is refused with 503: about 16 x 0.2 s = 3 s of wait.
 DEFAULT_MAX_QUEUED_SEARCHES = 16
 DEFAULT_HEAD_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S = 10.0, 60.0
@@ -151,7 +152,7 @@ def create_app(
     app.add_middleware(UploadLimit, max_image_bytes=max_upload_bytes)
     app.add_middleware(HostCheck, allowed=hosts)  # added last, so it runs first
     queue = SearchQueue(max_queued_searches, DECODES_AT_ONCE)
-    catalog = (service.image_root / paths.RAW_DIR).resolve()  # item images are served from inside it only
+    folders = image_folders(service.image_root)  # item images are served from inside these only
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
@@ -190,11 +191,10 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = error_response(exc.status_code, None, f"{request.url.path}: {exc.detail}")
-        if exc.status_code == 405:  # Allow lists every route's methods on this path, not only the first route's
-            path = request.url.path
-            methods = {
-                m for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(path) for m in r.methods or ()
-            }
+        response.headers.update(exc.headers or {})  # a 405's Allow, as the route that refused it wrote it
+        routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)]
+        methods = {method for route in routes for method in route.methods or ()}
+        if exc.status_code == 405 and methods:  # an API path: every route's methods, not only the first route's
             response.headers["Allow"] = ", ".join(sorted(methods))
         return response
 
@@ -250,12 +250,14 @@ def create_app(
             if form.get(name) == "":
                 raise BadRequest(400, name, f"{name}: the field is empty; leave it out for the default")
         async with queue.admit():
-            picture = None
-            if image is not None:
-                picture = await queue.decode(decode_upload, image, max_upload_bytes, max_upload_pixels)
-            check_not_empty(q, picture, like)
-            query = {"text": q, "image": picture, "like": like or None, "k": k, "model": model, "rerank": rerank}
-            return await queue.search(search, service, query)
+            query: dict[str, Any] = {"text": q, "like": like or None, "k": k, "model": model, "rerank": rerank}
+            if image is None:
+                check_not_empty(q, None, like)
+                return await queue.search(search, service, {**query, "image": None})
+            async with queue.uploads:  # held until the search is done: DECODES_AT_ONCE decoded images at most
+                picture = await anyio.to_thread.run_sync(decode_upload, image, max_upload_bytes, max_upload_pixels)
+                check_not_empty(q, picture, like)
+                return await queue.search(search, service, {**query, "image": picture})
 
     @app.get("/api/health", summary="Liveness, and the choices the page offers")
     async def health() -> dict[str, Any]:
@@ -276,9 +278,9 @@ def create_app(
             path = Path(service.image_path(item_id))
         except (KeyError, ValueError):
             raise BadRequest(404, "item_id", f"item_id: unknown item {item_id!r}") from None
-        listed = path.relative_to(service.image_root).as_posix()  # as the catalog lists it: no server paths
+        listed = Path(os.path.relpath(path, service.image_root)).as_posix()  # as the catalog lists it
         real = path.resolve()
-        if not real.is_relative_to(catalog):
+        if not any(real.is_relative_to(folder) for folder in folders):
             message = f"item_id: the image of {item_id!r} ({listed}) lies outside the catalog folder {paths.RAW_DIR}"
             raise BadRequest(404, "item_id", message)
         if not real.is_file():
@@ -292,6 +294,19 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
     return app
+
+
+def image_folders(root: Path) -> tuple[Path, ...]:
+    """Where an item's image may lie once links are resolved: the catalog folder (data/raw) and, in a DVC workspace
+    whose cache links files into place (`cache.type` with symlink), the DVC cache those links point into."""
+    folders = [(root / paths.RAW_DIR).resolve()]
+    if (root / ".dvc").is_dir():
+        from dvc.repo import Repo
+
+        with Repo(str(root)) as repo:
+            if "symlink" in str(repo.config["cache"].get("type", "")):
+                folders.append(Path(repo.cache.local.path).resolve())
+    return tuple(folders)
 
 
 def openapi_schema(app: FastAPI) -> dict[str, Any]:

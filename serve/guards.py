@@ -30,12 +30,14 @@ def error_response(status: int, parameter: str | None, message: str) -> JSONResp
 
 
 class UploadLimit:
-    """Refuses a request body over the image limit (plus the form around it) before anything parses it: from its
-    Content-Length when it states one, else (`Transfer-Encoding: chunked`) counted as it streams, answering 413 the
-    moment it passes the limit; a chunked body within the limit is held in memory (at most the limit) and handed on.
+    """Refuses a request body over the image limit (plus the form around it) before anything parses it: at once
+    from a Content-Length that says so, and in any case by counting the body as it streams (chunked, or framed
+    otherwise than its Content-Length claims), answering 413 the moment it passes the limit. Nothing is buffered
+    here: the app reads the body as it arrives.
 
-    An oversized body is read and dropped (up to DRAIN_BYTES) before the answer, so the client, still sending, gets
-    the 413 instead of a reset connection.
+    Past the limit the app is told the client went away (its answer, if any, is dropped), what the client is still
+    sending is read and dropped up to DRAIN_BYTES, so it gets the 413 instead of a reset connection, and the 413
+    closes the connection.
     """
 
     def __init__(self, app: ASGIApp, max_image_bytes: int):
@@ -46,48 +48,47 @@ class UploadLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_image_bytes + FORM_OVERHEAD_BYTES
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
-        if length is not None or b"transfer-encoding" not in headers:  # a stated length, or no body at all
-            if length is not None and length.isdigit() and int(length) > limit:
-                await self._refuse(f"{int(length):,} bytes", 0, scope, receive, send)
-                return
-            await self.app(scope, receive, send)  # the server stops the body at its stated length
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await self._refuse(f"{int(length):,} bytes", 0, scope, receive, send)
             return
-        chunks, received, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            received += len(chunks[-1])
-            more = bool(message.get("more_body"))
-            if received > limit:
-                await self._refuse(f"at least {received:,} bytes", received, scope, receive, send, more)
-                return
-        body: bytes | None = b"".join(chunks)
+        received, over = 0, False
 
-        async def replay() -> Message:
-            """The held body once, then the connection's own messages (a response waiting for the disconnect)."""
-            nonlocal body
-            if body is None:
-                return await receive()
-            message: Message = {"type": "http.request", "body": body, "more_body": False}
-            body = None
+        async def counted() -> Message:
+            nonlocal received, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, replay, send)
+        async def unless_over(message: Message) -> None:
+            if not over:
+                await send(message)
 
-    async def _refuse(
-        self, size: str, drained: int, scope: Scope, receive: Receive, send: Send, more: bool = True
-    ) -> None:
-        """Drain what the client is still sending (up to DRAIN_BYTES), then the 413 naming `size`."""
+        try:
+            await self.app(scope, counted, unless_over)
+        except Exception:
+            if not over:
+                raise  # the app's failure over an oversized body (it saw a disconnect) is not one
+        if over:
+            await self._refuse(f"at least {received:,} bytes", received, scope, receive, send)
+
+    async def _refuse(self, size: str, drained: int, scope: Scope, receive: Receive, send: Send) -> None:
+        """Drain what the client is still sending (up to DRAIN_BYTES), then the 413 naming `size`, closing."""
+        more = True
         while more and drained <= DRAIN_BYTES:
             message = await receive()
             drained += len(message.get("body", b""))
             more = message["type"] == "http.request" and bool(message.get("more_body"))
         text = f"image: the upload is {size}, over the limit of {self.max_image_bytes:,}"
-        await error_response(413, "image", text)(scope, receive, send)
+        response = error_response(413, "image", text)
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
 
 
 class HostCheck:
@@ -128,17 +129,17 @@ class Busy(Exception):
 
 
 class SearchQueue:
-    """Searches run one at a time on a worker thread (the model and the index are shared, and 2 cores gain nothing
-    from more); up to `size` more wait their turn as coroutines, holding no thread, so health checks, item images
-    and static files never queue behind them. Past that, `admit` refuses with Busy (503 and a Retry-After of the
-    queue's expected wait). Uploads decode `decodes` at a time, inside their admission, so a full queue also bounds
-    the uploads held in memory.
+    """Searches run one at a time (a limiter of one over AnyIO's worker threads: the model and the index are
+    shared, and 2 cores gain nothing from more); up to `size` more wait their turn as coroutines, holding no thread,
+    so health checks, item images and static files never queue behind them. Past that, `admit` refuses with Busy
+    (503 and a Retry-After of the queue's expected wait). An upload holds one of `decodes` tokens (`uploads`) from
+    its decode to the end of its search, so at most that many decoded images are in memory at once.
     """
 
     def __init__(self, size: int, decodes: int):
         self.size = size
         self.searching = anyio.CapacityLimiter(1)
-        self.decoding = anyio.CapacityLimiter(decodes)
+        self.uploads = anyio.CapacityLimiter(decodes)
         self.admitted = 0  # running and waiting; touched on the event loop only
         self.seconds = 0.2  # a moving average of one search, for Retry-After
 
@@ -152,9 +153,6 @@ class SearchQueue:
             yield
         finally:
             self.admitted -= 1
-
-    async def decode(self, function: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(function, *args, limiter=self.decoding)
 
     async def search(self, function: Callable[..., T], *args: Any) -> T:
         async with self.searching:  # the clock starts when this search's turn comes
@@ -170,8 +168,8 @@ class DeadlineProtocol(H11Protocol):
     past either it is closed. Without them a client trickling a byte at a time holds a connection for good.
     uvicorn's keep-alive timeout still closes an idle connection between requests first."""
 
-    head_timeout = 10.0
-    body_timeout = 60.0
+    head_timeout: float  # set by with_timeouts
+    body_timeout: float
     _deadline: asyncio.TimerHandle | None = None
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 
 CARD = "model.json"
 BATCH = 8192
+# MKL's COMPATIBLE branch (the numeric pin) multiplies the rows of a GEMM in blocks of 8 and the rows left over by
+# another kernel that rounds differently, so a row embedded alone would differ in its last bits from the same row
+# embedded in a batch. Padding every forward pass to a multiple of ROW_BLOCK rows keeps each row's result its own.
+ROW_BLOCK = 8
 
 
 @dataclass
@@ -56,7 +61,7 @@ class FinetunedModel:
                 keys = self.backbone.encode_rows(store, batch)
             else:
                 keys = torch.as_tensor(take_rows(store.image_keys, batch), device=self.device)
-            out[start : start + len(batch)] = self.model.embed_image(keys).cpu().numpy()
+            out[start : start + len(batch)] = rowwise(self.model.embed_image, keys).cpu().numpy()
         return out
 
     @torch.no_grad()
@@ -67,12 +72,23 @@ class FinetunedModel:
             raise PipelineError(f"text features must be (M, {self.model.spec.text_dim}), got shape {clip_text.shape}")
         self.model.eval()
         out = [
-            self.model.embed_text(F.normalize(torch.tensor(clip_text[s : s + BATCH], device=self.device), dim=-1))
+            rowwise(
+                self.model.embed_text, F.normalize(torch.tensor(clip_text[s : s + BATCH], device=self.device), dim=-1)
+            )
             .cpu()
             .numpy()
             for s in range(0, len(clip_text), BATCH)
         ]
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.embedding_dim), np.float32)
+
+
+def rowwise(forward: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+    """`forward(rows)` with zero rows padding the batch to a multiple of ROW_BLOCK, so that each row's result is
+    the same bytes whatever batch it is computed in."""
+    pad = -len(rows) % ROW_BLOCK
+    if not pad:
+        return forward(rows)
+    return forward(torch.cat([rows, rows.new_zeros((pad, *rows.shape[1:]))]))[: len(rows)]
 
 
 def check_weights(model_dir: Path, card: dict[str, Any]) -> None:

@@ -145,6 +145,7 @@ SECTIONS = (
     "eval",
     "scoreboard",
     "rerank",
+    "extract",
     "runtime",
 )
 

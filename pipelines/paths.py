@@ -15,6 +15,11 @@ ITEMS = PROCESSED_DIR / "items.parquet"
 DATA_PROFILE_JSON = Path("reports/data_profile.json")
 DATA_PROFILE_MD = Path("reports/data_profile.md")
 
+# build_sft (the attribute extractor's SFT data)
+SFT_DIR = Path("data/sft")  # train.jsonl, val.jsonl, eval.jsonl and the JSON Schema their targets pass
+SFT_SCHEMA_NAME = "attributes.schema.json"
+SFT_REPORT = Path("reports/sft.json")
+
 # encode_kv, export_signals, build_index
 STORE_DIR = Path("artifacts/store")
 SIGNALS_DIR = Path("artifacts/signals")

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = [
     "ingest",
     "normalize",
+    "build_sft",
     "encode_kv",
     "export_signals",
     "build_index",
@@ -154,7 +155,7 @@ def test_forced_rerun_is_byte_identical(workspace):
 
 # One leaf param per section, and the stages that read it (dvc.yaml must list it there and nowhere else).
 LEAF_PROBES = [
-    ("seed", 7, STAGES),
+    ("seed", 7, [stage for stage in STAGES if stage != "build_sft"]),
     ("data.sample.items", 250, ["ingest"]),
     ("data.min_readable", 0.9, ["normalize"]),
     ("schema.rules", False, ["normalize"]),
@@ -173,6 +174,7 @@ LEAF_PROBES = [
     ("scoreboard.fail_on_miss", True, ["scoreboard"]),
     ("rerank.alpha", 0.7, ["rerank"]),
     ("rerank.policy.epochs", 3, ["rerank"]),
+    ("extract.min_schema_pass", 0.95, ["build_sft"]),
 ]
 RUNTIME_CHANGES = {
     "device": "cpu",
@@ -275,6 +277,7 @@ def test_dag_draws_the_graph(workspace):
         ("evaluate", "scoreboard"),
         ("ingest", "normalize"),
         ("normalize", "encode_kv"),
+        ("normalize", "build_sft"),
     } <= edges, edges
 
 

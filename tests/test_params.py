@@ -10,6 +10,7 @@ import yaml
 from pipelines.catalog.config import DataConfig
 from pipelines.encoders import KVConfig, ModelConfig
 from pipelines.evaluation import EvalConfig, ScoreboardConfig
+from pipelines.extract import ExtractConfig
 from pipelines.index.config import IndexConfig
 from pipelines.mining.config import MiningConfig
 from pipelines.normalize import SchemaConfig
@@ -34,6 +35,7 @@ CONFIGS = {
     "eval": EvalConfig,
     "scoreboard": ScoreboardConfig,
     "rerank": RerankConfig,
+    "extract": ExtractConfig,
     "runtime": RuntimeConfig,
 }
 # Every section, as a stage's Params dataclass names the ones it reads.

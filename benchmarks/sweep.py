@@ -54,15 +54,21 @@ def run_once(lr: str) -> tuple[dict[str, float], float, float]:
             marks.append((match.group(1), time.perf_counter()))
         if match := EXPERIMENT.search(line):
             name = match.group(1)
-    if proc.wait() != 0:
-        sys.exit(f"dvc exp run failed:\n{''.join(lines[-30:])}")
+    failed = proc.wait() != 0
     end = time.perf_counter()
+    put_back(name)
+    if failed:  # the workspace is put back first: DVC removed the outputs of the stage that failed
+        sys.exit(f"dvc exp run failed:\n{''.join(lines[-30:])}")
     seconds = {stage: later - at for (stage, at), (_, later) in zip(marks, [*marks[1:], ("end", end)], strict=True)}
+    return seconds, end - start, children_cpu() - cpu
+
+
+def put_back(experiment: str | None) -> None:
+    """The committed workspace again: its files, its DVC outputs, and no experiment left."""
     subprocess.run(["git", "checkout", "--quiet", "--", "."], check=True)
     subprocess.run(dvc("checkout", "--force", "--quiet"), check=True)
-    if name:
-        subprocess.run(dvc("exp", "remove", name), check=True, capture_output=True)
-    return seconds, end - start, children_cpu() - cpu
+    if experiment:
+        subprocess.run(dvc("exp", "remove", experiment), check=True, capture_output=True)
 
 
 def main() -> None:

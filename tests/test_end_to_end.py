@@ -265,6 +265,13 @@ def test_the_sweep_benchmark_times_an_experiment_and_puts_the_workspace_back(wor
     assert json.loads(workspace.dvc("status", "--json").stdout) == {}
     assert repr(float(match.group(1))) not in workspace.dvc("exp", "show", "--json").stdout  # removed
 
+    # A failed experiment (train.lr nan is refused by train) puts the workspace back too: DVC had removed train's
+    # committed outputs before running it.
+    failed = workspace.run("python", "benchmarks/sweep.py", "--lr", "nan", check=False)
+    assert failed.returncode == 1 and "dvc exp run failed" in failed.stderr, failed.stderr[-2000:]
+    assert workspace.run("git", "status", "--porcelain").stdout == ""
+    assert json.loads(workspace.dvc("status", "--json").stdout) == {}
+
 
 @pytest.mark.slow
 def test_dag_draws_the_graph(workspace):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pipelines.errors import PipelineError
@@ -59,22 +60,21 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1)
 def schema_prompt() -> str:
     """The schema as the user turn states it: a line per field with its values."""
     return "\n".join(f"{name}: {' | '.join(values)}" for name, values in vocabulary().items())
 
 
-def target(row: dict[str, Any]) -> str:
-    """The item's answer as compact JSON: its fields' values, then each field's confidence by the label's source."""
-    answer: dict[str, Any] = {name: row[name] for name in FIELDS}
+def answer(row: dict[str, Any]) -> dict[str, Any]:
+    """The item's answer: its fields' values, then each field's confidence by the label's source."""
     confidence = {}
     for name in FIELDS:
         source = row[f"{name}_source"]
         if source not in CONFIDENCE:
             raise SftError(f"{name}_source is {source!r}, which has no confidence ({', '.join(CONFIDENCE)})")
         confidence[name] = CONFIDENCE[source]
-    answer["confidence"] = confidence
-    return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    return {**{name: row[name] for name in FIELDS}, "confidence": confidence}
 
 
 def user_turn(row: dict[str, Any], variant: str) -> str:
@@ -84,14 +84,15 @@ def user_turn(row: dict[str, Any], variant: str) -> str:
     return "\n".join(lines)
 
 
-def record(row: dict[str, Any], variant: str) -> dict[str, Any]:
+def record(row: dict[str, Any], variant: str, target: str) -> dict[str, Any]:
+    """One chat record: the system prompt, the user turn of `variant`, the assistant's `target` JSON."""
     return {
         "item_id": str(row["item_id"]),
         "variant": variant,
         "messages": [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_turn(row, variant)},
-            {"role": "assistant", "content": target(row)},
+            {"role": "assistant", "content": target},
         ],
     }
 
@@ -104,8 +105,9 @@ class SftData:
 
 
 def build_sft(items: pd.DataFrame, variants: Sequence[str], min_schema_pass: float) -> SftData:
-    """Records per file from items.parquet's splits; fails naming the first bad row when a target does not parse,
-    when fewer than `min_schema_pass` of them pass the JSON Schema, or when a product group spans two files."""
+    """Records per file from items.parquet's splits; fails naming the first bad row when a label's source has no
+    confidence, when fewer than `min_schema_pass` of the targets pass the JSON Schema, or when a product group
+    spans two files."""
     import jsonschema
 
     check_groups(items)
@@ -119,15 +121,15 @@ def build_sft(items: pd.DataFrame, variants: Sequence[str], min_schema_pass: flo
         for row in rows:
             where = f"items.parquet: item {row['item_id']!r}"
             try:
-                made = [record(row, variant) for variant in variants]
+                target = answer(row)
             except SftError as exc:
                 raise SftError(f"{where}: {exc}") from None
-            answer = json.loads(made[0]["messages"][-1]["content"])  # the same target in every variant
             checked += 1
-            error = next(iter(validator.iter_errors(answer)), None)
+            error = next(iter(validator.iter_errors(target)), None)
             if error is not None:
                 failed.append(f"{where}: {'.'.join(map(str, error.absolute_path)) or 'target'}: {error.message}")
-            records += made
+            text = json.dumps(target, ensure_ascii=False, separators=(",", ":"))  # the same in every variant
+            records += [record(row, variant, text) for variant in variants]
         files[name] = records
     schema_pass = 1 - len(failed) / max(checked, 1)
     if schema_pass < min_schema_pass:

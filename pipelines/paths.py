@@ -19,6 +19,17 @@ DATA_PROFILE_MD = Path("reports/data_profile.md")
 SFT_DIR = Path("data/sft")  # train.jsonl, val.jsonl, eval.jsonl and the JSON Schema their targets pass
 SFT_SCHEMA_NAME = "attributes.schema.json"
 SFT_REPORT = Path("reports/sft.json")
+# train_extractor, evaluate_extraction (the extractor's variants and their comparison)
+EXTRACTOR_DIR = Path("artifacts/extractor")  # card.json, tokenizer.json, base.pt (E0), sft.pt (E1), lora.pt (E2)
+EXTRACTOR_LIVE_DIR = Path("reports/extractor")  # DVCLive per phase: base/, sft/, lora/ (train and val loss by epoch)
+EXTRACTOR_REPORT = Path("reports/extractor.json")  # sizes, epochs and best val losses per phase
+EXTRACTION_METRICS = Path("reports/extraction.json")  # the headline: a DVC metric
+EXTRACTION_DETAIL = Path("reports/extraction_detail.json")  # every row's metrics, per field and label source
+EXTRACTION_REPORT = Path("reports/extraction.md")  # extraction_report: the table with the heads, targets, failures
+EXTRACTION_COMPARISON = Path("reports/extraction_comparison.json")  # the heads' row, targets met: a DVC metric
+EXTRACTION_TARGETS = Path("reports/extraction_targets.json")  # each target with its numbers, the heads' full row
+EXTRACTION_ANSWERS_DIR = Path("artifacts/extraction")  # <row>.jsonl: every row's answer per eval item
+EXTRACTION_CONFUSION_DIR = Path("reports/extraction_confusion")  # <field>.csv: DVC confusion plots of E2
 
 # encode_kv, export_signals, build_index
 STORE_DIR = Path("artifacts/store")

@@ -28,7 +28,12 @@ STAGES = [
     "evaluate",
     "scoreboard",
     "rerank",
+    "train_extractor",
+    "evaluate_extraction",
+    "extraction_report",
 ]
+# What a train.* experiment reruns, in the order DVC runs it (the extractor's decoding never: only its report)
+AFTER_TRAIN = ["train", "evaluate", "scoreboard", "rerank", "extraction_report"]
 # Small enough for a couple of minutes on 2 CPU cores; every stage still does its real work.
 TINY = {
     "data": {"sample": {"items": 240, "image_size": 64}},
@@ -39,6 +44,7 @@ TINY = {
     "train": {"epochs": 4, "batch_size": 64, "patience": 2},
     "eval": {"bootstrap": 100, "gallery_queries": 3},
     "rerank": {"queries": 40, "examples": 5, "policy": {"train_queries": 40, "epochs": 8}},
+    "extract": {"vocab_size": 400, "hidden": 32, "layers": 1, "heads": 2, "base_epochs": 1, "epochs": 1},
 }
 DEFAULT_LR = yaml.safe_load((REPO / "params.yaml").read_text())["train"]["lr"]
 
@@ -156,7 +162,7 @@ def test_forced_rerun_is_byte_identical(workspace):
 # One leaf param per section, and the stages that read it (dvc.yaml must list it there and nowhere else).
 LEAF_PROBES = [
     ("seed", 7, [stage for stage in STAGES if stage != "build_sft"]),
-    ("data.sample.items", 250, ["ingest"]),
+    ("data.sample.items", 250, ["ingest", "evaluate_extraction", "extraction_report"]),  # the sample's truth
     ("data.min_readable", 0.9, ["normalize"]),
     ("schema.rules", False, ["normalize"]),
     ("model.arch", "ViT-B-32", ["encode_kv"]),
@@ -175,6 +181,9 @@ LEAF_PROBES = [
     ("rerank.alpha", 0.7, ["rerank"]),
     ("rerank.policy.epochs", 3, ["rerank"]),
     ("extract.min_schema_pass", 0.95, ["build_sft"]),
+    ("extract.lora.r", 4, ["train_extractor"]),
+    ("extract.max_new_tokens", 300, ["train_extractor", "evaluate_extraction"]),
+    ("extract.prompt_variants", ["image_only"], ["build_sft", "evaluate_extraction", "extraction_report"]),
 ]
 RUNTIME_CHANGES = {
     "device": "cpu",
@@ -208,7 +217,7 @@ def test_runtime_knobs_rerun_nothing_and_a_leaf_param_invalidates_exactly_its_re
 def test_exp_run_on_a_train_param_reruns_only_train_and_after(workspace):
     before = json.loads((workspace.root / "reports/metrics.json").read_text())
     exp = workspace.dvc("exp", "run", "-n", "lr-sweep", "-S", "train.lr=0.01", "-S", "train.epochs=2")
-    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard", "rerank"]
+    assert sorted(ran_stages(exp.stdout)) == sorted(AFTER_TRAIN)
 
     after = json.loads((workspace.root / "reports/metrics.json").read_text())
     assert after["baseline"] == before["baseline"], "the frozen baseline must not move with a train param"
@@ -259,7 +268,7 @@ def test_the_sweep_benchmark_times_an_experiment_and_puts_the_workspace_back(wor
     run_line, last = done.stdout.splitlines()[-2:]
     match = re.match(r"run 1: train\.lr=(1\.00\d+e-02): [\d.]+ s \([\d.]+ CPU s\); dvc start ", run_line)
     assert match, run_line
-    assert re.findall(r"(\w+) [\d.]+ s[,;]", run_line) == ["start", "train", "evaluate", "scoreboard", "rerank"]
+    assert sorted(re.findall(r"(\w+) [\d.]+ s[,;]", run_line)) == sorted(["start", *AFTER_TRAIN])
     assert re.fullmatch(r"sweep seconds=[\d.]+", last)
     assert workspace.run("git", "status", "--porcelain").stdout == ""
     assert json.loads(workspace.dvc("status", "--json").stdout) == {}
@@ -285,6 +294,10 @@ def test_dag_draws_the_graph(workspace):
         ("ingest", "normalize"),
         ("normalize", "encode_kv"),
         ("normalize", "build_sft"),
+        ("build_sft", "train_extractor"),
+        ("train_extractor", "evaluate_extraction"),
+        ("evaluate_extraction", "extraction_report"),
+        ("train", "extraction_report"),
     } <= edges, edges
 
 

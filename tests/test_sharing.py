@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_end_to_end import STAGES, Workspace, ran_stages, tiny_project
+from test_end_to_end import AFTER_TRAIN, STAGES, Workspace, ran_stages, tiny_project
 
 from pipelines.io import sha256_file
 
@@ -113,7 +113,7 @@ def test_a_cold_clone_reproduces_by_pulling_and_runs_no_stage(shared, tmp_path):
 def test_an_experiment_travels_through_both_remotes(shared):
     a, b = shared.a, shared.b
     exp = a.dvc("exp", "run", "-n", EXP, "-S", "train.lr=0.01", "-S", "train.epochs=2")
-    assert ran_stages(exp.stdout) == ["train", "evaluate", "scoreboard", "rerank"]
+    assert sorted(ran_stages(exp.stdout)) == sorted(AFTER_TRAIN)
     metrics_a = {name: (a.root / name).read_bytes() for name in EXP_METRICS}
     model_a = _digests(a.root, "artifacts/model")
     eval_a = _digests(a.root, "artifacts/eval")

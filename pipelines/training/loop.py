@@ -122,7 +122,10 @@ class Trainer:
         self.pair_loss = PairMarginLoss(cfg.pair_margin)
         self.attr_loss = AttributeLoss(cfg.attr_weights)
         self.trained = list(self.model.parameters()) + list(self.images.trainable())
-        self.optimizer = torch.optim.AdamW(self.trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # MKL's VML picks its sqrt kernel by CPU vendor, whatever MKL_CBWR says, and AdamW's default (for-loop or
+        # foreach) step takes torch.sqrt of exp_avg_sq, so an Intel and an AMD machine would round it differently:
+        # fused AdamW (the same update) uses ATen's IEEE sqrt instead.
+        self.optimizer = torch.optim.AdamW(self.trained, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
             self.optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01
         )

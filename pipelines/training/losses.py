@@ -25,7 +25,10 @@ def pair_margin_loss(anchor: Tensor, other: Tensor, label: Tensor, margin: float
     A positive pair (label 1) costs `1 - cos` (pulled towards identical); a negative pair (label 0)
     costs `max(0, cos - margin)` (pushed below the margin, free once it is there). Mean over pairs.
     """
-    return F.cosine_embedding_loss(anchor, other, 2 * label.to(anchor.dtype) - 1, margin=margin)
+    # F.cosine_embedding_loss computes the same, but through torch.sqrt, which MKL's VML computes with a kernel it
+    # picks by CPU vendor whatever MKL_CBWR says; cosine_similarity's norms take ATen's IEEE square root.
+    cos = F.cosine_similarity(anchor, other, dim=-1)
+    return torch.where(label == 1, 1 - cos, (cos - margin).clamp_min(0)).mean()
 
 
 def weighted_attribute_ce(logits: dict[str, Tensor], labels: dict[str, Tensor], weights: dict[str, float]) -> Tensor:

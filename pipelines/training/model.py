@@ -52,6 +52,13 @@ def projection_head(in_dim: int, out_dim: int, kind: str, dropout: float = 0.0) 
     raise ValueError(f"unknown head kind {kind!r} (expected linear or mlp)")
 
 
+def _sqrt(x: Tensor) -> Tensor:
+    """sqrt(x) as 1 / rsqrt(x), within one ulp of the exact root, 0 at 0. torch.sqrt goes to MKL's VML, which picks
+    its kernel by CPU vendor whatever MKL_CBWR says (an Intel and an AMD machine round differently); rsqrt and
+    reciprocal are ATen's own IEEE square root and division."""
+    return torch.rsqrt(x).reciprocal()
+
+
 @dataclass
 class HeadsOutput:
     image: Tensor  # (B, d) L2-normalised retrieval embeddings
@@ -122,7 +129,7 @@ class RetrievalHeads(nn.Module):
         if self.fusion_logit is None:
             return projected
         w = torch.sigmoid(self.fusion_logit)
-        return torch.cat([w.sqrt() * F.normalize(frozen, dim=-1), (1 - w).sqrt() * projected], dim=-1)
+        return torch.cat([_sqrt(w) * F.normalize(frozen, dim=-1), _sqrt(1 - w) * projected], dim=-1)
 
     def embed_image(self, image_keys: Tensor) -> Tensor:
         return self._fuse(image_keys, self.image_head(self._standardise(image_keys, "image")))

@@ -16,12 +16,11 @@ import torch
 from pipelines import paths
 from pipelines.catalog.config import DataConfig
 from pipelines.cli import run_stage
-from pipelines.errors import PipelineError
 from pipelines.extract import ExtractConfig
 from pipelines.extract.decode import generate
 from pipelines.extract.grammar import Answer, Grammar, read_answer
 from pipelines.extract.report import headline, main_prompt, row
-from pipelines.extract.rows import eval_labels, json_schema_validator, prior_answers, sample_truth
+from pipelines.extract.rows import eval_labels, item_rows, json_schema_validator, prior_answers, sample_truth
 from pipelines.extract.scoring import confusion, score_row
 from pipelines.extract.sequences import examples, read_records, shared_prefix
 from pipelines.extract.variants import VARIANTS, load_variant
@@ -54,11 +53,8 @@ def main() -> None:
     items = read_parquet(paths.ITEMS, "the normalize stage").set_index("item_id", drop=False)
     store = open_store(paths.STORE_DIR)
     images = torch.from_numpy(np.array(store.image_keys, dtype=np.float32))
-    row_of = {str(item): row for row, item in enumerate(store.meta["item_id"])}
     eval_ids = list(dict.fromkeys(r["item_id"] for r in records))
-    missing = [i for i in eval_ids if i not in row_of]
-    if missing:
-        raise PipelineError(f"{paths.STORE_DIR}: eval item {missing[0]!r} has no image key")
+    row_of = item_rows(store, eval_ids)
     labels, sources = eval_labels(items, eval_ids)
     truth = sample_truth(params.data.source, params.data.sample.items, params.seed, eval_ids)
     validator = json_schema_validator()

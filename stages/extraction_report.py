@@ -17,7 +17,14 @@ from pipelines.cli import run_stage
 from pipelines.extract import ExtractConfig
 from pipelines.extract.grammar import Answer, read_answer
 from pipelines.extract.report import comparison, main_prompt, render_report, row, targets
-from pipelines.extract.rows import classifier_answer, eval_labels, json_schema_validator, prior_answers, sample_truth
+from pipelines.extract.rows import (
+    classifier_answer,
+    eval_labels,
+    item_rows,
+    json_schema_validator,
+    prior_answers,
+    sample_truth,
+)
 from pipelines.extract.scoring import score_row
 from pipelines.io import read_json, read_parquet, write_json_atomic, write_text_atomic
 from pipelines.params import load_params
@@ -44,7 +51,7 @@ def main() -> None:
     scores: dict[str, Any] = detail["rows"]
     items = read_parquet(paths.ITEMS, "the normalize stage").set_index("item_id", drop=False)
     store = open_store(paths.STORE_DIR)
-    row_of = {str(item): r for r, item in enumerate(store.meta["item_id"])}
+    row_of = item_rows(store, eval_ids)
     labels, sources = eval_labels(items, eval_ids)
     truth = sample_truth(params.data.source, params.data.sample.items, params.seed, eval_ids)
     heads = heads_answers(store, [row_of[i] for i in eval_ids], prior_answers(items, len(eval_ids)))

@@ -19,6 +19,7 @@ from pipelines.errors import PipelineError
 from pipelines.extract import ExtractConfig
 from pipelines.extract.grammar import check_alignment
 from pipelines.extract.model import ExtractorModel, LmSpec, load_pretrained_lm, tiny_lm
+from pipelines.extract.rows import item_rows
 from pipelines.extract.sequences import Example, examples, read_records, shared_prefix
 from pipelines.extract.tokenizer import EOS, train_tokenizer
 from pipelines.extract.trainer import FitSettings, Phase, fit
@@ -49,10 +50,7 @@ def main() -> None:
     items = read_parquet(paths.ITEMS, "the normalize stage")
     store = open_store(paths.STORE_DIR)
     images = torch.from_numpy(np.array(store.image_keys, dtype=np.float32))
-    row_of = {str(item): row for row, item in enumerate(store.meta["item_id"])}
-    for record in (r for rs in records.values() for r in rs):
-        if record["item_id"] not in row_of:
-            raise PipelineError(f"{paths.STORE_DIR}: item {record['item_id']!r} of data/sft has no image key")
+    row_of = item_rows(store, (r["item_id"] for rs in records.values() for r in rs))
 
     texts = {split: catalog_texts(items, split) for split in ("train", "val")}
     if cfg.lm == "tiny":
@@ -90,18 +88,18 @@ def main() -> None:
         if cfg.base_epochs:
             result = fit(base, list(base.lm.parameters()), lm_texts, settings(cfg.base_epochs, cfg.lr),
                          checkpoints / "base.pt", live / "base")  # fmt: skip
-            reports["base"] = result.summary()
+            reports["base"] = result.summary(cfg.base_epochs)
         e1 = copy.deepcopy(base)
         e1_phase = Phase("sft", prefix, sft["train"], sft["val"], images, row_of)
         reports["sft"] = fit(e1, list(e1.parameters()), e1_phase, settings(cfg.epochs, cfg.lr),
-                             checkpoints / "sft.pt", live / "sft").summary()  # fmt: skip
+                             checkpoints / "sft.pt", live / "sft").summary(cfg.epochs)  # fmt: skip
         e2 = copy.deepcopy(base)
         torch.manual_seed(params.seed)
         add_lora(e2, cfg.lora.r, cfg.lora.alpha, cfg.lora.dropout, new_tokens)
         trainable = [p for p in e2.parameters() if p.requires_grad]
         e2_phase = Phase("lora", prefix, sft["train"], sft["val"], images, row_of)
         reports["lora"] = fit(e2, trainable, e2_phase, settings(cfg.epochs, cfg.lora.lr),
-                              checkpoints / "lora.pt", live / "lora").summary()  # fmt: skip
+                              checkpoints / "lora.pt", live / "lora").summary(cfg.epochs)  # fmt: skip
         reports["lora"]["trainable_parameters"] = sum(p.numel() for p in trainable)
 
     card = {

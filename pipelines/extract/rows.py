@@ -1,18 +1,23 @@
 """The rows every extraction table holds beside the generative ones, and what they are scored against: the eval
-items' silver labels and sources, the built-in sample's truth, the label prior, classifier answers."""
+items' silver labels and sources, the built-in sample's truth, the label prior, classifier answers; and each
+item's row in the store."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pipelines.errors import PipelineError
 from pipelines.extract.grammar import Answer
 from pipelines.extract.records import json_schema
 from pipelines.schema import FIELDS
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
 
 
 def eval_labels(items: pd.DataFrame, item_ids: Sequence[str]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -20,6 +25,15 @@ def eval_labels(items: pd.DataFrame, item_ids: Sequence[str]) -> tuple[list[dict
     labels = [{n: str(items.at[i, n]) for n in FIELDS} for i in item_ids]
     sources = [{n: str(items.at[i, f"{n}_source"]) for n in FIELDS} for i in item_ids]
     return labels, sources
+
+
+def item_rows(store: Store, item_ids: Iterable[str]) -> dict[str, int]:
+    """Each store row's item id -> row; fails naming the first of `item_ids` with no image key in the store."""
+    row_of = {str(item): row for row, item in enumerate(store.meta["item_id"])}
+    missing = next((i for i in item_ids if i not in row_of), None)
+    if missing is not None:
+        raise PipelineError(f"{store.path}: item {missing!r} of data/sft has no image key")
+    return row_of
 
 
 def json_schema_validator() -> Any:

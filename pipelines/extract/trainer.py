@@ -47,12 +47,13 @@ class FitResult:
     best_state: dict[str, Tensor] = field(default_factory=dict)
     bad_epochs: int = 0
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, epochs: int) -> dict[str, Any]:
+        """Epochs run (fewer than `epochs` allowed: the early stop ended the run), the best one and its val loss."""
         return {
             "epochs_run": len(self.history),
             "best_epoch": self.best_epoch,
             "best_val_loss": round(self.best_val_loss, DECIMALS),
-            "stopped_early": bool(self.history) and self.bad_epochs > 0 and len(self.history) > self.best_epoch,
+            "stopped_early": len(self.history) < epochs,
         }
 
 
